@@ -1,0 +1,243 @@
+//! What each subcommand does: open what it needs, call the library, print.
+
+use crate::progress::TerminalProgress;
+use crate::tables;
+use alzette_config::{Config, SourceConfig};
+use alzette_harvest::{Harvester, RunOptions, Scheduler};
+use alzette_runlog::{Outcome, Run, RunLog, RunLogError};
+use alzette_server::{AppState, SourceSummary};
+use alzette_store::{RecordStore, SourceDescription};
+use anyhow::{bail, Context, Result};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Exit code of `harvest` when the run ended `ok-with-errors`.
+const EXIT_WITH_ERRORS: u8 = 3;
+
+fn open(config: &Config) -> Result<(Arc<RecordStore>, Arc<RunLog>)> {
+    let runlog = RunLog::open(&config.store.runlog)?;
+    let store = RecordStore::open(&config.store.path, config.server.base_uri.as_str())?;
+    for run in runlog.close_interrupted()? {
+        tracing::warn!(source = %run.source, run = run.id, started = %run.started, "a run left open by a stopped process is marked interrupted");
+    }
+    let sources: Vec<SourceDescription> = config
+        .sources
+        .iter()
+        .map(|s| SourceDescription {
+            id: s.id.clone(),
+            title: s.title.clone().unwrap_or_else(|| s.id.clone()),
+            url: s.url.to_string(),
+        })
+        .collect();
+    store.describe_catalogs("Alzette federation catalogue", &sources)?;
+    Ok((Arc::new(store), Arc::new(runlog)))
+}
+
+/// Cancelled on Ctrl-C or SIGTERM.
+fn shutdown_on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("stopping: runs stop between records and are marked interrupted");
+        t.cancel();
+    });
+    token
+}
+
+pub async fn serve(config: Config) -> Result<ExitCode> {
+    let (store, runlog) = open(&config)?;
+    let harvester = Arc::new(Harvester::new(Arc::clone(&store), Arc::clone(&runlog), config.harvest.user_agent.clone()));
+    let shutdown = shutdown_on_signals();
+    let bind = config.server.bind;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind} (is another server using it? change [server] bind)"))?;
+    let state = AppState {
+        store: Arc::clone(&store),
+        runlog: Arc::clone(&runlog),
+        config: Arc::new(config.server.clone()),
+        sources: Arc::new(config.sources.iter().map(summary).collect()),
+    };
+    tracing::info!(
+        "serving http://{bind}/ — catalogue {}catalog, SPARQL {}sparql; {} records",
+        config.server.base_uri,
+        config.server.base_uri,
+        store.count(None)
+    );
+    let scheduler = Scheduler::new(harvester, config.sources.clone(), config.harvest.max_concurrent_runs);
+    let (served, ()) = tokio::join!(
+        alzette_server::serve(listener, state, shutdown.clone()),
+        scheduler.run(shutdown.clone())
+    );
+    store.flush()?;
+    runlog.flush()?;
+    served.context("the HTTP server stopped")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(s: &SourceConfig) -> SourceSummary {
+    SourceSummary {
+        id: s.id.clone(),
+        kind: s.kind.name().to_owned(),
+        url: s.url.to_string(),
+        schedule: s.schedule.expression().to_owned(),
+        enabled: s.enabled,
+    }
+}
+
+fn find_source<'a>(config: &'a Config, id: &str) -> Result<&'a SourceConfig> {
+    match config.source(id) {
+        Some(s) => Ok(s),
+        None => {
+            let ids: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+            bail!(
+                "there is no source \"{id}\" in {} (sources: {})",
+                config.file.display(),
+                if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
+            )
+        }
+    }
+}
+
+pub async fn harvest(config: Config, id: &str, dry_run: bool, allow_shrink: bool) -> Result<ExitCode> {
+    let source = find_source(&config, id)?.clone();
+    if !source.enabled {
+        tracing::info!(source = %source.id, "the source is disabled in the configuration; harvesting it once since it was asked for by name");
+    }
+    let (store, runlog) = open(&config)?;
+    let harvester = Harvester::new(Arc::clone(&store), Arc::clone(&runlog), config.harvest.user_agent.clone());
+    let shutdown = shutdown_on_signals();
+    let progress = TerminalProgress::new(&source.id);
+    let report = harvester
+        .run(&source, RunOptions { dry_run, allow_shrink }, &shutdown, &progress)
+        .await?;
+    progress.finish();
+    store.flush()?;
+    runlog.flush()?;
+    let run = &report.run;
+    if let Some(plan) = &report.plan {
+        println!("dry run of \"{}\": nothing was written", source.id);
+        for (label, list) in [("add", &plan.add), ("update", &plan.update), ("delete", &plan.delete)] {
+            println!("would {label} {}:", list.len());
+            for iri in list {
+                println!("  {iri}");
+            }
+        }
+    }
+    println!("{}", tables::run_summary(run));
+    let said = run.message.as_deref().unwrap_or_default();
+    for e in run.errors.iter().filter(|e| !said.contains(&e.message)).take(20) {
+        println!("  [{}] {}: {}", e.stage, e.record, e.message);
+    }
+    if run.error_count() > 20 {
+        println!("  ... {} errors in all: `alzette runs {} --errors`", run.error_count(), source.id);
+    }
+    Ok(match run.outcome {
+        Outcome::Ok => ExitCode::SUCCESS,
+        Outcome::OkWithErrors => ExitCode::from(EXIT_WITH_ERRORS),
+        _ => ExitCode::FAILURE,
+    })
+}
+
+pub fn check_config(config: &Config) -> Result<ExitCode> {
+    let enabled = config.sources.iter().filter(|s| s.enabled).count();
+    println!(
+        "{}: OK — {} sources ({} enabled), store {}, serving {} as {}",
+        config.file.display(),
+        config.sources.len(),
+        enabled,
+        config.store.path.display(),
+        config.server.bind,
+        config.server.base_uri
+    );
+    for s in &config.sources {
+        println!(
+            "  {:<24} {:<6} {:<16} {}{}",
+            s.id,
+            s.kind.name(),
+            s.schedule.expression(),
+            s.url,
+            if s.enabled { "" } else { "  (disabled)" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A source as `alzette sources` shows it, read from the run log or from a running server.
+#[derive(serde::Deserialize)]
+pub struct SourceRow {
+    pub id: String,
+    pub kind: String,
+    pub schedule: String,
+    pub enabled: bool,
+    pub records: Option<usize>,
+    pub last_run: Option<Run>,
+}
+
+pub async fn sources(config: &Config) -> Result<ExitCode> {
+    let rows: Vec<SourceRow> = match RunLog::open(&config.store.runlog) {
+        Ok(log) => config
+            .sources
+            .iter()
+            .map(|s| {
+                let last_run = log.last_run(&s.id)?;
+                Ok(SourceRow {
+                    id: s.id.clone(),
+                    kind: s.kind.name().to_owned(),
+                    schedule: s.schedule.expression().to_owned(),
+                    enabled: s.enabled,
+                    records: last_run.as_ref().and_then(|r| r.records).map(|n| n as usize),
+                    last_run,
+                })
+            })
+            .collect::<Result<_, RunLogError>>()?,
+        Err(e) if e.is_locked() => from_server(config, "api/sources").await?,
+        Err(e) => return Err(e.into()),
+    };
+    print!("{}", tables::sources(&rows));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn runs(config: &Config, source: Option<&str>, limit: usize, errors: bool) -> Result<ExitCode> {
+    if let Some(id) = source {
+        find_source(config, id)?;
+    }
+    let runs: Vec<Run> = match RunLog::open(&config.store.runlog) {
+        Ok(log) => log.runs(source, limit)?,
+        Err(e) if e.is_locked() => {
+            let mut path = format!("api/runs?limit={limit}");
+            if let Some(s) = source {
+                path.push_str(&format!("&source={s}"));
+            }
+            from_server(config, &path).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    print!("{}", tables::runs(&runs, errors));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// While `alzette serve` runs it holds the run log; ask it instead.
+async fn from_server<T: serde::de::DeserializeOwned>(config: &Config, path: &str) -> Result<T> {
+    let url = format!("http://{}/{path}", config.server.bind);
+    let response = reqwest::get(&url)
+        .await
+        .with_context(|| format!("the run log is held by another process, and {url} does not answer"))?;
+    if !response.status().is_success() {
+        bail!("{url} answered {}", response.status());
+    }
+    let body = response.bytes().await?;
+    serde_json::from_slice(&body).with_context(|| format!("{url} answered something else than the expected JSON"))
+}

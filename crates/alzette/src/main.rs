@@ -1,0 +1,107 @@
+//! `alzette`: the command line over the library crates.
+
+mod commands;
+mod progress;
+mod tables;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// DCAT-AP harvester and federation daemon.
+#[derive(Parser)]
+#[command(name = "alzette", version, about)]
+struct Cli {
+    /// The configuration file.
+    #[arg(long, short, global = true, env = "ALZETTE_CONFIG", default_value = "harvest-sources.toml")]
+    config: PathBuf,
+    /// Log lines as text or as JSON objects.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Publish the catalogue and the SPARQL endpoint, and harvest every enabled source on its schedule.
+    Serve,
+    /// Harvest one source now.
+    Harvest {
+        /// The source id.
+        source: String,
+        /// Print what would be added, updated and deleted; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete the records the source no longer has even beyond its max_shrink share.
+        #[arg(long)]
+        allow_shrink: bool,
+    },
+    /// Check the configuration and exit.
+    CheckConfig,
+    /// List the sources with their last run.
+    Sources,
+    /// List recent runs, of one source or all.
+    Runs {
+        source: Option<String>,
+        /// How many runs.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Also list each run's record errors.
+        #[arg(long)]
+        errors: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let config = match alzette_config::Config::load(&cli.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve => commands::serve(config).await,
+            Command::Harvest { source, dry_run, allow_shrink } => commands::harvest(config, &source, dry_run, allow_shrink).await,
+            Command::CheckConfig => commands::check_config(&config),
+            Command::Sources => commands::sources(&config).await,
+            Command::Runs { source, limit, errors } => commands::runs(&config, source.as_deref(), limit, errors).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ALZETTE_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,81 @@
+//! Plain-text tables for the terminal.
+
+use crate::commands::SourceRow;
+use alzette_runlog::Run;
+use std::fmt::Write;
+
+fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn duration(run: &Run) -> String {
+    match run.ended {
+        Some(end) => format!("{:.1}s", (end - run.started).num_milliseconds() as f64 / 1000.0),
+        None => "-".into(),
+    }
+}
+
+pub fn run_summary(run: &Run) -> String {
+    let c = &run.counts;
+    let mut s = format!(
+        "run {} of \"{}\": {} in {} — {} pages, added {}, updated {}, unchanged {}, deleted {}, failed {}",
+        run.id, run.source, run.outcome, duration(run), run.pages, c.added, c.updated, c.unchanged, c.deleted, c.failed
+    );
+    if let Some(n) = run.records {
+        let _ = write!(s, "; {n} records in the store");
+    }
+    if let Some(a) = run.announced {
+        let _ = write!(s, "; the source announced {a}");
+    }
+    if let Some(m) = &run.message {
+        let _ = write!(s, "\n  {m}");
+    }
+    s
+}
+
+pub fn sources(rows: &[SourceRow]) -> String {
+    let mut out = format!(
+        "{:<24} {:<6} {:<16} {:<8} {:<20} {:<15} {:>9}\n",
+        "ID", "KIND", "SCHEDULE", "ENABLED", "LAST RUN", "OUTCOME", "RECORDS"
+    );
+    for r in rows {
+        let (last, outcome) = match &r.last_run {
+            Some(run) => (when(&run.started), run.outcome.to_string()),
+            None => ("never".into(), "-".into()),
+        };
+        let records = r.records.map_or_else(|| "-".to_owned(), |n| n.to_string());
+        let _ = writeln!(
+            out,
+            "{:<24} {:<6} {:<16} {:<8} {:<20} {:<15} {:>9}",
+            r.id, r.kind, r.schedule, if r.enabled { "yes" } else { "no" }, last, outcome, records
+        );
+    }
+    out
+}
+
+pub fn runs(runs: &[Run], errors: bool) -> String {
+    let mut out = format!(
+        "{:>6} {:<20} {:<20} {:>9} {:<15} {:>7} {:>7} {:>9} {:>7} {:>6}\n",
+        "RUN", "SOURCE", "STARTED", "TOOK", "OUTCOME", "ADDED", "UPDATED", "UNCHANGED", "DELETED", "FAILED"
+    );
+    for r in runs {
+        let c = &r.counts;
+        let _ = writeln!(
+            out,
+            "{:>6} {:<20} {:<20} {:>9} {:<15} {:>7} {:>7} {:>9} {:>7} {:>6}",
+            r.id, r.source, when(&r.started), duration(r), r.outcome.to_string(), c.added, c.updated, c.unchanged, c.deleted, c.failed
+        );
+        if let Some(m) = &r.message {
+            let _ = writeln!(out, "       {m}");
+        }
+        if errors {
+            for e in &r.errors {
+                let _ = writeln!(out, "       [{}] {}: {}", e.stage, e.record, e.message);
+            }
+            if r.errors_dropped > 0 {
+                let _ = writeln!(out, "       ... and {} more", r.errors_dropped);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,234 @@
+//! The `harvest-sources.toml` configuration: what Alzette harvests, where it keeps its data and
+//! how it publishes.
+//!
+//! [`Config::load`] reads a file; [`Config::parse`] reads a string. Both refuse unknown keys,
+//! bad cron expressions, duplicate source ids and bad URLs with a [`ConfigError`] that names the
+//! file, the line and the key, so that an operator can fix the file without guessing.
+//!
+//! ```
+//! use alzette_config::{Config, SourceKind};
+//! let config = Config::parse(r#"
+//! [server]
+//! bind = "127.0.0.1:8080"
+//! base_uri = "http://localhost:8080/"
+//!
+//! [store]
+//! path = "data/store"
+//!
+//! [[source]]
+//! id = "sample-dcat"
+//! kind = "dcat"
+//! url = "examples/sample-catalog.ttl"
+//! schedule = "0 3 * * *"
+//! "#, "harvest-sources.toml".as_ref()).unwrap();
+//! assert_eq!(config.sources[0].id, "sample-dcat");
+//! assert!(matches!(config.sources[0].kind, SourceKind::Dcat(_)));
+//! assert!(config.sources[0].url.as_str().starts_with("file:///"));
+//! ```
+
+mod raw;
+mod schedule;
+mod units;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use schedule::Schedule;
+use url::Url;
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from (absolute when it was read from a file).
+    pub file: PathBuf,
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub harvest: HarvestDefaults,
+    pub sources: Vec<SourceConfig>,
+}
+
+/// `[server]`: the HTTP publication.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    /// IRIs Alzette mints (records, catalogues, blank-node datasets) start with this; ends with `/`.
+    pub base_uri: Url,
+    /// A SPARQL query running longer than this is cancelled.
+    pub query_timeout: Duration,
+    /// SPARQL results larger than this are refused with an error instead of being sent.
+    pub max_query_result_size: u64,
+    /// Largest SPARQL request body (POST) accepted.
+    pub max_request_body_size: u64,
+    /// Catalogue page size when the request does not give one.
+    pub catalog_page_size: usize,
+    /// Largest page size a client may ask for.
+    pub catalog_max_page_size: usize,
+}
+
+/// `[store]`: where the data lives.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// The embedded Oxigraph store (RocksDB folder).
+    pub path: PathBuf,
+    /// The operational run log (sled folder).
+    pub runlog: PathBuf,
+}
+
+/// `[harvest]`: limits every source gets unless it sets its own.
+#[derive(Debug, Clone)]
+pub struct HarvestDefaults {
+    /// Runs going on at once in `serve`.
+    pub max_concurrent_runs: usize,
+    pub limits: HarvestLimits,
+    pub user_agent: String,
+}
+
+/// Limits of one run; every one of them can be set in `[harvest]` and overridden per source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HarvestLimits {
+    /// A run still going after this is cancelled and marked failed.
+    pub run_deadline: Duration,
+    /// Whole-request deadline for one page (connect, headers and body).
+    pub request_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// A page body larger than this (after decompression) is an error.
+    pub max_body_size: u64,
+    /// The walk stops with an error after this many pages.
+    pub max_pages: u64,
+    /// Records (triples) per record graph above which the record is refused.
+    pub max_record_triples: usize,
+    /// Share of a source's records that one run may delete (0.0 to 1.0).
+    pub max_shrink: f64,
+    /// Retries of a failed request (5xx, 429, connection errors), with exponential backoff.
+    pub retries: u32,
+    /// First backoff delay; doubled at each retry, with jitter.
+    pub retry_backoff: Duration,
+    pub max_redirects: usize,
+}
+
+impl Default for HarvestLimits {
+    fn default() -> Self {
+        Self {
+            run_deadline: Duration::from_secs(6 * 3600),
+            request_timeout: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(15),
+            max_body_size: 512 * 1024 * 1024,
+            max_pages: 100_000,
+            max_record_triples: 100_000,
+            max_shrink: 0.2,
+            retries: 3,
+            retry_backoff: Duration::from_secs(1),
+            max_redirects: 5,
+        }
+    }
+}
+
+/// One `[[source]]`.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub id: String,
+    pub title: Option<String>,
+    /// Where the first page is: an http(s) URL or a `file:` URL (paths are resolved against the
+    /// configuration file's folder).
+    pub url: Url,
+    pub schedule: Schedule,
+    pub enabled: bool,
+    pub limits: HarvestLimits,
+    pub kind: SourceKind,
+    /// The line of `[[source]]` in the file, for messages.
+    pub line: usize,
+}
+
+/// What a source is, with the options only that kind has.
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    Dcat(DcatOptions),
+}
+
+impl SourceKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Dcat(_) => "dcat",
+        }
+    }
+}
+
+/// Options of `kind = "dcat"`.
+#[derive(Debug, Clone, Default)]
+pub struct DcatOptions {
+    /// Force the RDF syntax instead of detecting it (`turtle`, `ntriples`, `rdfxml`, `jsonld`).
+    pub format: Option<RdfSyntax>,
+    /// JSON-LD remote contexts Alzette may load: context IRI → where to read it (an http(s) URL,
+    /// a `file:` URL or a path). Contexts not listed here and not bundled are never fetched.
+    pub jsonld_contexts: BTreeMap<String, Url>,
+    /// Page links (Hydra `next`) starting with a key are fetched from the value instead, for
+    /// catalogues that advertise a public address while Alzette reaches them on another.
+    pub page_url_rewrite: Vec<(String, String)>,
+    /// Origins, besides the source URL's own, that page links may point to.
+    pub page_origins: Vec<String>,
+}
+
+/// An RDF syntax a source may be forced to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RdfSyntax {
+    Turtle,
+    NTriples,
+    RdfXml,
+    JsonLd,
+}
+
+/// A configuration that cannot be used, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    /// 1-based line, when the problem has a place in the file.
+    pub line: Option<usize>,
+    /// The key at fault (`source[2].schedule`), when there is one.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "key `{key}`: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads and checks a configuration file. Relative paths in it are taken from its folder.
+    pub fn load(file: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let file = file.as_ref();
+        let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
+            file: file.to_owned(),
+            line: None,
+            key: None,
+            message: format!("cannot read the configuration file: {e}"),
+        })?;
+        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_owned());
+        Self::parse(&text, &absolute)
+    }
+
+    /// Parses and checks configuration text as if read from `file` (which sets the folder
+    /// relative paths are taken from and the name errors give).
+    pub fn parse(text: &str, file: &Path) -> Result<Self, ConfigError> {
+        raw::parse(text, file)
+    }
+
+    /// The source with this id.
+    pub fn source(&self, id: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}

@@ -1,0 +1,407 @@
+//! The file as written (every value with its place in the text) and its checked conversion to
+//! [`Config`].
+
+use crate::units::{self, Quantity};
+use crate::{
+    Config, ConfigError, DcatOptions, HarvestDefaults, HarvestLimits, RdfSyntax, Schedule,
+    ServerConfig, SourceConfig, SourceKind, StoreConfig,
+};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use url::Url;
+
+type S<T> = Spanned<T>;
+
+/// Declares a raw table with every limit of [`HarvestLimits`] plus its own keys, since serde's
+/// `flatten` cannot be combined with `deny_unknown_fields`.
+macro_rules! table_with_limits {
+    ($name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $name {
+            run_deadline: Option<S<Quantity>>,
+            request_timeout: Option<S<Quantity>>,
+            connect_timeout: Option<S<Quantity>>,
+            max_body_size: Option<S<Quantity>>,
+            max_pages: Option<S<u64>>,
+            max_record_triples: Option<S<usize>>,
+            max_shrink: Option<S<f64>>,
+            retries: Option<S<u32>>,
+            retry_backoff: Option<S<Quantity>>,
+            max_redirects: Option<S<usize>>,
+            $($field: $ty),*
+        }
+    };
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    server: Option<RawServer>,
+    store: Option<RawStore>,
+    harvest: Option<RawHarvest>,
+    #[serde(default)]
+    source: Vec<S<RawSource>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    bind: Option<S<String>>,
+    base_uri: Option<S<String>>,
+    query_timeout: Option<S<Quantity>>,
+    max_query_result_size: Option<S<Quantity>>,
+    max_request_body_size: Option<S<Quantity>>,
+    catalog_page_size: Option<S<usize>>,
+    catalog_max_page_size: Option<S<usize>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    path: Option<S<String>>,
+    runlog: Option<S<String>>,
+}
+
+table_with_limits!(RawHarvest {
+    max_concurrent_runs: Option<S<usize>>,
+    user_agent: Option<S<String>>,
+});
+
+table_with_limits!(RawSource {
+    id: S<String>,
+    kind: S<String>,
+    url: S<String>,
+    schedule: S<String>,
+    enabled: Option<bool>,
+    title: Option<String>,
+    format: Option<S<String>>,
+    jsonld_contexts: Option<S<BTreeMap<String, String>>>,
+    page_url_rewrite: Option<S<BTreeMap<String, String>>>,
+    page_origins: Option<S<Vec<String>>>,
+});
+
+/// Turns spans into lines and carries the file name into errors.
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn line(&self, span: &Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
+    }
+
+    fn err(&self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.to_owned(),
+            line: Some(self.line(span)),
+            key: Some(key.into()),
+            message: message.into(),
+        }
+    }
+
+    /// The folder relative paths are resolved against.
+    fn folder(&self) -> PathBuf {
+        self.file
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    fn path(&self, value: &str) -> PathBuf {
+        let p = Path::new(value);
+        if p.is_absolute() {
+            p.to_owned()
+        } else {
+            self.folder().join(p)
+        }
+    }
+
+    /// An http(s) URL, a `file:` URL or a path (made a `file:` URL).
+    fn location(&self, value: &S<String>, key: &str) -> Result<Url, ConfigError> {
+        let text = value.get_ref().trim();
+        if text.is_empty() {
+            return Err(self.err(&value.span(), key, "is empty; give an http(s) URL, a file: URL or a path"));
+        }
+        let looks_like_url = text.contains("://") || text.starts_with("file:");
+        if looks_like_url {
+            let url = Url::parse(text).map_err(|e| {
+                self.err(&value.span(), key, format!("\"{text}\" is not a valid URL: {e}"))
+            })?;
+            match url.scheme() {
+                "http" | "https" => {
+                    if url.host_str().is_none_or(str::is_empty) {
+                        return Err(self.err(&value.span(), key, format!("\"{text}\" has no host")));
+                    }
+                    Ok(url)
+                }
+                "file" => Ok(url),
+                other => Err(self.err(
+                    &value.span(),
+                    key,
+                    format!("\"{text}\": the scheme `{other}` is not supported (use http, https, file or a path)"),
+                )),
+            }
+        } else {
+            let path = std::path::absolute(self.path(text)).unwrap_or_else(|_| self.path(text));
+            Url::from_file_path(&path).map_err(|()| {
+                self.err(&value.span(), key, format!("\"{text}\" is not a usable path"))
+            })
+        }
+    }
+}
+
+fn quantity<T>(
+    ctx: &Ctx<'_>,
+    value: &Option<S<Quantity>>,
+    key: &str,
+    convert: fn(&Quantity) -> Result<T, String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => convert(v.get_ref()).map_err(|m| ctx.err(&v.span(), key, m)),
+    }
+}
+
+fn positive<T: PartialOrd + Default + Copy>(
+    ctx: &Ctx<'_>,
+    value: &Option<S<T>>,
+    key: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) if *v.get_ref() > T::default() => Ok(*v.get_ref()),
+        Some(v) => Err(ctx.err(&v.span(), key, "must be greater than 0")),
+    }
+}
+
+macro_rules! limits_of {
+    ($ctx:expr, $raw:expr, $prefix:expr, $base:expr) => {{
+        let raw = $raw;
+        let base: &HarvestLimits = $base;
+        let key = |k: &str| format!("{}{}", $prefix, k);
+        let limits = HarvestLimits {
+            run_deadline: quantity($ctx, &raw.run_deadline, &key("run_deadline"), units::duration, base.run_deadline)?,
+            request_timeout: quantity($ctx, &raw.request_timeout, &key("request_timeout"), units::duration, base.request_timeout)?,
+            connect_timeout: quantity($ctx, &raw.connect_timeout, &key("connect_timeout"), units::duration, base.connect_timeout)?,
+            max_body_size: quantity($ctx, &raw.max_body_size, &key("max_body_size"), units::size, base.max_body_size)?,
+            max_pages: positive($ctx, &raw.max_pages, &key("max_pages"), base.max_pages)?,
+            max_record_triples: positive($ctx, &raw.max_record_triples, &key("max_record_triples"), base.max_record_triples)?,
+            max_shrink: match &raw.max_shrink {
+                None => base.max_shrink,
+                Some(v) if (0.0..=1.0).contains(v.get_ref()) => *v.get_ref(),
+                Some(v) => return Err($ctx.err(&v.span(), key("max_shrink"), "must be between 0.0 and 1.0 (a share of the source's records)")),
+            },
+            retries: raw.retries.as_ref().map_or(base.retries, |v| *v.get_ref()),
+            retry_backoff: quantity($ctx, &raw.retry_backoff, &key("retry_backoff"), units::duration, base.retry_backoff)?,
+            max_redirects: raw.max_redirects.as_ref().map_or(base.max_redirects, |v| *v.get_ref()),
+        };
+        for (name, d) in [("run_deadline", limits.run_deadline), ("request_timeout", limits.request_timeout), ("connect_timeout", limits.connect_timeout)] {
+            if d.is_zero() {
+                return Err(ConfigError { file: $ctx.file.to_owned(), line: None, key: Some(key(name)), message: "must be longer than 0".into() });
+            }
+        }
+        limits
+    }};
+}
+
+pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+    let ctx = Ctx { text, file };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(&ctx, &e))?;
+
+    let server = server(&ctx, raw.server)?;
+    let store = store(&ctx, raw.store);
+    let harvest = match raw.harvest {
+        None => HarvestDefaults {
+            max_concurrent_runs: 2,
+            limits: HarvestLimits::default(),
+            user_agent: default_user_agent(),
+        },
+        Some(h) => HarvestDefaults {
+            max_concurrent_runs: positive(&ctx, &h.max_concurrent_runs, "harvest.max_concurrent_runs", 2)?,
+            limits: limits_of!(&ctx, &h, "harvest.", &HarvestLimits::default()),
+            user_agent: h.user_agent.map_or_else(default_user_agent, |u| u.into_inner()),
+        },
+    };
+
+    let mut sources = Vec::with_capacity(raw.source.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, spanned) in raw.source.iter().enumerate() {
+        let line = ctx.line(&spanned.span());
+        let s = spanned.get_ref();
+        let prefix = format!("source[{i}].");
+        let key = |k: &str| format!("{prefix}{k}");
+        let id = s.id.get_ref().clone();
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return Err(ctx.err(&s.id.span(), key("id"), format!("\"{id}\" is not a valid source id: use lower-case letters, digits and '-'")));
+        }
+        if let Some(first_line) = seen.insert(id.clone(), ctx.line(&s.id.span())) {
+            return Err(ctx.err(&s.id.span(), key("id"), format!("duplicate source id \"{id}\" (first used on line {first_line})")));
+        }
+        let schedule: Schedule = s
+            .schedule
+            .get_ref()
+            .parse()
+            .map_err(|m: String| ctx.err(&s.schedule.span(), key("schedule"), m))?;
+        let url = ctx.location(&s.url, &key("url"))?;
+        let limits = limits_of!(&ctx, s, prefix.as_str(), &harvest.limits);
+        let kind = match s.kind.get_ref().as_str() {
+            "dcat" => SourceKind::Dcat(dcat_options(&ctx, s, &key)?),
+            other => {
+                return Err(ctx.err(&s.kind.span(), key("kind"), format!("unknown source kind \"{other}\" (known: dcat)")));
+            }
+        };
+        sources.push(SourceConfig {
+            id,
+            title: s.title.clone(),
+            url,
+            schedule,
+            enabled: s.enabled.unwrap_or(true),
+            limits,
+            kind,
+            line,
+        });
+    }
+
+    Ok(Config {
+        file: file.to_owned(),
+        server,
+        store,
+        harvest,
+        sources,
+    })
+}
+
+fn default_user_agent() -> String {
+    format!("Alzette/{} (DCAT-AP harvester)", env!("CARGO_PKG_VERSION"))
+}
+
+fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigError> {
+    let raw = raw.unwrap_or(RawServer {
+        bind: None,
+        base_uri: None,
+        query_timeout: None,
+        max_query_result_size: None,
+        max_request_body_size: None,
+        catalog_page_size: None,
+        catalog_max_page_size: None,
+    });
+    let bind = match &raw.bind {
+        None => "127.0.0.1:8080".parse().expect("a valid default address"),
+        Some(b) => b.get_ref().parse().map_err(|e| {
+            ctx.err(&b.span(), "server.bind", format!("\"{}\" is not an address with a port, like 127.0.0.1:8080 ({e})", b.get_ref()))
+        })?,
+    };
+    let base_uri = match &raw.base_uri {
+        None => Url::parse(&format!("http://{bind}/")).expect("a valid URL"),
+        Some(b) => {
+            let url = Url::parse(b.get_ref())
+                .map_err(|e| ctx.err(&b.span(), "server.base_uri", format!("\"{}\" is not a valid URL: {e}", b.get_ref())))?;
+            if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() {
+                return Err(ctx.err(&b.span(), "server.base_uri", "must be an http(s) URL without query or fragment"));
+            }
+            if !url.path().ends_with('/') {
+                return Err(ctx.err(&b.span(), "server.base_uri", format!("\"{}\" must end with '/' (IRIs are minted below it)", b.get_ref())));
+            }
+            url
+        }
+    };
+    let page_size = positive(ctx, &raw.catalog_page_size, "server.catalog_page_size", 100)?;
+    let max_page_size = positive(ctx, &raw.catalog_max_page_size, "server.catalog_max_page_size", 1000)?;
+    if page_size > max_page_size {
+        let span = raw.catalog_page_size.as_ref().map(|s| s.span()).unwrap_or(0..0);
+        return Err(ctx.err(&span, "server.catalog_page_size", format!("{page_size} is larger than catalog_max_page_size ({max_page_size})")));
+    }
+    Ok(ServerConfig {
+        bind,
+        base_uri,
+        query_timeout: quantity(ctx, &raw.query_timeout, "server.query_timeout", units::duration, std::time::Duration::from_secs(30))?,
+        max_query_result_size: quantity(ctx, &raw.max_query_result_size, "server.max_query_result_size", units::size, 512 * 1024 * 1024)?,
+        max_request_body_size: quantity(ctx, &raw.max_request_body_size, "server.max_request_body_size", units::size, 1024 * 1024)?,
+        catalog_page_size: page_size,
+        catalog_max_page_size: max_page_size,
+    })
+}
+
+fn store(ctx: &Ctx<'_>, raw: Option<RawStore>) -> StoreConfig {
+    let path = raw
+        .as_ref()
+        .and_then(|r| r.path.as_ref())
+        .map_or_else(|| ctx.path("data/store"), |p| ctx.path(p.get_ref()));
+    let runlog = raw
+        .as_ref()
+        .and_then(|r| r.runlog.as_ref())
+        .map_or_else(
+            || path.parent().map_or_else(|| ctx.path("runlog"), |p| p.join("runlog")),
+            |p| ctx.path(p.get_ref()),
+        );
+    StoreConfig { path, runlog }
+}
+
+fn dcat_options(ctx: &Ctx<'_>, s: &RawSource, key: &dyn Fn(&str) -> String) -> Result<DcatOptions, ConfigError> {
+    let format = match &s.format {
+        None => None,
+        Some(f) => Some(match f.get_ref().as_str() {
+            "turtle" | "ttl" => RdfSyntax::Turtle,
+            "ntriples" | "nt" => RdfSyntax::NTriples,
+            "rdfxml" | "rdf" | "xml" => RdfSyntax::RdfXml,
+            "jsonld" | "json-ld" => RdfSyntax::JsonLd,
+            other => {
+                return Err(ctx.err(&f.span(), key("format"), format!("unknown RDF syntax \"{other}\" (turtle, ntriples, rdfxml, jsonld)")));
+            }
+        }),
+    };
+    let mut jsonld_contexts = BTreeMap::new();
+    if let Some(map) = &s.jsonld_contexts {
+        for (iri, location) in map.get_ref() {
+            Url::parse(iri).map_err(|e| ctx.err(&map.span(), key("jsonld_contexts"), format!("\"{iri}\" is not a valid context IRI: {e}")))?;
+            let loc = ctx.location(&Spanned::new(map.span(), location.clone()), &key("jsonld_contexts"))?;
+            jsonld_contexts.insert(iri.clone(), loc);
+        }
+    }
+    let mut page_url_rewrite = Vec::new();
+    if let Some(map) = &s.page_url_rewrite {
+        for (from, to) in map.get_ref() {
+            for u in [from, to] {
+                Url::parse(u).map_err(|e| ctx.err(&map.span(), key("page_url_rewrite"), format!("\"{u}\" is not a valid URL prefix: {e}")))?;
+            }
+            page_url_rewrite.push((from.clone(), to.clone()));
+        }
+        // Longest prefix first, so that the most specific rewrite wins.
+        page_url_rewrite.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+    }
+    let mut page_origins = Vec::new();
+    if let Some(list) = &s.page_origins {
+        for o in list.get_ref() {
+            let url = Url::parse(o).map_err(|e| ctx.err(&list.span(), key("page_origins"), format!("\"{o}\" is not a valid origin: {e}")))?;
+            page_origins.push(url.origin().ascii_serialization());
+        }
+    }
+    Ok(DcatOptions { format, jsonld_contexts, page_url_rewrite, page_origins })
+}
+
+/// A TOML or shape error, placed on its line, with the key that line sets when there is one.
+fn toml_error(ctx: &Ctx<'_>, e: &toml::de::Error) -> ConfigError {
+    let span = e.span();
+    let line = span.as_ref().map(|s| ctx.line(s));
+    let key = line.and_then(|l| {
+        let text = ctx.text.lines().nth(l - 1)?;
+        let (k, _) = text.split_once('=')?;
+        let k = k.trim().trim_matches('"');
+        (!k.is_empty() && !k.starts_with('[')).then(|| k.to_owned())
+    });
+    let message = e.message().trim().to_owned();
+    ConfigError {
+        file: ctx.file.to_owned(),
+        line,
+        key,
+        message,
+    }
+}

@@ -1,0 +1,168 @@
+//! Cron schedules, in UTC.
+//!
+//! Operators write the classic 5-field crontab (`min hour dom month dow`, Sunday = 0 or 7) or the
+//! 6/7-field form with seconds first (and a year last) of the `cron` crate, whose day-of-week
+//! numbers run 1 (Sunday) to 7 (Saturday). A 5-field expression is translated to the 6-field form,
+//! day-of-week numbers included, so that `0 3 * * 1` means Monday as it does in crontab.
+
+use chrono::{DateTime, Utc};
+use std::fmt;
+use std::str::FromStr;
+
+/// A parsed cron schedule.
+#[derive(Clone)]
+pub struct Schedule {
+    expression: String,
+    inner: cron::Schedule,
+}
+
+impl Schedule {
+    /// The expression as the operator wrote it.
+    pub fn expression(&self) -> &str {
+        &self.expression
+    }
+
+    /// The first firing strictly after `after`.
+    pub fn next_after(&self, after: &DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.inner.after(after).next()
+    }
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Schedule({:?})", self.expression)
+    }
+}
+
+impl FromStr for Schedule {
+    type Err = String;
+
+    fn from_str(expression: &str) -> Result<Self, String> {
+        let trimmed = expression.trim();
+        let fields: Vec<&str> = trimmed.split_whitespace().collect();
+        let translated = match fields.len() {
+            _ if trimmed.starts_with('@') => trimmed.to_owned(),
+            5 => format!(
+                "0 {} {} {} {} {}",
+                fields[0],
+                fields[1],
+                fields[2],
+                fields[3],
+                crontab_days_of_week(fields[4])?
+            ),
+            6 | 7 => trimmed.to_owned(),
+            n => {
+                return Err(format!(
+                    "\"{expression}\" has {n} fields; a schedule has 5 (min hour day month weekday, as in crontab) or 6/7 (seconds first, year last)"
+                ));
+            }
+        };
+        let inner = cron::Schedule::from_str(&translated)
+            .map_err(|e| format!("\"{expression}\" is not a valid cron expression: {e}"))?;
+        Ok(Self {
+            expression: expression.to_owned(),
+            inner,
+        })
+    }
+}
+
+/// Translates a crontab day-of-week field (0-7, Sunday = 0 and 7) to the `cron` crate's
+/// numbering (1-7, Sunday = 1). Numeric ranges and steps are expanded to lists; names pass.
+fn crontab_days_of_week(field: &str) -> Result<String, String> {
+    let mut out = Vec::new();
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((r, s)) => (
+                r,
+                s.parse::<u32>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| format!("bad step in day-of-week `{item}`"))?,
+            ),
+            None => (item, 1),
+        };
+        let bounds = if range == "*" || range == "?" {
+            if step == 1 {
+                out.push(range.to_owned());
+                continue;
+            }
+            Some((0, 6))
+        } else if let Some((a, b)) = range.split_once('-') {
+            match (a.parse::<u32>(), b.parse::<u32>()) {
+                (Ok(a), Ok(b)) => Some((a, b)),
+                _ => None,
+            }
+        } else {
+            range.parse::<u32>().ok().map(|a| {
+                // `a/step` means from a to the end of the week.
+                (a, if step > 1 { 6 } else { a })
+            })
+        };
+        match bounds {
+            Some((a, b)) => {
+                if a > 7 || b > 7 || a > b {
+                    return Err(format!(
+                        "day-of-week `{item}` is out of range (0-7, Sunday = 0 or 7)"
+                    ));
+                }
+                let mut day = a;
+                while day <= b {
+                    out.push((day % 7 + 1).to_string());
+                    day += step;
+                }
+            }
+            // Names (MON-FRI, sun) mean the same in both numberings.
+            None => out.push(item.to_owned()),
+        }
+    }
+    out.dedup();
+    Ok(out.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, TimeZone, Weekday};
+
+    fn next(expr: &str, after: DateTime<Utc>) -> DateTime<Utc> {
+        expr.parse::<Schedule>().unwrap().next_after(&after).unwrap()
+    }
+
+    #[test]
+    fn five_fields_are_crontab() {
+        // 2026-11-27 is a Friday.
+        let friday = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let t = next("0 3 * * *", friday);
+        assert_eq!(t, Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap());
+        assert_eq!(next("0 3 * * 1", friday).weekday(), Weekday::Mon);
+        assert_eq!(next("0 3 * * 0", friday).weekday(), Weekday::Sun);
+        assert_eq!(next("0 3 * * 7", friday).weekday(), Weekday::Sun);
+        assert_eq!(next("30 4 * * 1-5", friday).weekday(), Weekday::Mon);
+        assert_eq!(next("0 0 * * MON", friday).weekday(), Weekday::Mon);
+        assert_eq!(next("*/15 * * * *", friday), friday + chrono::Duration::minutes(15));
+    }
+
+    #[test]
+    fn six_and_seven_fields_have_seconds() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        assert_eq!(next("*/10 * * * * *", t0), t0 + chrono::Duration::seconds(10));
+        assert_eq!(next("0 0 6 * * * 2027", t0).year(), 2027);
+    }
+
+    #[test]
+    fn bad_expressions_are_refused() {
+        assert!("0 3 * *".parse::<Schedule>().unwrap_err().contains("4 fields"));
+        assert!("0 25 * * *".parse::<Schedule>().is_err());
+        assert!("0 3 * * 9".parse::<Schedule>().unwrap_err().contains("out of range"));
+        assert!("every day".parse::<Schedule>().is_err());
+    }
+
+    #[test]
+    fn day_of_week_translation() {
+        assert_eq!(crontab_days_of_week("1-5").unwrap(), "2,3,4,5,6");
+        assert_eq!(crontab_days_of_week("*/2").unwrap(), "1,3,5,7");
+        assert_eq!(crontab_days_of_week("0,7").unwrap(), "1");
+        assert_eq!(crontab_days_of_week("*").unwrap(), "*");
+        assert_eq!(crontab_days_of_week("MON-FRI").unwrap(), "MON-FRI");
+    }
+}

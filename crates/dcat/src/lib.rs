@@ -1,0 +1,26 @@
+//! DCAT pages to record graphs, with no I/O: bytes in, records out.
+//!
+//! A harvest hands each page it fetched to this crate:
+//! 1. [`detect_syntax`] decides the RDF syntax (Content-Type, then extension, then content);
+//! 2. [`PageParser`] parses it into a graph (JSON-LD contexts only from a [`ContextSet`]);
+//! 3. [`page_links`] finds the Hydra link to the next page;
+//! 4. [`split_records`] cuts the graph into [`RecordGraph`]s, one per dataset, data service or
+//!    dataset series, each canonicalised (RDFC-1.0) and hashed so that an unchanged record can
+//!    be recognised whatever its blank node labels.
+
+mod contexts;
+mod hydra;
+mod parse;
+mod record;
+mod split;
+mod syntax;
+
+pub use contexts::{remote_context_iris, ContextSet};
+pub use hydra::{page_links, PageLinks};
+pub use parse::{PageError, PageParser};
+pub use record::{canonicalize, ContentHash, MintedFrom, RecordGraph, RecordKind};
+pub use split::{split_records, title_of, RecordProblem, SplitOptions, SplitPage};
+pub use syntax::{detect_syntax, from_content_type, from_url, sniff, syntax_name, DetectedBy, JSON_LD};
+
+/// Re-exported so that users of this crate name formats without depending on `oxrdfio`.
+pub use oxrdfio::RdfFormat;

@@ -1,0 +1,105 @@
+//! Parsing one page of a DCAT source into a graph.
+
+use crate::contexts::ContextSet;
+use crate::syntax::syntax_name;
+use oxrdf::{Graph, Triple};
+use oxrdfio::{LoadedDocument, RdfFormat, RdfParser};
+use std::sync::Arc;
+
+/// Why a page could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("the page is not valid {syntax}: {message}")]
+    Syntax { syntax: &'static str, message: String },
+    #[error("the page has more than {limit} triples")]
+    TooManyTriples { limit: usize },
+    #[error("{0} is not a syntax a DCAT page can be written in")]
+    UnsupportedSyntax(&'static str),
+}
+
+/// How to read a page.
+#[derive(Clone)]
+pub struct PageParser {
+    format: RdfFormat,
+    base_iri: String,
+    contexts: Arc<ContextSet>,
+    max_triples: usize,
+}
+
+impl PageParser {
+    /// A parser for pages in `format`, resolving relative IRIs against `base_iri` (the page URL).
+    pub fn new(format: RdfFormat, base_iri: impl Into<String>) -> Self {
+        Self {
+            format,
+            base_iri: base_iri.into(),
+            contexts: Arc::new(ContextSet::bundled()),
+            max_triples: usize::MAX,
+        }
+    }
+
+    /// The JSON-LD contexts the page may use (others are refused, never fetched).
+    pub fn with_contexts(mut self, contexts: Arc<ContextSet>) -> Self {
+        self.contexts = contexts;
+        self
+    }
+
+    /// Refuse pages with more triples than this.
+    pub fn with_max_triples(mut self, max: usize) -> Self {
+        self.max_triples = max;
+        self
+    }
+
+    /// Parses the page. Named graphs (a JSON-LD document may put everything in one) are merged
+    /// into one graph: a page describes resources, where it keeps them does not matter.
+    ///
+    /// ```
+    /// use alzette_dcat::PageParser;
+    /// use oxrdfio::RdfFormat;
+    /// let graph = PageParser::new(RdfFormat::Turtle, "https://e.org/catalog?page=1")
+    ///     .parse(b"<d1> a <http://www.w3.org/ns/dcat#Dataset> .")
+    ///     .unwrap();
+    /// assert_eq!(graph.len(), 1);
+    /// assert!(graph.to_string().contains("<https://e.org/d1>"));
+    /// ```
+    pub fn parse(&self, body: &[u8]) -> Result<Graph, PageError> {
+        let syntax = syntax_name(self.format);
+        if matches!(self.format, RdfFormat::N3) {
+            return Err(PageError::UnsupportedSyntax(syntax));
+        }
+        let mut parser = RdfParser::from_format(self.format);
+        if let Ok(p) = parser.clone().with_base_iri(self.base_iri.as_str()) {
+            parser = p;
+        }
+        let mut reader = parser.for_slice(body);
+        if matches!(self.format, RdfFormat::JsonLd { .. }) {
+            let contexts = Arc::clone(&self.contexts);
+            reader = reader.with_document_loader(move |iri| {
+                let content = contexts.get(iri).ok_or_else(|| {
+                    format!(
+                        "the remote JSON-LD context <{iri}> is not allowed; \
+                         list it under jsonld_contexts in the source's configuration"
+                    )
+                })?;
+                Ok(LoadedDocument {
+                    url: iri.to_owned(),
+                    content: content.to_vec(),
+                    format: crate::syntax::JSON_LD,
+                })
+            });
+        }
+        let mut graph = Graph::new();
+        for quad in reader {
+            let quad = quad.map_err(|e| PageError::Syntax {
+                syntax,
+                message: e.to_string(),
+            })?;
+            graph.insert(&Triple::from(quad));
+            if graph.len() > self.max_triples {
+                return Err(PageError::TooManyTriples {
+                    limit: self.max_triples,
+                });
+            }
+        }
+        Ok(graph)
+    }
+}

@@ -1,0 +1,306 @@
+//! Fetching pages over HTTP(S) or from files, within explicit limits: time, size, redirects and
+//! retries.
+
+use alzette_config::HarvestLimits;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{redirect, StatusCode};
+use std::fmt;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+/// What the RDF sources are asked for, in order of preference.
+const ACCEPT: &str = "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.9, \
+                      application/n-triples;q=0.8, application/trig;q=0.5, */*;q=0.1";
+
+/// The longest wait a `Retry-After` header can impose.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// Cache validators of a page fetched before.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A fetched page.
+#[derive(Debug)]
+pub enum Fetched {
+    Body {
+        /// After redirects.
+        url: Url,
+        content_type: Option<String>,
+        body: Bytes,
+        validators: Validators,
+    },
+    /// The server answered 304 to the validators sent.
+    NotModified,
+}
+
+/// Why a fetch failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchErrorKind {
+    /// HTTP status other than 2xx/304, after retries.
+    Status(u16),
+    Timeout,
+    Connect,
+    TooLarge,
+    Redirect,
+    Io,
+    Cancelled,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct FetchError {
+    pub url: String,
+    pub kind: FetchErrorKind,
+    pub message: String,
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.url, self.message)
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+/// Fetches with one source's limits.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    limits: HarvestLimits,
+}
+
+impl Fetcher {
+    pub fn new(limits: &HarvestLimits, user_agent: &str) -> Result<Self, String> {
+        let max_redirects = limits.max_redirects;
+        let policy = redirect::Policy::custom(move |attempt| {
+            if !matches!(attempt.url().scheme(), "http" | "https") {
+                let to = attempt.url().to_string();
+                attempt.error(format!("redirect to a non-HTTP URL ({to}) refused"))
+            } else if attempt.previous().len() > max_redirects {
+                attempt.error(format!("more than {max_redirects} redirects (limit max_redirects)"))
+            } else if attempt.previous().iter().any(|u| u == attempt.url()) {
+                let to = attempt.url().to_string();
+                attempt.error(format!("redirect loop back to {to}"))
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .redirect(policy)
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.request_timeout)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self {
+            client,
+            limits: limits.clone(),
+        })
+    }
+
+    /// Fetches `url`, sending `validators` when given. Server errors (5xx, 429) and connection
+    /// failures are retried with exponential backoff (and the server's `Retry-After`); the body
+    /// is cut off with an error past `max_body_size`, counted after decompression.
+    pub async fn fetch(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        cancel: &CancellationToken,
+    ) -> Result<Fetched, FetchError> {
+        if url.scheme() == "file" {
+            return self.read_file(url).await;
+        }
+        let mut attempt = 0;
+        loop {
+            let result = tokio::select! {
+                r = self.fetch_once(url, validators) => r,
+                () = cancel.cancelled() => return Err(error(url, FetchErrorKind::Cancelled, "cancelled")),
+            };
+            let failure = match result {
+                Ok(fetched) => return Ok(fetched),
+                Err(failure) => failure,
+            };
+            if !failure.retry || attempt >= self.limits.retries {
+                return Err(failure.error);
+            }
+            let retry_after = failure.after;
+            attempt += 1;
+            let backoff = self.limits.retry_backoff.saturating_mul(1 << (attempt - 1).min(16));
+            let delay = retry_after.unwrap_or(backoff + jitter(backoff)).min(MAX_RETRY_AFTER);
+            tracing::debug!(%url, attempt, ?delay, "retrying");
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = cancel.cancelled() => return Err(error(url, FetchErrorKind::Cancelled, "cancelled")),
+            }
+        }
+    }
+
+    async fn fetch_once(&self, url: &Url, validators: Option<&Validators>) -> Result<Fetched, Retryable> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
+        if let Some(v) = validators {
+            if let Some(etag) = v.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+                headers.insert(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = v.last_modified.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+                headers.insert(header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let response = self
+            .client
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| classify(url, &e))?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        if !status.is_success() {
+            let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+            let after = retry_after(response.headers());
+            let err = error(
+                url,
+                FetchErrorKind::Status(status.as_u16()),
+                format!("HTTP {status}"),
+            );
+            return Err(if retryable { Retryable::new(err, after) } else { Retryable::fatal(err) });
+        }
+        let final_url = response.url().clone();
+        let header_text = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header_text(header::CONTENT_TYPE);
+        let validators = Validators {
+            etag: header_text(header::ETAG),
+            last_modified: header_text(header::LAST_MODIFIED),
+        };
+        let limit = self.limits.max_body_size;
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(Retryable::fatal(too_large(url, limit)));
+        }
+        let mut body = BytesMut::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| classify(url, &e))?;
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(Retryable::fatal(too_large(url, limit)));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body {
+            url: final_url,
+            content_type,
+            body: body.freeze(),
+            validators,
+        })
+    }
+
+    async fn read_file(&self, url: &Url) -> Result<Fetched, FetchError> {
+        let path = url
+            .to_file_path()
+            .map_err(|()| error(url, FetchErrorKind::Io, "not a local file path"))?;
+        let meta = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| error(url, FetchErrorKind::Io, format!("cannot read {}: {e}", path.display())))?;
+        if meta.len() > self.limits.max_body_size {
+            return Err(too_large(url, self.limits.max_body_size));
+        }
+        let body = tokio::fs::read(&path)
+            .await
+            .map_err(|e| error(url, FetchErrorKind::Io, format!("cannot read {}: {e}", path.display())))?;
+        Ok(Fetched::Body {
+            url: url.clone(),
+            content_type: None,
+            body: body.into(),
+            validators: Validators::default(),
+        })
+    }
+}
+
+/// A failed attempt, and whether (and when) it may be tried again.
+struct Retryable {
+    error: FetchError,
+    retry: bool,
+    after: Option<Duration>,
+}
+
+impl Retryable {
+    fn new(error: FetchError, after: Option<Duration>) -> Self {
+        Self { error, retry: true, after }
+    }
+
+    fn fatal(error: FetchError) -> Self {
+        Self { error, retry: false, after: None }
+    }
+}
+
+fn error(url: &Url, kind: FetchErrorKind, message: impl Into<String>) -> FetchError {
+    FetchError {
+        url: url.to_string(),
+        kind,
+        message: message.into(),
+    }
+}
+
+fn too_large(url: &Url, limit: u64) -> FetchError {
+    error(
+        url,
+        FetchErrorKind::TooLarge,
+        format!("the body is larger than {limit} bytes (limit max_body_size)"),
+    )
+}
+
+fn classify(url: &Url, e: &reqwest::Error) -> Retryable {
+    use std::error::Error as _;
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    if e.is_redirect() {
+        return Retryable::fatal(error(url, FetchErrorKind::Redirect, message));
+    }
+    if e.is_timeout() {
+        return Retryable::new(
+            error(url, FetchErrorKind::Timeout, format!("timed out (limit request_timeout): {message}")),
+            None,
+        );
+    }
+    if e.is_connect() {
+        return Retryable::new(error(url, FetchErrorKind::Connect, message), None);
+    }
+    // Resets and truncated bodies: worth another try.
+    Retryable::new(error(url, FetchErrorKind::Other, message), None)
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+}
+
+/// Up to half of `base`, varying from call to call, so that retries of many clients spread out.
+fn jitter(base: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    base.mul_f64(f64::from(nanos % 1000) / 2000.0)
+}

@@ -1,0 +1,405 @@
+//! One harvest run: walk a source's pages, store their records, delete what the source no
+//! longer has (only after a complete walk, within the shrink guard), and log it all.
+
+use crate::fetch::Fetcher;
+use crate::source::{DcatSource, PageContent, PageFailure, Source, SourcePage};
+use alzette_config::{SourceConfig, SourceKind};
+use alzette_dcat::RecordGraph;
+use alzette_runlog::{Outcome, Run, RunLog, RunLogError, Stage};
+use alzette_store::{hex, Change, Iris, RecordKey, RecordStore, StoreError};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+
+/// How to run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Work out what would change, write nothing (not even the run log).
+    pub dry_run: bool,
+    /// Delete missing records even beyond the source's `max_shrink`.
+    pub allow_shrink: bool,
+}
+
+/// What a dry run would have done, by resource IRI.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub add: Vec<String>,
+    pub update: Vec<String>,
+    pub delete: Vec<String>,
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub run: Run,
+    /// Set for dry runs.
+    pub plan: Option<Plan>,
+}
+
+/// Told about a run's progress after each page.
+pub trait Progress: Send + Sync {
+    fn page(&self, run: &Run);
+}
+
+/// Progress that goes nowhere.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn page(&self, _: &Run) {}
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HarvestError {
+    #[error("source \"{0}\" is already being harvested")]
+    AlreadyRunning(String),
+    #[error("source \"{source_id}\": {message}")]
+    Setup { source_id: String, message: String },
+    #[error(transparent)]
+    RunLog(#[from] RunLogError),
+}
+
+/// Runs harvests against one store and run log; never two runs of one source at once.
+pub struct Harvester {
+    store: Arc<RecordStore>,
+    runlog: Arc<RunLog>,
+    user_agent: String,
+    running: Mutex<HashSet<String>>,
+}
+
+impl Harvester {
+    pub fn new(store: Arc<RecordStore>, runlog: Arc<RunLog>, user_agent: impl Into<String>) -> Self {
+        Self {
+            store,
+            runlog,
+            user_agent: user_agent.into(),
+            running: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<RecordStore> {
+        &self.store
+    }
+
+    pub fn runlog(&self) -> &Arc<RunLog> {
+        &self.runlog
+    }
+
+    /// Whether a run of this source is going on.
+    pub fn is_running(&self, source: &str) -> bool {
+        self.running.lock().expect("running lock").contains(source)
+    }
+
+    /// Runs one harvest of `source`. `shutdown` stops it between records (the run is then
+    /// `interrupted`); the source's `run_deadline` stops it too (the run then `failed`).
+    pub async fn run(
+        &self,
+        source: &SourceConfig,
+        options: RunOptions,
+        shutdown: &CancellationToken,
+        progress: &dyn Progress,
+    ) -> Result<RunReport, HarvestError> {
+        if !self.running.lock().expect("running lock").insert(source.id.clone()) {
+            return Err(HarvestError::AlreadyRunning(source.id.clone()));
+        }
+        let _claim = Claim { harvester: self, source: &source.id };
+
+        let fetcher = Fetcher::new(&source.limits, &self.user_agent).map_err(|message| HarvestError::Setup {
+            source_id: source.id.clone(),
+            message,
+        })?;
+        let runlog = (!options.dry_run).then(|| Arc::clone(&self.runlog));
+        let mut walker: Box<dyn Source> = match &source.kind {
+            SourceKind::Dcat(opts) => Box::new(DcatSource::new(source, opts, fetcher, runlog.clone(), self.store.iris())),
+        };
+
+        let mut run = match &runlog {
+            Some(log) => log.start(&source.id)?,
+            None => dry_run_record(&source.id),
+        };
+        tracing::info!(source = %source.id, run = run.id, dry_run = options.dry_run, "run started");
+
+        let cancel = shutdown.child_token();
+        let deadline_hit = Arc::new(AtomicBool::new(false));
+        let timer = tokio::spawn({
+            let cancel = cancel.clone();
+            let hit = Arc::clone(&deadline_hit);
+            let deadline = source.limits.run_deadline;
+            async move {
+                tokio::time::sleep(deadline).await;
+                hit.store(true, Ordering::SeqCst);
+                cancel.cancel();
+            }
+        });
+
+        let mut state = RunState {
+            harvester: self,
+            source,
+            options,
+            run: &mut run,
+            seen: HashSet::new(),
+            plan: Plan::default(),
+            runlog: runlog.as_deref(),
+        };
+        let walk = state.walk(walker.as_mut(), &cancel, progress).await;
+        timer.abort();
+
+        let (outcome, message) = if deadline_hit.load(Ordering::SeqCst) {
+            (Outcome::Failed, Some(format!("the run was stopped at its deadline ({:?}, limit run_deadline); nothing was deleted", source.limits.run_deadline)))
+        } else if shutdown.is_cancelled() {
+            (Outcome::Interrupted, Some("stopped by shutdown; nothing was deleted".to_owned()))
+        } else {
+            match walk {
+                Walk::Fatal(message) => (Outcome::Failed, Some(message)),
+                Walk::Incomplete(failure) if state.run.pages == 0 => (Outcome::Failed, Some(format!("{}: {}", failure.url, failure.message))),
+                Walk::Incomplete(failure) => (
+                    Outcome::OkWithErrors,
+                    Some(format!("the walk stopped at {}: {}; nothing was deleted", failure.url, failure.message)),
+                ),
+                Walk::Complete => match state.delete_missing().await {
+                    Err(message) => (Outcome::Failed, Some(message)),
+                    Ok(guard) if guard.is_some() => (Outcome::OkWithErrors, guard),
+                    Ok(_) if state.run.error_count() > 0 => (Outcome::OkWithErrors, None),
+                    Ok(_) => (Outcome::Ok, None),
+                },
+            }
+        };
+        let plan = options.dry_run.then(|| std::mem::take(&mut state.plan));
+        run.records = Some(self.store.count(Some(&source.id)) as u64);
+        match &runlog {
+            Some(log) => log.finish(&mut run, outcome, message)?,
+            None => {
+                run.outcome = outcome;
+                run.ended = Some(chrono::Utc::now());
+                run.message = message;
+            }
+        }
+        tracing::info!(
+            source = %source.id, run = run.id, outcome = %run.outcome,
+            added = run.counts.added, updated = run.counts.updated, unchanged = run.counts.unchanged,
+            deleted = run.counts.deleted, failed = run.counts.failed, pages = run.pages,
+            message = run.message.as_deref().unwrap_or(""), "run ended"
+        );
+        Ok(RunReport { run, plan })
+    }
+}
+
+/// Releases the source when the run ends, however it ends.
+struct Claim<'a> {
+    harvester: &'a Harvester,
+    source: &'a str,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.harvester.running.lock().expect("running lock").remove(self.source);
+    }
+}
+
+fn dry_run_record(source: &str) -> Run {
+    Run {
+        id: 0,
+        source: source.to_owned(),
+        started: chrono::Utc::now(),
+        ended: None,
+        outcome: Outcome::Running,
+        counts: Default::default(),
+        pages: 0,
+        announced: None,
+        records: None,
+        errors: Vec::new(),
+        errors_dropped: 0,
+        message: None,
+    }
+}
+
+enum Walk {
+    Complete,
+    Incomplete(PageFailure),
+    Fatal(String),
+}
+
+struct RunState<'a> {
+    harvester: &'a Harvester,
+    source: &'a SourceConfig,
+    options: RunOptions,
+    run: &'a mut Run,
+    /// Records the source still has: stored, unchanged, or failed this time but kept.
+    seen: HashSet<RecordKey>,
+    plan: Plan,
+    runlog: Option<&'a RunLog>,
+}
+
+impl RunState<'_> {
+    async fn walk(&mut self, source: &mut dyn Source, cancel: &CancellationToken, progress: &dyn Progress) -> Walk {
+        loop {
+            if cancel.is_cancelled() {
+                return Walk::Incomplete(PageFailure { url: String::new(), stage: Stage::Page, message: "cancelled".into(), cancelled: true });
+            }
+            let page = match source.next_page(cancel).await {
+                Ok(Some(page)) => page,
+                Ok(None) => return Walk::Complete,
+                Err(failure) => {
+                    if !failure.cancelled {
+                        tracing::warn!(source = %self.source.id, url = %failure.url, stage = %failure.stage, "{}", failure.message);
+                        self.run.record_error(&failure.url, failure.stage, &failure.message);
+                    }
+                    return Walk::Incomplete(failure);
+                }
+            };
+            if let Err(message) = self.take_page(page).await {
+                return Walk::Fatal(message);
+            }
+            self.run.pages += 1;
+            if let Some(log) = self.runlog {
+                let _ = log.save(self.run);
+            }
+            progress.page(self.run);
+        }
+    }
+
+    async fn take_page(&mut self, page: SourcePage) -> Result<(), String> {
+        if page.announced.is_some() {
+            self.run.announced = page.announced;
+        }
+        let SourcePage { url, content, cache, .. } = page;
+        match content {
+            PageContent::Unchanged { keys } => {
+                for key in keys {
+                    if self.seen.insert(key) {
+                        self.run.counts.unchanged += 1;
+                    }
+                }
+                Ok(())
+            }
+            PageContent::Records { records, problems } => {
+                let source_id = &self.source.id;
+                let page_keys: Vec<String> = records.iter().map(|r| hex(&Iris::record_key(r.resource.as_str()))).collect();
+                let clean = problems.is_empty();
+                for p in problems {
+                    tracing::warn!(source = %source_id, page = %url, record = %p.record, "{}", p.message);
+                    self.run.record_error(format!("{} (page {url})", p.record), Stage::Split, p.message);
+                    self.run.counts.failed += 1;
+                    // Its earlier version stays.
+                    if let Some(iri) = p.resource {
+                        self.seen.insert(Iris::record_key(&iri));
+                    }
+                }
+                let mut fresh: Vec<RecordGraph> = Vec::with_capacity(records.len());
+                for r in records {
+                    if self.seen.insert(Iris::record_key(r.resource.as_str())) {
+                        fresh.push(r);
+                    } else {
+                        tracing::debug!(source = %source_id, resource = %r.resource, "already harvested in this run; the first version is kept");
+                    }
+                }
+                self.store(fresh, &url).await?;
+                if let (Some(log), Some(mut entry), true) = (self.runlog, cache, clean) {
+                    entry.records = page_keys;
+                    let _ = log.put_page(source_id, &url, &entry);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn store(&mut self, records: Vec<RecordGraph>, url: &str) -> Result<(), String> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let store = Arc::clone(&self.harvester.store);
+        let source = self.source.id.clone();
+        if self.options.dry_run {
+            let (changes, records) = tokio::task::spawn_blocking(move || (store.plan(&source, &records), records))
+                .await
+                .map_err(|e| e.to_string())?;
+            let changes = changes.map_err(|e| format!("reading the store: {e}"))?;
+            for (change, r) in changes.into_iter().zip(records) {
+                let iri = r.resource.to_string();
+                match change {
+                    Change::Add => {
+                        self.run.counts.added += 1;
+                        self.plan.add.push(iri);
+                    }
+                    Change::Update => {
+                        self.run.counts.updated += 1;
+                        self.plan.update.push(iri);
+                    }
+                    Change::Unchanged => self.run.counts.unchanged += 1,
+                }
+            }
+            return Ok(());
+        }
+        let count = records.len();
+        let written = tokio::task::spawn_blocking(move || store.write(&source, &records, chrono::Utc::now()))
+            .await
+            .map_err(|e| e.to_string())?;
+        match written {
+            Ok(summary) => {
+                self.run.counts.added += summary.added as u64;
+                self.run.counts.updated += summary.updated as u64;
+                self.run.counts.unchanged += summary.unchanged as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // The page's records were not written; earlier versions are intact (one
+                // transaction). The store failing is not the source's fault: stop the run.
+                self.run.counts.failed += count as u64;
+                self.run.record_error(url, Stage::Store, e.to_string());
+                Err(store_failure(&e))
+            }
+        }
+    }
+
+    /// Deletes the records the source no longer has, unless that is more than the source's
+    /// `max_shrink` share of its records. Returns the guard's message when it held.
+    async fn delete_missing(&mut self) -> Result<Option<String>, String> {
+        let store = Arc::clone(&self.harvester.store);
+        let source = self.source.id.clone();
+        let stored = store.record_keys(&source);
+        let missing: HashSet<RecordKey> = stored.iter().filter(|k| !self.seen.contains(*k)).copied().collect();
+        if missing.is_empty() {
+            return Ok(None);
+        }
+        let share = missing.len() as f64 / stored.len() as f64;
+        let limit = self.source.limits.max_shrink;
+        if share > limit && !self.options.allow_shrink {
+            let message = format!(
+                "shrink guard: {} of the source's {} records ({:.0}%) are missing from it, more than max_shrink ({:.0}%); nothing was deleted. \
+                 If the source really shrank, run `alzette harvest {} --allow-shrink`",
+                missing.len(),
+                stored.len(),
+                share * 100.0,
+                limit * 100.0,
+                self.source.id
+            );
+            tracing::warn!(source = %self.source.id, "{message}");
+            return Ok(Some(message));
+        }
+        if self.options.dry_run {
+            for key in &missing {
+                let iri = store.resource_of(&source, key).ok().flatten().map_or_else(|| hex(key), |n| n.to_string());
+                self.plan.delete.push(iri);
+            }
+            self.run.counts.deleted = missing.len() as u64;
+            return Ok(None);
+        }
+        let deleted = tokio::task::spawn_blocking(move || store.delete(&source, &missing))
+            .await
+            .map_err(|e| e.to_string())?;
+        match deleted {
+            Ok(n) => {
+                self.run.counts.deleted = n as u64;
+                Ok(None)
+            }
+            Err(e) => {
+                self.run.record_error(&self.source.id, Stage::Delete, e.to_string());
+                Err(store_failure(&e))
+            }
+        }
+    }
+}
+
+fn store_failure(e: &StoreError) -> String {
+    format!("the store refused a write ({e}); check the disk and the store folder")
+}

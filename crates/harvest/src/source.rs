@@ -1,0 +1,319 @@
+//! Sources: where pages of records come from. A source walks its pages and splits each into
+//! records; the run stores them.
+
+use crate::fetch::{FetchErrorKind, Fetched, Fetcher, Validators};
+use alzette_config::{DcatOptions, RdfSyntax, SourceConfig};
+use alzette_dcat::{
+    detect_syntax, page_links, remote_context_iris, split_records, syntax_name, ContextSet,
+    PageParser, RdfFormat, RecordGraph, RecordProblem, SplitOptions, JSON_LD,
+};
+use alzette_runlog::{PageCacheEntry, RunLog, Stage};
+use alzette_store::{hex, parse_key, Iris, RecordKey};
+use futures_util::future::BoxFuture;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+/// One page of a source.
+#[derive(Debug)]
+pub struct SourcePage {
+    pub url: String,
+    pub content: PageContent,
+    /// What the source says it holds in all (Hydra `totalItems`).
+    pub announced: Option<u64>,
+    /// What to remember of the page once its records are stored.
+    pub cache: Option<PageCacheEntry>,
+}
+
+#[derive(Debug)]
+pub enum PageContent {
+    Records {
+        records: Vec<RecordGraph>,
+        problems: Vec<RecordProblem>,
+    },
+    /// The page is as it was last time (HTTP 304): these records are still there, unchanged.
+    Unchanged { keys: Vec<RecordKey> },
+}
+
+/// A page that could not be read: the walk stops there and is incomplete.
+#[derive(Debug, Clone)]
+pub struct PageFailure {
+    pub url: String,
+    pub stage: Stage,
+    pub message: String,
+    pub cancelled: bool,
+}
+
+impl PageFailure {
+    fn new(url: impl Into<String>, stage: Stage, message: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            stage,
+            message: message.into(),
+            cancelled: false,
+        }
+    }
+}
+
+/// A source of record pages.
+pub trait Source: Send {
+    /// The next page, or `None` when the walk reached the last page.
+    fn next_page<'a>(
+        &'a mut self,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<Option<SourcePage>, PageFailure>>;
+}
+
+/// A DCAT catalogue in any RDF syntax, in one document or paged with Hydra.
+pub struct DcatSource {
+    id: String,
+    options: DcatOptions,
+    fetcher: Fetcher,
+    runlog: Option<Arc<RunLog>>,
+    split: SplitOptions,
+    max_pages: u64,
+    fingerprint: String,
+    start_origin: String,
+    next: Option<Url>,
+    pages: u64,
+    seen_urls: HashSet<String>,
+    seen_bodies: HashSet<String>,
+    contexts: Arc<ContextSet>,
+}
+
+impl DcatSource {
+    pub fn new(
+        config: &SourceConfig,
+        options: &DcatOptions,
+        fetcher: Fetcher,
+        runlog: Option<Arc<RunLog>>,
+        iris: &Iris,
+    ) -> Self {
+        let mint_base = iris.mint_base(&config.id);
+        let mut split = SplitOptions::new(&mint_base);
+        split.max_record_triples = config.limits.max_record_triples;
+        // Anything that changes what a page yields invalidates what was remembered of it.
+        let fingerprint = hex(&Sha256::digest(
+            format!("{}|{:?}|{mint_base}|{}", config.url, options, config.limits.max_record_triples).as_bytes(),
+        )[..16]);
+        Self {
+            id: config.id.clone(),
+            options: options.clone(),
+            fetcher,
+            runlog,
+            split,
+            max_pages: config.limits.max_pages,
+            fingerprint,
+            start_origin: origin(&config.url),
+            next: Some(config.url.clone()),
+            pages: 0,
+            seen_urls: HashSet::new(),
+            seen_bodies: HashSet::new(),
+            contexts: Arc::new(ContextSet::bundled()),
+        }
+    }
+
+    async fn page(&mut self, url: Url, cancel: &CancellationToken) -> Result<SourcePage, PageFailure> {
+        let url_text = url.to_string();
+        if self.pages >= self.max_pages {
+            return Err(PageFailure::new(
+                &url_text,
+                Stage::Page,
+                format!("the walk stopped after {} pages (limit max_pages); the next page was not fetched", self.max_pages),
+            ));
+        }
+        if !self.seen_urls.insert(url_text.clone()) {
+            return Err(PageFailure::new(&url_text, Stage::Page, "paging loop: this page was already fetched in this run"));
+        }
+        self.pages += 1;
+
+        let cached = match &self.runlog {
+            Some(log) => log
+                .page(&self.id, &url_text)
+                .ok()
+                .flatten()
+                .filter(|c| c.fingerprint == self.fingerprint),
+            None => None,
+        };
+        let validators = cached.as_ref().map(|c| Validators {
+            etag: c.etag.clone(),
+            last_modified: c.last_modified.clone(),
+        });
+        let fetched = self
+            .fetcher
+            .fetch(&url, validators.as_ref().filter(|v| v.etag.is_some() || v.last_modified.is_some()), cancel)
+            .await
+            .map_err(|e| PageFailure {
+                cancelled: e.kind == FetchErrorKind::Cancelled,
+                ..PageFailure::new(&url_text, Stage::Fetch, e.message)
+            })?;
+
+        let (final_url, content_type, body, validators) = match fetched {
+            Fetched::NotModified => {
+                let Some(cached) = cached else {
+                    return Err(PageFailure::new(&url_text, Stage::Fetch, "HTTP 304 Not Modified to a request without validators"));
+                };
+                self.check_repeat(&url_text, &cached.body_hash)?;
+                let keys = cached.records.iter().filter_map(|k| parse_key(k)).collect();
+                self.next = self.follow(cached.next.as_deref(), &url_text)?;
+                return Ok(SourcePage {
+                    url: url_text,
+                    content: PageContent::Unchanged { keys },
+                    announced: cached.announced,
+                    cache: None,
+                });
+            }
+            Fetched::Body { url, content_type, body, validators } => (url, content_type, body, validators),
+        };
+        let body_hash = hex(&Sha256::digest(&body));
+        self.check_repeat(&url_text, &body_hash)?;
+
+        let format = match self.options.format {
+            Some(forced) => format_of(forced),
+            None => detect_syntax(content_type.as_deref(), final_url.as_str(), &body)
+                .map(|(f, _)| f)
+                .ok_or_else(|| {
+                    PageFailure::new(
+                        &url_text,
+                        Stage::Parse,
+                        format!(
+                            "cannot tell the RDF syntax of the page (Content-Type {}, no known extension, content not recognised); set format in the source's configuration",
+                            content_type.as_deref().unwrap_or("absent")
+                        ),
+                    )
+                })?,
+        };
+        if matches!(format, RdfFormat::JsonLd { .. }) {
+            self.load_contexts(&body, final_url.as_str(), cancel).await?;
+        }
+
+        let parser = PageParser::new(format, final_url.as_str()).with_contexts(Arc::clone(&self.contexts));
+        let split = self.split.clone();
+        let base = final_url.to_string();
+        let parsed = tokio::task::spawn_blocking(move || {
+            let graph = parser.parse(&body)?;
+            let links = page_links(&graph, &base);
+            let page = split_records(&graph, &split);
+            Ok::<_, alzette_dcat::PageError>((links, page))
+        })
+        .await
+        .map_err(|e| PageFailure::new(&url_text, Stage::Parse, format!("the parser stopped: {e}")))?;
+        let (links, split) = parsed.map_err(|e| {
+            // A declared syntax that does not parse may be a wrong Content-Type: say what the
+            // content looks like.
+            PageFailure::new(&url_text, Stage::Parse, format!("{e} (read as {})", syntax_name(format)))
+        })?;
+        if links.ambiguous_next {
+            tracing::warn!(source = %self.id, page = %url_text, next = ?links.next, "several different next-page links; following the one of this page's view");
+        }
+        self.next = self.follow(links.next.as_deref(), &url_text)?;
+        let cache = PageCacheEntry {
+            etag: validators.etag,
+            last_modified: validators.last_modified,
+            body_hash,
+            next: links.next.clone(),
+            announced: links.total_items,
+            records: Vec::new(),
+            fingerprint: self.fingerprint.clone(),
+        };
+        Ok(SourcePage {
+            url: url_text,
+            content: PageContent::Records {
+                records: split.records,
+                problems: split.problems,
+            },
+            announced: links.total_items,
+            cache: Some(cache),
+        })
+    }
+
+    fn check_repeat(&mut self, url: &str, body_hash: &str) -> Result<(), PageFailure> {
+        if self.seen_bodies.insert(body_hash.to_owned()) {
+            Ok(())
+        } else {
+            Err(PageFailure::new(url, Stage::Page, "paging loop: this page repeats the content of an earlier page of this run"))
+        }
+    }
+
+    /// The URL of the next page: rewritten as configured, and only within allowed origins.
+    fn follow(&self, next: Option<&str>, from: &str) -> Result<Option<Url>, PageFailure> {
+        let Some(next) = next else { return Ok(None) };
+        let mut target = next.to_owned();
+        if let Some((prefix, replacement)) = self.options.page_url_rewrite.iter().find(|(p, _)| next.starts_with(p.as_str())) {
+            target = format!("{replacement}{}", &next[prefix.len()..]);
+        }
+        let url = Url::parse(&target)
+            .map_err(|e| PageFailure::new(from, Stage::Page, format!("the next-page link <{target}> is not a valid URL: {e}")))?;
+        let o = origin(&url);
+        if o != self.start_origin && !self.options.page_origins.contains(&o) {
+            return Err(PageFailure::new(
+                from,
+                Stage::Page,
+                format!(
+                    "the next-page link <{target}> leaves the source's origin ({}); list its origin in page_origins or map it with page_url_rewrite",
+                    self.start_origin
+                ),
+            ));
+        }
+        Ok(Some(url))
+    }
+
+    /// Makes the remote contexts a JSON-LD page names available: bundled, or loaded from the
+    /// location the configuration gives. Others stay unknown and the parser refuses them.
+    async fn load_contexts(&mut self, body: &[u8], base: &str, cancel: &CancellationToken) -> Result<(), PageFailure> {
+        let mut pending = remote_context_iris(body, base);
+        let mut loaded = 0;
+        while let Some(iri) = pending.pop() {
+            if self.contexts.contains(&iri) {
+                continue;
+            }
+            let Some(location) = self.options.jsonld_contexts.get(&iri) else { continue };
+            loaded += 1;
+            if loaded > 16 {
+                return Err(PageFailure::new(base, Stage::Parse, "more than 16 remote JSON-LD contexts"));
+            }
+            let content = match self.fetcher.fetch(location, None, cancel).await {
+                Ok(Fetched::Body { body, .. }) => body.to_vec(),
+                Ok(Fetched::NotModified) => continue,
+                Err(e) => {
+                    return Err(PageFailure::new(base, Stage::Fetch, format!("cannot load the JSON-LD context <{iri}> from {location}: {}", e.message)));
+                }
+            };
+            pending.extend(remote_context_iris(&content, location.as_str()));
+            Arc::make_mut(&mut self.contexts).insert(iri, content);
+        }
+        Ok(())
+    }
+}
+
+impl Source for DcatSource {
+    fn next_page<'a>(
+        &'a mut self,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<Option<SourcePage>, PageFailure>> {
+        Box::pin(async move {
+            match self.next.take() {
+                None => Ok(None),
+                Some(url) => self.page(url, cancel).await.map(Some),
+            }
+        })
+    }
+}
+
+fn format_of(syntax: RdfSyntax) -> RdfFormat {
+    match syntax {
+        RdfSyntax::Turtle => RdfFormat::Turtle,
+        RdfSyntax::NTriples => RdfFormat::NTriples,
+        RdfSyntax::RdfXml => RdfFormat::RdfXml,
+        RdfSyntax::JsonLd => JSON_LD,
+    }
+}
+
+fn origin(url: &Url) -> String {
+    match url.scheme() {
+        "file" => "file://".to_owned(),
+        _ => url.origin().ascii_serialization(),
+    }
+}

@@ -1,0 +1,397 @@
+//! The operational run log and HTTP cache validators, in sled.
+//!
+//! The store is the truth about records; this log says what runs did (when, how they ended,
+//! what they counted, which records failed and why) and remembers, per page URL, the validators
+//! (ETag, Last-Modified) and what the page held, so that an unchanged page is not downloaded or
+//! parsed again.
+//!
+//! ```
+//! use alzette_runlog::{Outcome, RunLog};
+//! let dir = tempfile::tempdir().unwrap();
+//! let log = RunLog::open(dir.path()).unwrap();
+//! let mut run = log.start("sample-dcat").unwrap();
+//! run.counts.added = 3;
+//! log.finish(&mut run, Outcome::Ok, None).unwrap();
+//! assert_eq!(log.last_run("sample-dcat").unwrap().unwrap().counts.added, 3);
+//! ```
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+/// At most this many record errors are kept per run; the rest are counted.
+pub const MAX_RECORDED_ERRORS: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunLogError {
+    #[error("cannot open the run log at {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("run log error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("run log entry is unreadable: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+impl RunLogError {
+    /// True when another process holds the log (sled keeps an exclusive file lock).
+    pub fn is_locked(&self) -> bool {
+        matches!(self, Self::Open { message, .. } if message.contains("another Alzette process"))
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Running,
+    Ok,
+    OkWithErrors,
+    Failed,
+    Interrupted,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Running => "running",
+            Self::Ok => "ok",
+            Self::OkWithErrors => "ok-with-errors",
+            Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+    pub failed: u64,
+}
+
+/// Where in the pipeline something went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Fetch,
+    Parse,
+    Page,
+    Split,
+    Store,
+    Delete,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Fetch => "fetch",
+            Self::Parse => "parse",
+            Self::Page => "page",
+            Self::Split => "split",
+            Self::Store => "store",
+            Self::Delete => "delete",
+        })
+    }
+}
+
+/// A record (or page) that failed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordError {
+    /// The record (resource IRI and title) or the page URL.
+    pub record: String,
+    pub stage: Stage,
+    pub message: String,
+}
+
+/// One harvest run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub id: u64,
+    pub source: String,
+    pub started: DateTime<Utc>,
+    pub ended: Option<DateTime<Utc>>,
+    pub outcome: Outcome,
+    pub counts: Counts,
+    pub pages: u64,
+    /// What the source said it holds (Hydra `totalItems`), when it says it.
+    pub announced: Option<u64>,
+    /// Records the source has in the store after the run.
+    pub records: Option<u64>,
+    pub errors: Vec<RecordError>,
+    /// Errors beyond [`MAX_RECORDED_ERRORS`], counted only.
+    pub errors_dropped: u64,
+    /// Why the run failed, or what it chose not to do (e.g. the shrink guard).
+    pub message: Option<String>,
+}
+
+impl Run {
+    pub fn record_error(&mut self, record: impl Into<String>, stage: Stage, message: impl Into<String>) {
+        if self.errors.len() < MAX_RECORDED_ERRORS {
+            self.errors.push(RecordError {
+                record: record.into(),
+                stage,
+                message: message.into(),
+            });
+        } else {
+            self.errors_dropped += 1;
+        }
+    }
+
+    pub fn error_count(&self) -> u64 {
+        self.errors.len() as u64 + self.errors_dropped
+    }
+}
+
+/// What Alzette remembers of a page it fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageCacheEntry {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// SHA-256 of the body, hex: a page seen again under another URL is a paging loop.
+    pub body_hash: String,
+    pub next: Option<String>,
+    pub announced: Option<u64>,
+    /// The record keys (hex) the page yielded.
+    pub records: Vec<String>,
+    /// Fingerprint of the source configuration the page was read with; another one means the
+    /// entry no longer applies.
+    pub fingerprint: String,
+}
+
+pub struct RunLog {
+    db: sled::Db,
+    runs: sled::Tree,
+    by_source: sled::Tree,
+    open_runs: sled::Tree,
+    pages: sled::Tree,
+}
+
+impl RunLog {
+    pub fn open(path: &Path) -> Result<Self, RunLogError> {
+        let db = sled::Config::new().path(path).open().map_err(|e| {
+            let text = e.to_string();
+            let message = if text.contains("lock") || text.contains("WouldBlock") || text.contains("temporarily unavailable") {
+                format!("{text} — another Alzette process (e.g. `alzette serve`) has it open")
+            } else {
+                text
+            };
+            RunLogError::Open {
+                path: path.display().to_string(),
+                message,
+            }
+        })?;
+        Ok(Self {
+            runs: db.open_tree("runs")?,
+            by_source: db.open_tree("runs-by-source")?,
+            open_runs: db.open_tree("open-runs")?,
+            pages: db.open_tree("pages")?,
+            db,
+        })
+    }
+
+    /// Opens a run of `source`, saved as `running` until it is finished.
+    pub fn start(&self, source: &str) -> Result<Run, RunLogError> {
+        // sled's generate_id jumps by large steps across restarts; runs get plain 1, 2, 3...
+        let next = self.db.update_and_fetch(b"next-run-id", |old| {
+            let n = old.and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_be_bytes);
+            Some((n + 1).to_be_bytes().to_vec())
+        })?;
+        let id = next
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map_or(1, u64::from_be_bytes);
+        let run = Run {
+            id,
+            source: source.to_owned(),
+            started: Utc::now(),
+            ended: None,
+            outcome: Outcome::Running,
+            counts: Counts::default(),
+            pages: 0,
+            announced: None,
+            records: None,
+            errors: Vec::new(),
+            errors_dropped: 0,
+            message: None,
+        };
+        self.save(&run)?;
+        self.open_runs.insert(id.to_be_bytes(), source.as_bytes())?;
+        self.by_source.insert(source_key(source, id), &[])?;
+        self.db.flush()?;
+        Ok(run)
+    }
+
+    /// Saves a run's progress.
+    pub fn save(&self, run: &Run) -> Result<(), RunLogError> {
+        self.runs.insert(run.id.to_be_bytes(), serde_json::to_vec(run)?)?;
+        Ok(())
+    }
+
+    /// Ends a run.
+    pub fn finish(&self, run: &mut Run, outcome: Outcome, message: Option<String>) -> Result<(), RunLogError> {
+        run.outcome = outcome;
+        run.ended = Some(Utc::now());
+        if message.is_some() {
+            run.message = message;
+        }
+        self.save(run)?;
+        self.open_runs.remove(run.id.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Marks runs left open by a process that died as `interrupted`; returns them.
+    pub fn close_interrupted(&self) -> Result<Vec<Run>, RunLogError> {
+        let mut closed = Vec::new();
+        for item in self.open_runs.iter() {
+            let (id, _) = item?;
+            if let Some(bytes) = self.runs.get(&id)? {
+                let mut run: Run = serde_json::from_slice(&bytes)?;
+                run.outcome = Outcome::Interrupted;
+                run.message.get_or_insert_with(|| "the process stopped before the run ended".into());
+                self.save(&run)?;
+                closed.push(run);
+            }
+            self.open_runs.remove(id)?;
+        }
+        self.db.flush()?;
+        Ok(closed)
+    }
+
+    /// Runs, newest first, of one source or all.
+    pub fn runs(&self, source: Option<&str>, limit: usize) -> Result<Vec<Run>, RunLogError> {
+        let mut out = Vec::new();
+        match source {
+            Some(s) => {
+                let prefix = source_prefix(s);
+                for item in self.by_source.scan_prefix(&prefix).rev().take(limit) {
+                    let (k, _) = item?;
+                    if let Some(bytes) = self.runs.get(&k[prefix.len()..])? {
+                        out.push(serde_json::from_slice(&bytes)?);
+                    }
+                }
+            }
+            None => {
+                for item in self.runs.iter().rev().take(limit) {
+                    let (_, v) = item?;
+                    out.push(serde_json::from_slice(&v)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn last_run(&self, source: &str) -> Result<Option<Run>, RunLogError> {
+        Ok(self.runs(Some(source), 1)?.into_iter().next())
+    }
+
+    pub fn page(&self, source: &str, url: &str) -> Result<Option<PageCacheEntry>, RunLogError> {
+        match self.pages.get(page_key(source, url))? {
+            Some(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+            None => Ok(None),
+        }
+    }
+
+    pub fn put_page(&self, source: &str, url: &str, entry: &PageCacheEntry) -> Result<(), RunLogError> {
+        self.pages.insert(page_key(source, url), serde_json::to_vec(entry)?)?;
+        Ok(())
+    }
+
+    pub fn remove_page(&self, source: &str, url: &str) -> Result<(), RunLogError> {
+        self.pages.remove(page_key(source, url))?;
+        Ok(())
+    }
+
+    pub fn flush(&self) -> Result<(), RunLogError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn source_prefix(source: &str) -> Vec<u8> {
+    let mut k = source.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn source_key(source: &str, id: u64) -> Vec<u8> {
+    let mut k = source_prefix(source);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+fn page_key(source: &str, url: &str) -> Vec<u8> {
+    let mut k = source_prefix(source);
+    k.extend_from_slice(url.as_bytes());
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_left_open_are_interrupted_at_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = {
+            let log = RunLog::open(dir.path()).unwrap();
+            let mut done = log.start("a").unwrap();
+            log.finish(&mut done, Outcome::Ok, None).unwrap();
+            let open = log.start("a").unwrap();
+            open.id
+        };
+        let log = RunLog::open(dir.path()).unwrap();
+        let closed = log.close_interrupted().unwrap();
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].id, id);
+        let runs = log.runs(Some("a"), 10).unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].outcome, Outcome::Interrupted);
+        assert_eq!(runs[1].outcome, Outcome::Ok);
+        assert!(log.close_interrupted().unwrap().is_empty());
+    }
+
+    #[test]
+    fn runs_are_listed_per_source_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = RunLog::open(dir.path()).unwrap();
+        for s in ["a", "b", "a", "ab"] {
+            let mut r = log.start(s).unwrap();
+            log.finish(&mut r, Outcome::Ok, None).unwrap();
+        }
+        let a = log.runs(Some("a"), 10).unwrap();
+        assert_eq!(a.len(), 2);
+        assert!(a[0].id > a[1].id);
+        assert_eq!(log.runs(None, 10).unwrap().len(), 4);
+        assert_eq!(log.runs(None, 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn errors_are_capped_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = RunLog::open(dir.path()).unwrap();
+        let mut r = log.start("a").unwrap();
+        for i in 0..MAX_RECORDED_ERRORS + 5 {
+            r.record_error(format!("r{i}"), Stage::Split, "bad");
+        }
+        assert_eq!(r.errors.len(), MAX_RECORDED_ERRORS);
+        assert_eq!(r.error_count(), (MAX_RECORDED_ERRORS + 5) as u64);
+    }
+
+    #[test]
+    fn a_second_process_is_told_who_holds_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = RunLog::open(dir.path()).unwrap();
+        // sled's lock is per process; a child process sees it taken.
+        let out = std::process::Command::new("flock")
+            .args(["--nonblock", "--exclusive"])
+            .arg(dir.path().join("db"))
+            .arg("true")
+            .status();
+        if let Ok(status) = out {
+            assert!(!status.success(), "the run log should be locked");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The IRIs Alzette mints, all below the configured base URI (see `docs/architecture.md`):
+//!
+//! | IRI | what it names |
+//! |---|---|
+//! | `{base}catalog` | the federation catalogue, and the named graph describing it |
+//! | `{base}catalog/{source}` | a source's catalogue, and the named graph describing it |
+//! | `{base}record/{source}/{key}` | a harvested record's `dcat:CatalogRecord`, and the named graph holding the record |
+//! | `{base}id/{source}/{identifier}` | a dataset that was a blank node at the source, from its `dct:identifier` |
+//! | `{base}id/{source}/sha256-{hash}` | the same without `dct:identifier`, from its content |
+//!
+//! `{key}` is the first 128 bits of SHA-256 over the resource IRI, in hex: stable across
+//! re-harvests for as long as the source keeps the resource's IRI.
+
+use oxigraph::model::NamedNode;
+use sha2::{Digest, Sha256};
+
+/// The 128-bit key of a record inside its source.
+pub type RecordKey = [u8; 16];
+
+#[derive(Debug, Clone)]
+pub struct Iris {
+    base: String,
+}
+
+impl Iris {
+    /// `base` must end with `/` (the configuration checks it).
+    pub fn new(base: impl Into<String>) -> Self {
+        let mut base = base.into();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        Self { base }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn federation_catalog(&self) -> NamedNode {
+        NamedNode::new_unchecked(format!("{}catalog", self.base))
+    }
+
+    pub fn source_catalog(&self, source: &str) -> NamedNode {
+        NamedNode::new_unchecked(format!("{}catalog/{source}", self.base))
+    }
+
+    /// Where blank-node resources of a source get their IRIs.
+    pub fn mint_base(&self, source: &str) -> String {
+        format!("{}id/{source}/", self.base)
+    }
+
+    pub fn record_key(resource: &str) -> RecordKey {
+        let digest = Sha256::digest(resource.as_bytes());
+        let mut key = [0; 16];
+        key.copy_from_slice(&digest[..16]);
+        key
+    }
+
+    pub fn record(&self, source: &str, key: &RecordKey) -> NamedNode {
+        NamedNode::new_unchecked(format!("{}record/{source}/{}", self.base, hex(key)))
+    }
+
+    /// The source and key of a record IRI minted by [`Iris::record`].
+    pub fn parse_record<'a>(&self, iri: &'a str) -> Option<(&'a str, RecordKey)> {
+        let rest = iri.strip_prefix(&self.base)?.strip_prefix("record/")?;
+        let (source, key) = rest.split_once('/')?;
+        Some((source, parse_key(key)?))
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+pub fn parse_key(text: &str) -> Option<RecordKey> {
+    if text.len() != 32 {
+        return None;
+    }
+    let mut key = [0; 16];
+    for (i, b) in key.iter_mut().enumerate() {
+        *b = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_iris_round_trip() {
+        let iris = Iris::new("http://localhost:8080/");
+        let key = Iris::record_key("https://data.public.lu/dataset/1");
+        let rec = iris.record("lu-dcat", &key);
+        assert!(rec.as_str().starts_with("http://localhost:8080/record/lu-dcat/"));
+        assert_eq!(iris.parse_record(rec.as_str()), Some(("lu-dcat", key)));
+        assert_eq!(iris.parse_record("http://other/record/x/00"), None);
+    }
+}

@@ -1,0 +1,141 @@
+//! RDF vocabulary terms used across Alzette.
+//!
+//! One module per namespace, each with its `NAMESPACE` IRI and the terms Alzette reads or writes
+//! as [`NamedNodeRef`] constants, so that no other crate spells an IRI by hand.
+//!
+//! ```
+//! use alzette_vocab::{dcat, dct};
+//! assert_eq!(dcat::DATASET.as_str(), "http://www.w3.org/ns/dcat#Dataset");
+//! assert_eq!(dct::TITLE.as_str(), "http://purl.org/dc/terms/title");
+//! ```
+
+pub use oxrdf::vocab::{rdf, xsd};
+use oxrdf::NamedNodeRef;
+
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $module:ident = $namespace:literal { $($name:ident = $local:literal),* $(,)? }) => {
+        $(#[$doc])*
+        pub mod $module {
+            use super::NamedNodeRef;
+            /// The namespace IRI.
+            pub const NAMESPACE: &str = $namespace;
+            $(
+                #[doc = concat!("`", $namespace, $local, "`")]
+                pub const $name: NamedNodeRef<'static> =
+                    NamedNodeRef::new_unchecked(concat!($namespace, $local));
+            )*
+        }
+    };
+}
+
+vocabulary! {
+    /// [DCAT 3](https://www.w3.org/TR/vocab-dcat-3/).
+    dcat = "http://www.w3.org/ns/dcat#" {
+        CATALOG = "Catalog",
+        CATALOG_RECORD = "CatalogRecord",
+        DATASET = "Dataset",
+        DATASET_SERIES = "DatasetSeries",
+        DATA_SERVICE = "DataService",
+        DISTRIBUTION = "Distribution",
+        CATALOG_PROPERTY = "catalog",
+        CONTACT_POINT = "contactPoint",
+        DATASET_PROPERTY = "dataset",
+        DISTRIBUTION_PROPERTY = "distribution",
+        RECORD = "record",
+        SERVICE = "service",
+        SERVES_DATASET = "servesDataset",
+        IN_SERIES = "inSeries",
+        ACCESS_SERVICE = "accessService",
+    }
+}
+
+vocabulary! {
+    /// [DCMI Metadata Terms](https://www.dublincore.org/specifications/dublin-core/dcmi-terms/).
+    dct = "http://purl.org/dc/terms/" {
+        CONFORMS_TO = "conformsTo",
+        DESCRIPTION = "description",
+        HAS_PART = "hasPart",
+        IDENTIFIER = "identifier",
+        IS_PART_OF = "isPartOf",
+        ISSUED = "issued",
+        MODIFIED = "modified",
+        PUBLISHER = "publisher",
+        SOURCE = "source",
+        TITLE = "title",
+    }
+}
+
+vocabulary! {
+    /// [FOAF](http://xmlns.com/foaf/spec/).
+    foaf = "http://xmlns.com/foaf/0.1/" {
+        PRIMARY_TOPIC = "primaryTopic",
+        AGENT = "Agent",
+        NAME = "name",
+    }
+}
+
+vocabulary! {
+    /// [Hydra Core](https://www.hydra-cg.com/spec/latest/core/), including the legacy
+    /// `PagedCollection` terms that CKAN and many national catalogues still publish.
+    hydra = "http://www.w3.org/ns/hydra/core#" {
+        COLLECTION = "Collection",
+        PARTIAL_COLLECTION_VIEW = "PartialCollectionView",
+        PAGED_COLLECTION = "PagedCollection",
+        VIEW = "view",
+        FIRST = "first",
+        PREVIOUS = "previous",
+        NEXT = "next",
+        LAST = "last",
+        TOTAL_ITEMS = "totalItems",
+        NEXT_PAGE = "nextPage",
+        PREVIOUS_PAGE = "previousPage",
+        FIRST_PAGE = "firstPage",
+        LAST_PAGE = "lastPage",
+        ITEMS_PER_PAGE = "itemsPerPage",
+    }
+}
+
+vocabulary! {
+    /// [PROV-O](https://www.w3.org/TR/prov-o/).
+    prov = "http://www.w3.org/ns/prov#" {
+        WAS_GENERATED_BY = "wasGeneratedBy",
+        HAD_PRIMARY_SOURCE = "hadPrimarySource",
+    }
+}
+
+vocabulary! {
+    /// [SPDX](https://spdx.org/rdf/terms/) checksums.
+    spdx = "http://spdx.org/rdf/terms#" {
+        CHECKSUM = "checksum",
+        CHECKSUM_CLASS = "Checksum",
+        ALGORITHM = "algorithm",
+        CHECKSUM_VALUE = "checksumValue",
+        CHECKSUM_ALGORITHM_SHA256 = "checksumAlgorithm_sha256",
+    }
+}
+
+vocabulary! {
+    /// Alzette's own terms, for what no standard vocabulary says: where a harvested record
+    /// came from inside Alzette.
+    alz = "https://w3id.org/alzette/ns#" {
+        HARVEST_SOURCE = "harvestSource",
+        CONTENT_HASH = "contentHash",
+    }
+}
+
+/// Prefixes used when Alzette writes Turtle or RDF/XML, so that output is readable.
+pub const PREFIXES: &[(&str, &str)] = &[
+    ("dcat", dcat::NAMESPACE),
+    ("dct", dct::NAMESPACE),
+    ("foaf", foaf::NAMESPACE),
+    ("hydra", hydra::NAMESPACE),
+    ("prov", prov::NAMESPACE),
+    ("spdx", spdx::NAMESPACE),
+    ("vcard", "http://www.w3.org/2006/vcard/ns#"),
+    ("adms", "http://www.w3.org/ns/adms#"),
+    ("locn", "http://www.w3.org/ns/locn#"),
+    ("skos", "http://www.w3.org/2004/02/skos/core#"),
+    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ("alz", alz::NAMESPACE),
+];
