@@ -3,7 +3,8 @@
 //! with `hydra:nextPage`).
 
 use alzette_vocab::hydra;
-use oxrdf::{Graph, NamedOrBlankNodeRef, TermRef};
+use crate::page::PageGraph;
+use oxrdf::{NamedOrBlankNode, Term};
 
 /// The paging links of one page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -34,21 +35,20 @@ pub struct PageLinks {
 /// assert_eq!(links.next.as_deref(), Some("https://e.org/catalog?page=2"));
 /// assert_eq!(links.total_items, Some(3));
 /// ```
-pub fn page_links(graph: &Graph, page_url: &str) -> PageLinks {
+pub fn page_links(graph: &PageGraph, page_url: &str) -> PageLinks {
     let mut candidates: Vec<(u8, String)> = Vec::new();
     for predicate in [hydra::NEXT, hydra::NEXT_PAGE] {
         for t in graph.triples_for_predicate(predicate) {
-            let Some(target) = link_target(t.object, page_url) else {
+            let Some(target) = link_target(&t.object, page_url) else {
                 continue;
             };
             // Rank: 0 = the view whose IRI is this page, 1 = a collection's hydra:view,
             // 2 = anything else.
-            let rank = match t.subject {
-                NamedOrBlankNodeRef::NamedNode(n) if same_page(n.as_str(), page_url) => 0,
+            let rank = match &t.subject {
+                NamedOrBlankNode::NamedNode(n) if same_page(n.as_str(), page_url) => 0,
                 s if graph
-                    .subjects_for_predicate_object(hydra::VIEW, s)
-                    .next()
-                    .is_some() =>
+                    .triples_for_predicate(hydra::VIEW)
+                    .any(|v| v.object == Term::from(s.clone())) =>
                 {
                     1
                 }
@@ -63,8 +63,8 @@ pub fn page_links(graph: &Graph, page_url: &str) -> PageLinks {
     let ambiguous_next = candidates.iter().any(|(_, n)| Some(n) != next.as_ref());
     let total_items = graph
         .triples_for_predicate(hydra::TOTAL_ITEMS)
-        .find_map(|t| match t.object {
-            TermRef::Literal(l) => l.value().trim().parse::<u64>().ok(),
+        .find_map(|t| match &t.object {
+            Term::Literal(l) => l.value().trim().parse::<u64>().ok(),
             _ => None,
         });
     PageLinks {
@@ -74,10 +74,10 @@ pub fn page_links(graph: &Graph, page_url: &str) -> PageLinks {
     }
 }
 
-fn link_target(object: TermRef<'_>, page_url: &str) -> Option<String> {
+fn link_target(object: &Term, page_url: &str) -> Option<String> {
     match object {
-        TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
-        TermRef::Literal(l) => {
+        Term::NamedNode(n) => Some(n.as_str().to_owned()),
+        Term::Literal(l) => {
             let text = l.value().trim();
             if text.is_empty() {
                 return None;

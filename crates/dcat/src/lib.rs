@@ -10,6 +10,7 @@
 
 mod contexts;
 mod hydra;
+mod page;
 mod parse;
 mod record;
 mod split;
@@ -17,9 +18,10 @@ mod syntax;
 
 pub use contexts::{remote_context_iris, ContextSet};
 pub use hydra::{page_links, PageLinks};
+pub use page::PageGraph;
 pub use parse::{PageError, PageParser};
 pub use record::{canonicalize, ContentHash, MintedFrom, RecordGraph, RecordKind};
-pub use split::{split_records, title_of, RecordProblem, SplitOptions, SplitPage};
+pub use split::{split_records, RecordProblem, SplitOptions, SplitPage};
 pub use syntax::{detect_syntax, from_content_type, from_url, sniff, syntax_name, DetectedBy, JSON_LD};
 
 /// Re-exported so that users of this crate name formats without depending on `oxrdfio`.

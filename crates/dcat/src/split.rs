@@ -1,12 +1,10 @@
 //! Splitting a page into records: one per `dcat:Dataset`, `dcat:DataService` and
 //! `dcat:DatasetSeries`, each with what hangs off it.
 
+use crate::page::PageGraph;
 use crate::record::{canonicalize, MintedFrom, RecordGraph, RecordKind};
 use alzette_vocab::{dcat, dct, foaf, hydra, rdf};
-use oxrdf::{
-    BlankNode, Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term,
-    TermRef, Triple,
-};
+use oxrdf::{BlankNode, NamedNode, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -73,7 +71,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'
 /// assert_eq!(d1.triples.len(), 5); // type, publisher, distribution, accessURL, the agency's title
 /// assert!(split.records.iter().any(|r| r.resource.as_str() == "https://alz.example/id/src/x%202"));
 /// ```
-pub fn split_records(graph: &Graph, options: &SplitOptions) -> SplitPage {
+pub fn split_records(graph: &PageGraph, options: &SplitOptions) -> SplitPage {
     let roots = find_roots(graph);
     let boundary = boundary(graph, &roots);
     let mut page = SplitPage::default();
@@ -95,11 +93,11 @@ pub fn split_records(graph: &Graph, options: &SplitOptions) -> SplitPage {
 
 /// The resources that become records, with their kinds; an untyped resource that a catalogue
 /// lists with `dcat:dataset` or `dcat:service` gets the matching kind.
-fn find_roots(graph: &Graph) -> Vec<(NamedOrBlankNode, BTreeSet<RecordKind>)> {
+fn find_roots(graph: &PageGraph) -> Vec<(NamedOrBlankNode, BTreeSet<RecordKind>)> {
     let mut roots: HashMap<NamedOrBlankNode, BTreeSet<RecordKind>> = HashMap::new();
     for kind in [RecordKind::Dataset, RecordKind::DataService, RecordKind::DatasetSeries] {
-        for s in graph.subjects_for_predicate_object(rdf::TYPE, kind.class()) {
-            roots.entry(s.into_owned()).or_default().insert(kind);
+        for s in graph.subjects_with(rdf::TYPE, kind.class().into()) {
+            roots.entry(s.clone()).or_default().insert(kind);
         }
     }
     for (link, kind) in [
@@ -107,12 +105,12 @@ fn find_roots(graph: &Graph) -> Vec<(NamedOrBlankNode, BTreeSet<RecordKind>)> {
         (dcat::SERVICE, RecordKind::DataService),
     ] {
         for t in graph.triples_for_predicate(link) {
-            let node = match t.object {
+            let node = match t.object.as_ref() {
                 TermRef::NamedNode(n) => NamedOrBlankNodeRef::from(n),
                 TermRef::BlankNode(b) => NamedOrBlankNodeRef::from(b),
                 _ => continue,
             };
-            if graph.triples_for_subject(node).next().is_some() {
+            if graph.describes(node) {
                 roots.entry(node.into_owned()).or_insert_with(|| [kind].into());
             }
         }
@@ -125,21 +123,21 @@ fn find_roots(graph: &Graph) -> Vec<(NamedOrBlankNode, BTreeSet<RecordKind>)> {
 
 /// Nodes a record's description does not go into.
 fn boundary<'a>(
-    graph: &'a Graph,
+    graph: &'a PageGraph,
     roots: &'a [(NamedOrBlankNode, BTreeSet<RecordKind>)],
 ) -> HashSet<NamedOrBlankNodeRef<'a>> {
     let mut b: HashSet<NamedOrBlankNodeRef<'a>> = roots.iter().map(|(r, _)| r.as_ref()).collect();
-    b.extend(graph.subjects_for_predicate_object(rdf::TYPE, dcat::CATALOG));
+    b.extend(graph.subjects_with(rdf::TYPE, dcat::CATALOG.into()).map(NamedOrBlankNode::as_ref));
     for p in [dcat::DATASET_PROPERTY, dcat::SERVICE, dcat::CATALOG_PROPERTY, dcat::RECORD] {
-        b.extend(graph.triples_for_predicate(p).map(|t| t.subject));
+        b.extend(graph.triples_for_predicate(p).map(|t| t.subject.as_ref()));
     }
     for class in [hydra::COLLECTION, hydra::PARTIAL_COLLECTION_VIEW, hydra::PAGED_COLLECTION] {
-        b.extend(graph.subjects_for_predicate_object(rdf::TYPE, class));
+        b.extend(graph.subjects_with(rdf::TYPE, class.into()).map(NamedOrBlankNode::as_ref));
     }
     for p in [hydra::VIEW, hydra::NEXT, hydra::NEXT_PAGE, hydra::PREVIOUS, hydra::FIRST, hydra::LAST, hydra::TOTAL_ITEMS] {
         for t in graph.triples_for_predicate(p) {
-            b.insert(t.subject);
-            match t.object {
+            b.insert(t.subject.as_ref());
+            match t.object.as_ref() {
                 TermRef::NamedNode(n) => {
                     b.insert(n.into());
                 }
@@ -154,7 +152,7 @@ fn boundary<'a>(
 }
 
 fn make_record(
-    graph: &Graph,
+    graph: &PageGraph,
     root: NamedOrBlankNodeRef<'_>,
     kinds: &BTreeSet<RecordKind>,
     boundary: &HashSet<NamedOrBlankNodeRef<'_>>,
@@ -163,17 +161,17 @@ fn make_record(
     let mut triples = closure(graph, root, boundary, options)?;
     // An untyped resource listed by a catalogue: say what it is.
     for kind in kinds {
-        let typed = TermRef::from(kind.class());
-        if !graph.contains(oxrdf::TripleRef::new(root, rdf::TYPE, typed)) {
+        if !graph.contains(root, rdf::TYPE, kind.class().into()) {
             triples.push(Triple::new(root.into_owned(), rdf::TYPE, kind.class()));
         }
     }
     // The source's own catalogue records about the resource.
-    for record in graph.subjects_for_predicate_object(foaf::PRIMARY_TOPIC, root) {
-        if graph.contains(oxrdf::TripleRef::new(record, rdf::TYPE, dcat::CATALOG_RECORD)) {
+    let root_term: Term = root.into_owned().into();
+    for record in graph.subjects_with(foaf::PRIMARY_TOPIC, root_term.as_ref()) {
+        if graph.contains(record.as_ref(), rdf::TYPE, dcat::CATALOG_RECORD.into()) {
             let mut inner = boundary.clone();
             inner.insert(root);
-            triples.extend(closure(graph, record, &inner, options)?);
+            triples.extend(closure(graph, record.as_ref(), &inner, options)?);
         }
     }
     if triples.len() > options.max_record_triples {
@@ -184,9 +182,9 @@ fn make_record(
         NamedOrBlankNodeRef::NamedNode(n) => Ok(RecordGraph::new(n.into_owned(), kinds, triples)),
         NamedOrBlankNodeRef::BlankNode(b) => {
             let identifier = graph
-                .objects_for_subject_predicate(root, dct::IDENTIFIER)
+                .objects(root, dct::IDENTIFIER)
                 .filter_map(|o| match o {
-                    TermRef::Literal(l) => Some(l.value().trim().to_owned()),
+                    Term::Literal(l) => Some(l.value().trim().to_owned()),
                     _ => None,
                 })
                 .filter(|v| !v.is_empty())
@@ -219,30 +217,30 @@ fn too_many(limit: usize) -> String {
 }
 
 /// The triples of `start` and of what it links to, breadth first, stopping at the boundary.
-fn closure(
-    graph: &Graph,
-    start: NamedOrBlankNodeRef<'_>,
+fn closure<'a>(
+    graph: &'a PageGraph,
+    start: NamedOrBlankNodeRef<'a>,
     boundary: &HashSet<NamedOrBlankNodeRef<'_>>,
     options: &SplitOptions,
 ) -> Result<Vec<Triple>, String> {
     let mut out = Vec::new();
-    let mut visited: HashSet<NamedOrBlankNodeRef<'_>> = HashSet::from([start]);
+    let mut visited: HashSet<NamedOrBlankNodeRef<'a>> = HashSet::from([start]);
     let mut queue = VecDeque::from([(start, 0usize)]);
     while let Some((node, depth)) = queue.pop_front() {
         for t in graph.triples_for_subject(node) {
-            out.push(t.into_owned());
+            out.push(t.clone());
             if out.len() > options.max_record_triples {
                 return Err(too_many(options.max_record_triples));
             }
-            let next: NamedOrBlankNodeRef<'_> = match t.object {
-                TermRef::NamedNode(n) => n.into(),
-                TermRef::BlankNode(b) => b.into(),
+            let next: NamedOrBlankNodeRef<'a> = match &t.object {
+                Term::NamedNode(n) => n.as_ref().into(),
+                Term::BlankNode(b) => b.as_ref().into(),
                 _ => continue,
             };
             if depth + 1 > options.max_depth
                 || boundary.contains(&next)
                 || !visited.insert(next)
-                || graph.triples_for_subject(next).next().is_none()
+                || !graph.describes(next)
             {
                 continue;
             }
@@ -270,27 +268,15 @@ fn replace_blank_node(triples: Vec<Triple>, from: BlankNode, to: &NamedNode) -> 
 }
 
 /// `<iri> "title"` or `_:b "title"`, for messages about a record that could not be made.
-fn describe(graph: &Graph, node: NamedOrBlankNodeRef<'_>) -> String {
-    let title = graph
-        .objects_for_subject_predicate(node, dct::TITLE)
-        .find_map(|o| match o {
-            TermRef::Literal(l) => Some(l.value().to_owned()),
-            _ => None,
-        });
+fn describe(graph: &PageGraph, node: NamedOrBlankNodeRef<'_>) -> String {
+    let title = graph.objects(node, dct::TITLE).find_map(|o| match o {
+        Term::Literal(l) => Some(l.value().to_owned()),
+        _ => None,
+    });
     match title {
         Some(t) => format!("{node} \"{t}\""),
         None => node.to_string(),
     }
-}
-
-/// The first `dct:title` of a node, for reports.
-pub fn title_of(graph: &Graph, node: NamedNodeRef<'_>) -> Option<String> {
-    graph
-        .objects_for_subject_predicate(node, dct::TITLE)
-        .find_map(|o| match o {
-            TermRef::Literal(l) => Some(l.value().to_owned()),
-            _ => None,
-        })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use alzette_dcat::{
     PageParser, RdfFormat, RecordGraph, RecordProblem, SplitOptions, JSON_LD,
 };
 use alzette_runlog::{PageCacheEntry, RunLog, Stage};
-use alzette_store::{hex, parse_key, Iris, RecordKey};
+use alzette_store::{hex, parse_key, RecordKey, RecordStore};
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -33,7 +33,8 @@ pub enum PageContent {
         records: Vec<RecordGraph>,
         problems: Vec<RecordProblem>,
     },
-    /// The page is as it was last time (HTTP 304): these records are still there, unchanged.
+    /// The page is as it was last time (HTTP 304, or the same bytes): these records are still
+    /// there, unchanged.
     Unchanged { keys: Vec<RecordKey> },
 }
 
@@ -66,17 +67,28 @@ pub trait Source: Send {
     ) -> BoxFuture<'a, Result<Option<SourcePage>, PageFailure>>;
 }
 
+/// Where the walk goes after the current page.
+enum Next {
+    Page(Url),
+    /// The page's next link cannot be followed: the walk fails there.
+    Fail(PageFailure),
+    End,
+}
+
 /// A DCAT catalogue in any RDF syntax, in one document or paged with Hydra.
 pub struct DcatSource {
     id: String,
     options: DcatOptions,
     fetcher: Fetcher,
     runlog: Option<Arc<RunLog>>,
+    /// What remembered pages are checked against: a 304 stands for records only if the store
+    /// still has them.
+    store: Arc<RecordStore>,
     split: SplitOptions,
     max_pages: u64,
     fingerprint: String,
     start_origin: String,
-    next: Option<Url>,
+    next: Next,
     pages: u64,
     seen_urls: HashSet<String>,
     seen_bodies: HashSet<String>,
@@ -89,9 +101,9 @@ impl DcatSource {
         options: &DcatOptions,
         fetcher: Fetcher,
         runlog: Option<Arc<RunLog>>,
-        iris: &Iris,
+        store: Arc<RecordStore>,
     ) -> Self {
-        let mint_base = iris.mint_base(&config.id);
+        let mint_base = store.iris().mint_base(&config.id);
         let mut split = SplitOptions::new(&mint_base);
         split.max_record_triples = config.limits.max_record_triples;
         // Anything that changes what a page yields invalidates what was remembered of it.
@@ -103,11 +115,12 @@ impl DcatSource {
             options: options.clone(),
             fetcher,
             runlog,
+            store,
             split,
             max_pages: config.limits.max_pages,
             fingerprint,
             start_origin: origin(&config.url),
-            next: Some(config.url.clone()),
+            next: Next::Page(config.url.clone()),
             pages: 0,
             seen_urls: HashSet::new(),
             seen_bodies: HashSet::new(),
@@ -141,33 +154,35 @@ impl DcatSource {
             etag: c.etag.clone(),
             last_modified: c.last_modified.clone(),
         });
-        let fetched = self
-            .fetcher
-            .fetch(&url, validators.as_ref().filter(|v| v.etag.is_some() || v.last_modified.is_some()), cancel)
-            .await
-            .map_err(|e| PageFailure {
-                cancelled: e.kind == FetchErrorKind::Cancelled,
-                ..PageFailure::new(&url_text, Stage::Fetch, e.message)
-            })?;
-
+        let validators = validators.filter(|v| v.etag.is_some() || v.last_modified.is_some());
+        let mut fetched = self.fetch(&url, validators.as_ref(), cancel).await?;
+        if let (Fetched::NotModified, Some(cached)) = (&fetched, &cached) {
+            if let Some(page) = self.unchanged(&url_text, cached, None)? {
+                return Ok(page);
+            }
+            // The store lost records this page stands for (a restored or new store): read it.
+            fetched = self.fetch(&url, None, cancel).await?;
+        }
         let (final_url, content_type, body, validators) = match fetched {
             Fetched::NotModified => {
-                let Some(cached) = cached else {
-                    return Err(PageFailure::new(&url_text, Stage::Fetch, "HTTP 304 Not Modified to a request without validators"));
-                };
-                self.check_repeat(&url_text, &cached.body_hash)?;
-                let keys = cached.records.iter().filter_map(|k| parse_key(k)).collect();
-                self.next = self.follow(cached.next.as_deref(), &url_text)?;
-                return Ok(SourcePage {
-                    url: url_text,
-                    content: PageContent::Unchanged { keys },
-                    announced: cached.announced,
-                    cache: None,
-                });
+                return Err(PageFailure::new(&url_text, Stage::Fetch, "HTTP 304 Not Modified to a request without validators"));
             }
             Fetched::Body { url, content_type, body, validators } => (url, content_type, body, validators),
         };
         let body_hash = hex(&Sha256::digest(&body));
+        // The same bytes as last time read with the same configuration give the same records:
+        // for servers without validators, this is what a 304 would have said. (Not for JSON-LD
+        // with remote contexts, which may have changed on their own.)
+        if let Some(cached) = cached.as_ref().filter(|c| c.body_hash == body_hash) {
+            let bundled_only = remote_context_iris(&body, url.as_str())
+                .iter()
+                .all(|iri| ContextSet::bundled_iris().any(|b| b == iri));
+            if bundled_only {
+                if let Some(page) = self.unchanged(&url_text, cached, Some(validators.clone()))? {
+                    return Ok(page);
+                }
+            }
+        }
         self.check_repeat(&url_text, &body_hash)?;
 
         let format = match self.options.format {
@@ -208,7 +223,7 @@ impl DcatSource {
         if links.ambiguous_next {
             tracing::warn!(source = %self.id, page = %url_text, next = ?links.next, "several different next-page links; following the one of this page's view");
         }
-        self.next = self.follow(links.next.as_deref(), &url_text)?;
+        self.next = self.follow(links.next.as_deref(), &url_text);
         let cache = PageCacheEntry {
             etag: validators.etag,
             last_modified: validators.last_modified,
@@ -229,6 +244,34 @@ impl DcatSource {
         })
     }
 
+    /// A page known from last time, when the store still has every record it stands for.
+    fn unchanged(&mut self, url: &str, cached: &PageCacheEntry, validators: Option<Validators>) -> Result<Option<SourcePage>, PageFailure> {
+        let keys: Vec<RecordKey> = cached.records.iter().filter_map(|k| parse_key(k)).collect();
+        if !self.store.has_records(&self.id, &keys).unwrap_or(false) {
+            return Ok(None);
+        }
+        self.check_repeat(url, &cached.body_hash)?;
+        self.next = self.follow(cached.next.as_deref(), url);
+        let mut entry = cached.clone();
+        if let Some(v) = validators {
+            entry.etag = v.etag;
+            entry.last_modified = v.last_modified;
+        }
+        Ok(Some(SourcePage {
+            url: url.to_owned(),
+            content: PageContent::Unchanged { keys },
+            announced: cached.announced,
+            cache: Some(entry),
+        }))
+    }
+
+    async fn fetch(&self, url: &Url, validators: Option<&Validators>, cancel: &CancellationToken) -> Result<Fetched, PageFailure> {
+        self.fetcher.fetch(url, validators, cancel).await.map_err(|e| PageFailure {
+            cancelled: e.kind == FetchErrorKind::Cancelled,
+            ..PageFailure::new(url.as_str(), Stage::Fetch, e.message)
+        })
+    }
+
     fn check_repeat(&mut self, url: &str, body_hash: &str) -> Result<(), PageFailure> {
         if self.seen_bodies.insert(body_hash.to_owned()) {
             Ok(())
@@ -237,9 +280,17 @@ impl DcatSource {
         }
     }
 
-    /// The URL of the next page: rewritten as configured, and only within allowed origins.
-    fn follow(&self, next: Option<&str>, from: &str) -> Result<Option<Url>, PageFailure> {
-        let Some(next) = next else { return Ok(None) };
+    /// The next page: rewritten as configured, and only within allowed origins. A bad link
+    /// fails the walk after this page's records are taken.
+    fn follow(&self, next: Option<&str>, from: &str) -> Next {
+        match next.map(|n| self.next_url(n, from)) {
+            None => Next::End,
+            Some(Ok(url)) => Next::Page(url),
+            Some(Err(failure)) => Next::Fail(failure),
+        }
+    }
+
+    fn next_url(&self, next: &str, from: &str) -> Result<Url, PageFailure> {
         let mut target = next.to_owned();
         if let Some((prefix, replacement)) = self.options.page_url_rewrite.iter().find(|(p, _)| next.starts_with(p.as_str())) {
             target = format!("{replacement}{}", &next[prefix.len()..]);
@@ -257,7 +308,7 @@ impl DcatSource {
                 ),
             ));
         }
-        Ok(Some(url))
+        Ok(url)
     }
 
     /// Makes the remote contexts a JSON-LD page names available: bundled, or loaded from the
@@ -294,9 +345,10 @@ impl Source for DcatSource {
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<Option<SourcePage>, PageFailure>> {
         Box::pin(async move {
-            match self.next.take() {
-                None => Ok(None),
-                Some(url) => self.page(url, cancel).await.map(Some),
+            match std::mem::replace(&mut self.next, Next::End) {
+                Next::End => Ok(None),
+                Next::Fail(failure) => Err(failure),
+                Next::Page(url) => self.page(url, cancel).await.map(Some),
             }
         })
     }

@@ -26,8 +26,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use index::{CatalogIndex, Entry};
 pub use iris::{hex, parse_key, Iris, RecordKey};
 use oxigraph::model::{
-    BlankNode, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef,
-    Term, Triple,
+    BlankNode, GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad,
+    QuadRef, Term, Triple,
 };
 use oxigraph::store::{StorageError, Store};
 use std::collections::HashSet;
@@ -35,6 +35,9 @@ use std::path::Path;
 use std::sync::RwLock;
 
 pub use oxigraph;
+
+/// Memory the bulk loader may use for one batch of new records.
+const BULK_LOAD_MEMORY_MB: usize = 256;
 
 /// A store that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -62,12 +65,12 @@ pub struct WriteSummary {
     pub unchanged: usize,
 }
 
-/// What writing a record would do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    Add,
-    Update,
-    Unchanged,
+/// Records sorted by what writing them would do.
+#[derive(Debug, Default)]
+pub struct Sorted {
+    pub new: Vec<RecordGraph>,
+    pub changed: Vec<RecordGraph>,
+    pub unchanged: usize,
 }
 
 /// The records on one catalogue page, with the catalogue they are listed in.
@@ -95,17 +98,21 @@ impl RecordStore {
         if let Some(parent) = path.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
+        let started = std::time::Instant::now();
         let store = Store::open(path).map_err(|e| StoreError::Open {
             path: path.display().to_string(),
             message: explain_open_error(&e),
         })?;
+        let opened = started.elapsed();
         let this = Self {
             store,
             iris: Iris::new(base_uri),
             index: RwLock::new(CatalogIndex::default()),
         };
         let index = this.rebuild_index()?;
+        let records = index.len(None);
         *this.index.write().expect("index lock") = index;
+        tracing::info!(path = %path.display(), records, ?opened, indexed = ?(started.elapsed() - opened), "store opened");
         Ok(this)
     }
 
@@ -161,88 +168,126 @@ impl RecordStore {
         Ok(())
     }
 
-    /// What writing each record would do, without writing.
-    pub fn plan(&self, source: &str, records: &[RecordGraph]) -> Result<Vec<Change>, StoreError> {
-        records
-            .iter()
-            .map(|r| {
-                let graph = self.iris.record(source, &Iris::record_key(r.resource.as_str()));
-                Ok(match stored_hash(&self.store, &graph)? {
-                    None => Change::Add,
-                    Some(h) if h == r.hash => Change::Unchanged,
-                    Some(_) => Change::Update,
-                })
-            })
-            .collect()
+    /// Sorts records of a source by what writing them would do, reading only: new ones (no
+    /// graph yet), changed ones (another content hash) and unchanged ones (counted).
+    pub fn sort(&self, source: &str, records: Vec<RecordGraph>) -> Result<Sorted, StoreError> {
+        let mut sorted = Sorted::default();
+        for r in records {
+            let graph = self.iris.record(source, &Iris::record_key(r.resource.as_str()));
+            if !self.store.contains_named_graph(&graph)? {
+                sorted.new.push(r);
+            } else if stored_hash(&self.store, &graph)? == Some(r.hash) {
+                sorted.unchanged += 1;
+            } else {
+                sorted.changed.push(r);
+            }
+        }
+        Ok(sorted)
     }
 
-    /// Writes a batch of records of one source in one transaction: a reader sees all of them
-    /// or none. A record whose content hash is the stored one is not rewritten (its
-    /// `dct:modified` stays); `dct:issued` is kept from the first time the record was seen.
-    pub fn write(&self, source: &str, records: &[RecordGraph], now: DateTime<Utc>) -> Result<WriteSummary, StoreError> {
-        let mut summary = WriteSummary::default();
-        let mut added = Vec::new();
+    /// Adds records that have no graph yet (see [`RecordStore::sort`]) through Oxigraph's bulk
+    /// loader: sorted files ingested at once, atomically, several times faster than a
+    /// transaction. Batches of thousands of records keep RocksDB's compaction work low.
+    pub fn add(&self, source: &str, records: &[RecordGraph], now: DateTime<Utc>) -> Result<usize, StoreError> {
+        if records.is_empty() {
+            return Ok(0);
+        }
         let now_literal = date_time(now);
-        let source_catalog = self.iris.source_catalog(source);
+        let mut keys = Vec::with_capacity(records.len());
+        let mut loader = self
+            .store
+            .bulk_loader()
+            .with_num_threads(1)
+            .with_max_memory_size_in_megabytes(BULK_LOAD_MEMORY_MB);
+        let quads = records.iter().flat_map(|r| {
+            let key = Iris::record_key(r.resource.as_str());
+            keys.push(key);
+            let graph = self.iris.record(source, &key);
+            self.build_record_quads(source, r, &key, &graph, &now_literal, &now_literal)
+        });
+        loader.load_quads(quads)?;
+        loader.commit()?;
+        let issued = now.timestamp_micros();
+        let mut index = self.index.write().expect("index lock");
+        for key in keys {
+            index.insert(source, Entry { issued, key });
+        }
+        Ok(records.len())
+    }
+
+    /// Replaces records that changed (see [`RecordStore::sort`]), in one transaction: a reader
+    /// sees the old versions or the new ones. `dct:issued` stays; `dct:modified` becomes `now`.
+    pub fn update(&self, source: &str, records: &[RecordGraph], now: DateTime<Utc>) -> Result<usize, StoreError> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let now_literal = date_time(now);
         let mut tx = self.store.start_transaction()?;
         for r in records {
             let key = Iris::record_key(r.resource.as_str());
             let graph = self.iris.record(source, &key);
-            let g = GraphNameRef::from(&graph);
-            let (old_hash, old_issued) = {
-                let hash = first_literal(tx.quads_for_pattern(Some((&graph).into()), Some(alz::CONTENT_HASH), None, Some(g)))?;
-                let issued = first_literal(tx.quads_for_pattern(Some((&graph).into()), Some(dct::ISSUED), None, Some(g)))?;
-                (hash.and_then(|h| h.value().parse::<ContentHash>().ok()), issued)
-            };
-            if old_hash == Some(r.hash) {
-                summary.unchanged += 1;
-                continue;
-            }
-            let issued = match &old_issued {
-                Some(l) => {
-                    summary.updated += 1;
-                    l.clone()
-                }
-                None => {
-                    summary.added += 1;
-                    added.push(key);
-                    now_literal.clone()
-                }
-            };
-            tx.clear_graph(g)?;
-            let prefix = format!("r{}_", hex(&key[..8]));
-            for t in &r.triples {
-                let subject = relabel_subject(&t.subject, &prefix);
-                let object = relabel_object(&t.object, &prefix);
-                tx.insert(QuadRef::new(&subject, &t.predicate, &object, g));
-            }
-            let hash = Literal::new_simple_literal(r.hash.to_string());
-            tx.insert(QuadRef::new(&graph, rdf::TYPE, dcat::CATALOG_RECORD, g));
-            tx.insert(QuadRef::new(&graph, foaf::PRIMARY_TOPIC, &r.resource, g));
-            tx.insert(QuadRef::new(&graph, dct::ISSUED, &issued, g));
-            tx.insert(QuadRef::new(&graph, dct::MODIFIED, &now_literal, g));
-            tx.insert(QuadRef::new(&graph, alz::CONTENT_HASH, &hash, g));
-            if let Some(original) = r.source_record() {
-                let original = relabel_subject(original, &prefix);
-                tx.insert(QuadRef::new(&graph, dct::SOURCE, &original, g));
-            }
-            tx.insert(QuadRef::new(&source_catalog, dcat::RECORD, &graph, g));
-            let listing = if r.kinds == [RecordKind::DataService] {
-                dcat::SERVICE
-            } else {
-                dcat::DATASET_PROPERTY
-            };
-            tx.insert(QuadRef::new(&source_catalog, listing, &r.resource, g));
+            let issued = first_literal(tx.quads_for_pattern(Some((&graph).into()), Some(dct::ISSUED), None, Some((&graph).into())))?
+                .unwrap_or_else(|| now_literal.clone());
+            let quads = self.build_record_quads(source, r, &key, &graph, &issued, &now_literal);
+            tx.clear_graph(&graph)?;
+            tx.extend(&quads);
         }
         tx.commit()?;
-        if !added.is_empty() {
-            let issued = now.timestamp_micros();
-            let mut index = self.index.write().expect("index lock");
-            for key in added {
-                index.insert(source, Entry { issued, key });
+        Ok(records.len())
+    }
+
+    /// Writes records of a source: [`RecordStore::sort`], then [`RecordStore::update`] and
+    /// [`RecordStore::add`]. A record whose content hash is the stored one is not rewritten.
+    pub fn write(&self, source: &str, records: Vec<RecordGraph>, now: DateTime<Utc>) -> Result<WriteSummary, StoreError> {
+        let sorted = self.sort(source, records)?;
+        Ok(WriteSummary {
+            updated: self.update(source, &sorted.changed, now)?,
+            added: self.add(source, &sorted.new, now)?,
+            unchanged: sorted.unchanged,
+        })
+    }
+
+    /// The quads of a record's graph: its triples (blank nodes relabelled for the record), its
+    /// catalogue record and its listing in the source's catalogue.
+    fn build_record_quads(
+        &self,
+        source: &str,
+        r: &RecordGraph,
+        key: &RecordKey,
+        graph: &NamedNode,
+        issued: &Literal,
+        modified: &Literal,
+    ) -> Vec<Quad> {
+        let g = GraphName::NamedNode(graph.clone());
+        let prefix = format!("r{}_", hex(&key[..8]));
+        let mut quads = Vec::with_capacity(r.triples.len() + 8);
+        for t in &r.triples {
+            quads.push(Quad::new(relabel_subject(&t.subject, &prefix), t.predicate.clone(), relabel_object(&t.object, &prefix), g.clone()));
+        }
+        let mut about = |p: NamedNodeRef<'_>, o: Term| quads.push(Quad::new(graph.clone(), p, o, g.clone()));
+        about(rdf::TYPE, dcat::CATALOG_RECORD.into_owned().into());
+        about(foaf::PRIMARY_TOPIC, r.resource.clone().into());
+        about(dct::ISSUED, issued.clone().into());
+        about(dct::MODIFIED, modified.clone().into());
+        about(alz::CONTENT_HASH, Literal::new_simple_literal(r.hash.to_string()).into());
+        if let Some(original) = r.source_record() {
+            about(dct::SOURCE, relabel_subject(original, &prefix).into());
+        }
+        let catalog = self.iris.source_catalog(source);
+        let listing = if r.kinds == [RecordKind::DataService] { dcat::SERVICE } else { dcat::DATASET_PROPERTY };
+        quads.push(Quad::new(catalog.clone(), dcat::RECORD, graph.clone(), g.clone()));
+        quads.push(Quad::new(catalog, listing, r.resource.clone(), g));
+        quads
+    }
+
+    /// Whether every one of these records of a source is in the store.
+    pub fn has_records(&self, source: &str, keys: &[RecordKey]) -> Result<bool, StoreError> {
+        for key in keys {
+            if !self.store.contains_named_graph(&self.iris.record(source, key))? {
+                return Ok(false);
             }
         }
-        Ok(summary)
+        Ok(true)
     }
 
     /// The keys of a source's records.

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Harvest benchmark: a generated DCAT-AP catalogue (../shared/tools/hydra_serve.py, pages of
+# 1,000) harvested end to end by the release binary, then re-harvested unchanged; then catalogue
+# page 1 against the last page. Peers measured in the same run on the same pages: curl fetching
+# every page (the floor: the source's own speed) and `oxigraph load` bulk-loading the same pages
+# into a fresh RocksDB store (the same storage engine, without splitting, hashing or records).
+#
+#   benches/harvest.sh [N] [PAGE_SIZE]        (default 100000 1000)
+#
+# Needs: python3, curl, /usr/bin/time (Debian package `time`), ../shared/tools (or
+# $ALZETTE_SHARED/tools); installs the PyPI `oxigraph` CLI into $BENCH_DIR/venv.
+set -euo pipefail
+N=${1:-100000}
+PAGE_SIZE=${2:-1000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${ALZETTE_SHARED:-$root/../shared}
+tools=$shared/tools
+[ -f "$tools/hydra_serve.py" ] || { echo "needs $tools/hydra_serve.py (set ALZETTE_SHARED)"; exit 1; }
+BENCH_DIR=${BENCH_DIR:-/tmp/alzette-bench}
+PORT=${PORT:-8911}
+APORT=${APORT:-8912}
+mkdir -p "$BENCH_DIR"
+target=${CARGO_TARGET_DIR:-$root/target}
+
+echo "== build"
+(cd "$root" && cargo build --release -q)
+bin=$target/release/alzette
+
+if [ ! -x "$BENCH_DIR/venv/bin/oxigraph" ]; then
+  python3 -m venv "$BENCH_DIR/venv"
+  "$BENCH_DIR/venv/bin/pip" install -q oxigraph==0.5.13
+fi
+
+cleanup() {
+  [ -f "$BENCH_DIR/hydra.pid" ] && kill "$(cat "$BENCH_DIR/hydra.pid")" 2>/dev/null || true
+  [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+echo "== source: $N datasets in pages of $PAGE_SIZE on 127.0.0.1:$PORT"
+rm -f "$BENCH_DIR/hydra.pid"
+python3 "$tools/hydra_serve.py" --port "$PORT" --n "$N" --page-size "$PAGE_SIZE" --pidfile "$BENCH_DIR/hydra.pid" 2>"$BENCH_DIR/hydra.log" &
+until grep -q serving "$BENCH_DIR/hydra.log" 2>/dev/null; do sleep 1; done
+pages=$(( (N + PAGE_SIZE - 1) / PAGE_SIZE ))
+
+seconds() { python3 -c 'import time; print(time.time())'; }
+
+echo "== peer: curl fetching all $pages pages"
+rm -rf "$BENCH_DIR/pages"; mkdir -p "$BENCH_DIR/pages"
+t0=$(seconds)
+for p in $(seq 1 "$pages"); do curl -sf "http://127.0.0.1:$PORT/catalog?page=$p" -o "$BENCH_DIR/pages/p$p.ttl"; done
+t1=$(seconds)
+curl_s=$(python3 -c "print(round($t1-$t0,2))")
+triples=$("$BENCH_DIR/venv/bin/python" -c "
+import pyoxigraph, glob
+print(sum(sum(1 for _ in pyoxigraph.parse(path=f, format=pyoxigraph.RdfFormat.TURTLE)) for f in glob.glob('$BENCH_DIR/pages/*.ttl')))")
+
+echo "== peer: oxigraph load of the same pages"
+rm -rf "$BENCH_DIR/oxi"
+/usr/bin/time -f "%e %M" -o "$BENCH_DIR/oxi.time" "$BENCH_DIR/venv/bin/oxigraph" load --location "$BENCH_DIR/oxi" --file "$BENCH_DIR"/pages/*.ttl >/dev/null 2>&1
+read -r oxi_s oxi_kb < "$BENCH_DIR/oxi.time"
+
+cat > "$BENCH_DIR/harvest-sources.toml" <<EOF
+[server]
+bind = "127.0.0.1:$APORT"
+base_uri = "http://127.0.0.1:$APORT/"
+[store]
+path = "store"
+[harvest]
+max_pages = 1000000
+[[source]]
+id = "bench"
+kind = "dcat"
+url = "http://127.0.0.1:$PORT/catalog?page=1"
+schedule = "0 3 1 1 *"
+EOF
+rm -rf "$BENCH_DIR/store" "$BENCH_DIR/runlog"
+
+run() { # label
+  /usr/bin/time -f "%e %M" -o "$BENCH_DIR/$1.time" "$bin" --config "$BENCH_DIR/harvest-sources.toml" harvest bench >"$BENCH_DIR/$1.out" 2>"$BENCH_DIR/$1.err" || true
+  read -r s kb < "$BENCH_DIR/$1.time"
+  echo "$s $kb"
+}
+echo "== alzette harvest (first)"
+read -r first_s first_kb < <(run first)
+grep '^run' "$BENCH_DIR/first.out"
+echo "== alzette harvest (unchanged)"
+read -r again_s again_kb < <(run again)
+grep '^run' "$BENCH_DIR/again.out"
+
+echo "== catalogue page 1 vs last page"
+"$bin" --config "$BENCH_DIR/harvest-sources.toml" serve 2>"$BENCH_DIR/serve.err" &
+serve_pid=$!
+until curl -sf "http://127.0.0.1:$APORT/health" >/dev/null; do sleep 0.2; done
+kill -STOP "$(cat "$BENCH_DIR/hydra.pid")" 2>/dev/null || true
+last=$(( (N + 99) / 100 ))
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+page_time() {
+  for _ in $(seq 1 21); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$APORT/catalog?page=$1&pageSize=100"; done | median
+}
+p1=$(page_time 1)
+pmid=$(page_time $(( last / 2 )))
+plast=$(page_time "$last")
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
+
+python3 - "$N" "$pages" "$triples" "$curl_s" "$oxi_s" "$oxi_kb" "$first_s" "$first_kb" "$again_s" "$again_kb" "$p1" "$pmid" "$plast" <<'EOF'
+import sys
+n, pages, triples = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+curl_s, oxi_s, oxi_kb, first_s, first_kb, again_s, again_kb = map(float, sys.argv[4:11])
+p1, pmid, plast = map(float, sys.argv[11:14])
+print()
+print(f"| measure ({n:,} datasets, {pages} pages, {triples:,} triples) | value | ratio |")
+print("|---|---:|---:|")
+print(f"| curl, fetch every page | {curl_s:.1f} s | 1.00 |")
+print(f"| oxigraph load (PyPI 0.5.13), same pages | {oxi_s:.1f} s, {oxi_kb/1024:.0f} MB | {oxi_s/curl_s:.2f} × curl |")
+print(f"| alzette harvest, first | {first_s:.1f} s = {n/first_s:,.0f} datasets/s, peak RSS {first_kb/1024:.0f} MB | {first_s/oxi_s:.2f} × oxigraph load |")
+print(f"| alzette harvest, unchanged | {again_s:.1f} s = {n/again_s:,.0f} datasets/s, peak RSS {again_kb/1024:.0f} MB | first / unchanged = {first_s/again_s:.1f} |")
+print(f"| catalogue page 1 (pageSize 100, median of 21) | {p1*1000:.1f} ms | 1.00 |")
+print(f"| catalogue middle page | {pmid*1000:.1f} ms | {pmid/p1:.2f} × page 1 |")
+print(f"| catalogue last page | {plast*1000:.1f} ms | {plast/p1:.2f} × page 1 |")
+EOF

@@ -1,0 +1,555 @@
+//! Test helpers: an HTTP server on 127.0.0.1 that serves pages (with ETags, failures, delays),
+//! a generator of paged DCAT catalogues, and a harness that runs the real `alzette` binary on a
+//! configuration of its own in a temporary folder.
+#![allow(dead_code)]
+
+use alzette_store::RecordStore;
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const DCAT: &str = "http://www.w3.org/ns/dcat#";
+
+/// What the page server answers for one path (with its query string).
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    /// Send an ETag and answer 304 to a matching If-None-Match.
+    pub etag: bool,
+    /// Wait this long before answering.
+    pub delay: Option<Duration>,
+}
+
+impl Page {
+    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status: 200,
+            content_type: Some(content_type.to_owned()),
+            body: body.into(),
+            etag: false,
+            delay: None,
+        }
+    }
+
+    pub fn status(status: u16) -> Self {
+        Self {
+            status,
+            content_type: Some("text/plain".into()),
+            body: format!("error {status}").into_bytes(),
+            etag: false,
+            delay: None,
+        }
+    }
+
+    pub fn with_etag(mut self) -> Self {
+        self.etag = true;
+        self
+    }
+
+    pub fn with_delay(mut self, d: Duration) -> Self {
+        self.delay = Some(d);
+        self
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    pages: HashMap<String, Page>,
+    hits: HashMap<String, usize>,
+    not_modified: usize,
+}
+
+/// An HTTP server on 127.0.0.1, in a thread of its own, serving [`Page`]s by path and query.
+pub struct PageServer {
+    pub addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl PageServer {
+    pub fn start() -> Self {
+        let shared: Arc<Mutex<Shared>> = Arc::default();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+                    let state = Arc::clone(&state);
+                    async move { answer(&state, req).await }
+                });
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        Self { addr, shared }
+    }
+
+    /// `http://127.0.0.1:PORT` followed by `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn set(&self, path: &str, page: Page) {
+        self.shared.lock().unwrap().pages.insert(path.to_owned(), page);
+    }
+
+    pub fn remove(&self, path: &str) {
+        self.shared.lock().unwrap().pages.remove(path);
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        self.shared.lock().unwrap().hits.get(path).copied().unwrap_or(0)
+    }
+
+    pub fn not_modified(&self) -> usize {
+        self.shared.lock().unwrap().not_modified
+    }
+
+    /// Serves the pages of a [`Catalogue`] under `/catalog.{ext}?page=N`.
+    pub fn serve_catalogue(&self, pages: &[(String, Page)]) {
+        for (path, page) in pages {
+            self.set(path, page.clone());
+        }
+    }
+}
+
+async fn answer(state: &Mutex<Shared>, req: axum::extract::Request) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let key = match req.uri().query() {
+        Some(q) => format!("{}?{q}", req.uri().path()),
+        None => req.uri().path().to_owned(),
+    };
+    let page = {
+        let mut s = state.lock().unwrap();
+        *s.hits.entry(key.clone()).or_default() += 1;
+        s.pages.get(&key).cloned()
+    };
+    let Some(page) = page else {
+        return (StatusCode::NOT_FOUND, "no such page").into_response();
+    };
+    if let Some(d) = page.delay {
+        tokio::time::sleep(d).await;
+    }
+    let etag = format!("\"{:x}\"", fxhash(&page.body));
+    if page.etag {
+        let matches = req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == etag);
+        if matches {
+            state.lock().unwrap().not_modified += 1;
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+        }
+    }
+    let mut response = (StatusCode::from_u16(page.status).unwrap(), page.body).into_response();
+    if let Some(ct) = page.content_type {
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(&ct).unwrap());
+    }
+    if page.etag {
+        response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
+    }
+    response
+}
+
+fn fxhash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A generated DCAT catalogue: `n` datasets with distributions, contact points (blank nodes),
+/// a shared publisher and a period of time, split into Hydra pages.
+pub struct Catalogue {
+    pub base: String,
+    pub datasets: Vec<String>,
+}
+
+/// The RDF syntaxes a catalogue can be served in, with the extension and media type used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    Turtle,
+    RdfXml,
+    JsonLd,
+    NTriples,
+}
+
+impl Syntax {
+    pub const ALL: [Syntax; 4] = [Syntax::Turtle, Syntax::RdfXml, Syntax::JsonLd, Syntax::NTriples];
+
+    pub fn ext(self) -> &'static str {
+        match self {
+            Syntax::Turtle => "ttl",
+            Syntax::RdfXml => "rdf",
+            Syntax::JsonLd => "jsonld",
+            Syntax::NTriples => "nt",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Syntax::Turtle => "text/turtle",
+            Syntax::RdfXml => "application/rdf+xml",
+            Syntax::JsonLd => "application/ld+json",
+            Syntax::NTriples => "application/n-triples",
+        }
+    }
+
+    fn format(self) -> oxigraph::io::RdfFormat {
+        use oxigraph::io::{JsonLdProfileSet, RdfFormat};
+        match self {
+            Syntax::Turtle => RdfFormat::Turtle,
+            Syntax::RdfXml => RdfFormat::RdfXml,
+            Syntax::JsonLd => RdfFormat::JsonLd { profile: JsonLdProfileSet::empty() },
+            Syntax::NTriples => RdfFormat::NTriples,
+        }
+    }
+}
+
+/// The Turtle description of dataset `i` (with `version` in its title, so that a change can be
+/// made), its distribution, contact point and period.
+pub fn dataset_turtle(base: &str, i: usize, version: u32) -> String {
+    format!(
+        r#"<{base}/dataset/{i}> a dcat:Dataset ;
+    dct:identifier "ds-{i}" ;
+    dct:title "Dataset {i} v{version}"@en ;
+    dct:description "Generated dataset number {i}."@en ;
+    dcat:keyword "k{k}"@en ;
+    dct:publisher <{base}/org/{org}> ;
+    dcat:contactPoint [ a vcard:Organization ; vcard:fn "Desk {org}" ; vcard:hasEmail <mailto:desk{org}@example.org> ] ;
+    dct:temporal [ a dct:PeriodOfTime ; dcat:startDate "2020-01-01"^^xsd:date ] ;
+    dcat:distribution <{base}/dataset/{i}/csv> .
+<{base}/dataset/{i}/csv> a dcat:Distribution ;
+    dcat:accessURL <{base}/files/{i}.csv> ;
+    dct:format <http://publications.europa.eu/resource/authority/file-type/CSV> .
+<{base}/org/{org}> a foaf:Organization ; foaf:name "Organisation {org}" .
+"#,
+        k = i % 7,
+        org = i % 3
+    )
+}
+
+pub const PREFIXES: &str = "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n@prefix vcard: <http://www.w3.org/2006/vcard/ns#> .\n@prefix hydra: <http://www.w3.org/ns/hydra/core#> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n";
+
+/// Pages of a catalogue of the datasets `ids`, `per_page` a page, as served at
+/// `{server}/catalog.{ext}?page=N`, with Hydra links in the current form (or the legacy one).
+pub fn catalogue_pages(
+    server: &str,
+    ids: &[usize],
+    per_page: usize,
+    syntax: Syntax,
+    legacy_hydra: bool,
+    version_of: &dyn Fn(usize) -> u32,
+) -> Vec<(String, Page)> {
+    let base = "https://data.example.org";
+    let chunks: Vec<&[usize]> = if ids.is_empty() { vec![&[]] } else { ids.chunks(per_page).collect() };
+    let last = chunks.len();
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(n, chunk)| {
+            let page = n + 1;
+            let path = format!("/catalog.{}?page={page}", syntax.ext());
+            let url = |p: usize| format!("{server}/catalog.{}?page={p}", syntax.ext());
+            let mut ttl = String::from(PREFIXES);
+            ttl.push_str(&format!("<{base}/catalog> a dcat:Catalog ; dct:title \"Generated\"@en"));
+            for i in chunk.iter() {
+                ttl.push_str(&format!(" ; dcat:dataset <{base}/dataset/{i}>"));
+            }
+            ttl.push_str(" .\n");
+            if legacy_hydra {
+                ttl.push_str(&format!("<{}> a hydra:PagedCollection ; hydra:totalItems {} ; hydra:firstPage <{}> ; hydra:lastPage <{}>", url(page), ids.len(), url(1), url(last)));
+                if page < last {
+                    ttl.push_str(&format!(" ; hydra:nextPage <{}>", url(page + 1)));
+                }
+            } else {
+                ttl.push_str(&format!("<{base}/catalog> a hydra:Collection ; hydra:totalItems {} ; hydra:view <{}> .\n", ids.len(), url(page)));
+                ttl.push_str(&format!("<{}> a hydra:PartialCollectionView ; hydra:first <{}> ; hydra:last <{}>", url(page), url(1), url(last)));
+                if page < last {
+                    ttl.push_str(&format!(" ; hydra:next <{}>", url(page + 1)));
+                }
+            }
+            ttl.push_str(" .\n");
+            for i in chunk.iter() {
+                ttl.push_str(&dataset_turtle(base, *i, version_of(*i)));
+            }
+            (path, Page::ok(syntax.media_type(), convert(&ttl, syntax)))
+        })
+        .collect()
+}
+
+/// Turtle text converted to another syntax with Oxigraph's serialisers.
+pub fn convert(ttl: &str, syntax: Syntax) -> Vec<u8> {
+    if syntax == Syntax::Turtle {
+        return ttl.as_bytes().to_vec();
+    }
+    let quads: Vec<oxigraph::model::Quad> = oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::Turtle)
+        .for_slice(ttl.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("generated Turtle parses");
+    let mut w = oxigraph::io::RdfSerializer::from_format(syntax.format()).for_writer(Vec::new());
+    for q in &quads {
+        w.serialize_quad(q).unwrap();
+    }
+    w.finish().unwrap()
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A configuration in a temporary folder and the real binary to run on it.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub port: u16,
+}
+
+impl Env {
+    /// `sources` is appended to a `[server]`/`[store]` head of its own; `extra_head` goes into
+    /// `[server]`.
+    pub fn new(sources: &str) -> Self {
+        Self::with_server(sources, "")
+    }
+
+    pub fn with_server(sources: &str, server_extra: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let config = dir.path().join("harvest-sources.toml");
+        let text = format!(
+            "[server]\nbind = \"127.0.0.1:{port}\"\nbase_uri = \"http://127.0.0.1:{port}/\"\n{server_extra}\n[store]\npath = \"data/store\"\n\n[harvest]\nretries = 0\nrequest_timeout = \"10s\"\n\n{sources}"
+        );
+        std::fs::write(&config, text).unwrap();
+        Self { dir, config, port }
+    }
+
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_alzette"));
+        c.arg("--config").arg(&self.config).args(args).env("ALZETTE_LOG", "warn");
+        c
+    }
+
+    /// Runs `alzette ARGS` to the end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("the alzette binary runs")
+    }
+
+    /// Runs `alzette harvest SOURCE [extra]` and returns (exit code, stdout).
+    pub fn harvest(&self, source: &str, extra: &[&str]) -> (i32, String) {
+        let mut args = vec!["harvest", source];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code().unwrap_or(-1), format!("{stdout}{stderr}"))
+    }
+
+    /// Opens the store (no `alzette` process may be running on it).
+    pub fn store(&self) -> RecordStore {
+        RecordStore::open(&self.path("data/store"), &format!("http://127.0.0.1:{}/", self.port)).unwrap()
+    }
+
+    /// Starts `alzette serve` and waits until it answers /health.
+    pub fn serve(&self) -> Server {
+        let child = self.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let server = Server { child, base: format!("http://127.0.0.1:{}", self.port) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if http_get(&format!("{}/health", server.base), &[]).is_ok_and(|(s, _, _)| s == 200) {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("alzette serve did not come up");
+    }
+}
+
+/// A running `alzette serve`, stopped with SIGTERM when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server with SIGTERM and waits; returns its stderr.
+    pub fn stop(mut self) -> String {
+        terminate(&self.child);
+        let out = wait_output(&mut self.child);
+        std::mem::forget(self);
+        out
+    }
+
+    /// Waits until /api/sources shows every enabled source with a finished last run.
+    pub fn wait_for_runs(&self, sources: &[&str]) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, _, body) = http_get(&self.url("/api/sources"), &[]).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let done = sources.iter().all(|id| {
+                v.as_array().unwrap().iter().any(|s| {
+                    s["id"] == *id && s["last_run"].is_object() && s["last_run"]["outcome"] != "running"
+                })
+            });
+            if done {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "runs did not finish: {v}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn terminate(child: &Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+}
+
+fn wait_output(child: &mut Child) -> String {
+    use std::io::Read;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the process did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    err
+}
+
+/// A blocking HTTP GET with extra headers: (status, headers, body).
+pub fn http_get(url: &str, headers: &[(&str, &str)]) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), String> {
+    http(reqwest::Method::GET, url, headers, None)
+}
+
+/// A blocking HTTP request.
+pub fn http(
+    method: reqwest::Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, Vec<u8>)>,
+) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), String> {
+    let url = url.to_owned();
+    let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let body = body.map(|(ct, b)| (ct.to_owned(), b));
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+            let mut req = client.request(method, &url);
+            for (k, v) in &headers {
+                req = req.header(k, v);
+            }
+            if let Some((ct, b)) = body {
+                req = req.header("content-type", ct).body(b);
+            }
+            let resp = req.send().await.map_err(|e| e.to_string())?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let bytes = resp.bytes().await.map_err(|e| e.to_string())?;
+            Ok((status, headers, bytes.to_vec()))
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// The resources (dataset IRIs) of a source in the store, sorted.
+pub fn stored_resources(store: &RecordStore, source: &str) -> Vec<String> {
+    let mut out: Vec<String> = store
+        .record_keys(source)
+        .iter()
+        .filter_map(|k| store.resource_of(source, k).unwrap())
+        .map(|n| n.as_str().to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// One SPARQL SELECT over the store (union of all graphs), first column of each row.
+pub fn select(store: &RecordStore, query: &str) -> Vec<String> {
+    use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+    let mut prepared = SparqlEvaluator::new().parse_query(query).unwrap();
+    prepared.dataset_mut().set_default_graph_as_union();
+    let QueryResults::Solutions(solutions) = prepared.on_store(store.oxigraph()).execute().unwrap() else {
+        panic!("not a SELECT")
+    };
+    let mut out: Vec<String> = solutions
+        .map(|s| {
+            let s = s.unwrap();
+            s.values().first().cloned().flatten().map(|t| match t {
+                oxigraph::model::Term::Literal(l) => l.value().to_owned(),
+                other => other.to_string().trim_matches(['<', '>']).to_owned(),
+            }).unwrap_or_default()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `dct:modified` of each record of a source, by resource.
+pub fn modified_times(store: &RecordStore) -> Vec<(String, String)> {
+    let rows = select_pairs(
+        store,
+        "SELECT ?r ?m WHERE { GRAPH ?g { ?g <http://xmlns.com/foaf/0.1/primaryTopic> ?r ; <http://purl.org/dc/terms/modified> ?m } }",
+    );
+    rows
+}
+
+pub fn select_pairs(store: &RecordStore, query: &str) -> Vec<(String, String)> {
+    use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+    let QueryResults::Solutions(solutions) = SparqlEvaluator::new().parse_query(query).unwrap().on_store(store.oxigraph()).execute().unwrap() else {
+        panic!("not a SELECT")
+    };
+    let mut out: Vec<(String, String)> = solutions
+        .map(|s| {
+            let s = s.unwrap();
+            let v: Vec<String> = s.values().iter().map(|t| t.as_ref().map(|t| t.to_string()).unwrap_or_default()).collect();
+            (v[0].clone(), v[1].clone())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The shared fixtures folder (`../shared/fixtures` next to the repository, or
+/// `$ALZETTE_SHARED/fixtures`), or `None` with a notice when it is absent.
+pub fn shared_fixtures(test: &str) -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("ALZETTE_SHARED").map(|s| PathBuf::from(s).join("fixtures")),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")),
+    ];
+    for c in candidates.into_iter().flatten() {
+        if c.is_dir() {
+            return Some(c);
+        }
+    }
+    eprintln!("NOTICE: {test}: ../shared/fixtures is absent (set ALZETTE_SHARED to the shared folder); skipped");
+    None
+}
