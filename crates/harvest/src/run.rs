@@ -143,6 +143,7 @@ impl Harvester {
             runlog: runlog.as_deref(),
             pending: Vec::new(),
             pending_pages: Vec::new(),
+            visited: HashSet::new(),
             loading: None,
         };
         let walk = state.walk(walker, &cancel, progress).await;
@@ -160,12 +161,15 @@ impl Harvester {
                     Outcome::OkWithErrors,
                     Some(format!("the walk stopped at {}: {}; nothing was deleted", failure.url, failure.message)),
                 ),
-                Walk::Complete => match state.delete_missing().await {
-                    Err(message) => (Outcome::Failed, Some(message)),
-                    Ok(guard) if guard.is_some() => (Outcome::OkWithErrors, guard),
-                    Ok(_) if state.run.error_count() > 0 => (Outcome::OkWithErrors, None),
-                    Ok(_) => (Outcome::Ok, None),
-                },
+                Walk::Complete => {
+                    state.forget_old_pages();
+                    match state.delete_missing().await {
+                        Err(message) => (Outcome::Failed, Some(message)),
+                        Ok(guard) if guard.is_some() => (Outcome::OkWithErrors, guard),
+                        Ok(_) if state.run.error_count() > 0 => (Outcome::OkWithErrors, None),
+                        Ok(_) => (Outcome::Ok, None),
+                    }
+                }
             }
         };
         let plan = options.dry_run.then(|| std::mem::take(&mut state.plan));
@@ -236,6 +240,8 @@ struct RunState<'a> {
     pending: Vec<RecordGraph>,
     /// Pages to remember once the pending records are stored.
     pending_pages: Vec<(String, PageCacheEntry)>,
+    /// Page URLs visited in this walk.
+    visited: HashSet<String>,
     /// The bulk load under way: its result, its size, its pages.
     loading: Option<tokio::task::JoinHandle<(Result<usize, StoreError>, usize, Vec<(String, PageCacheEntry)>)>>,
 }
@@ -303,6 +309,7 @@ impl RunState<'_> {
             self.run.announced = page.announced;
         }
         let SourcePage { url, content, cache, .. } = page;
+        self.visited.insert(url.clone());
         match content {
             PageContent::Unchanged { keys } => {
                 for key in keys {
@@ -430,6 +437,15 @@ impl RunState<'_> {
             self.start_flush().await?;
         }
         self.finish_loading().await
+    }
+
+    /// After a complete walk, the pages not visited are no longer the source's.
+    fn forget_old_pages(&self) {
+        if let Some(log) = self.runlog {
+            if let Err(e) = log.retain_pages(&self.source.id, &self.visited) {
+                tracing::warn!(source = %self.source.id, "cannot prune remembered pages: {e}");
+            }
+        }
     }
 
     /// Deletes the records the source no longer has, unless that is more than the source's

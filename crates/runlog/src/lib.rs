@@ -304,6 +304,22 @@ impl RunLog {
         Ok(())
     }
 
+    /// Forgets the pages of a source that are not in `keep` (pages its catalogue no longer
+    /// has); returns how many.
+    pub fn retain_pages(&self, source: &str, keep: &std::collections::HashSet<String>) -> Result<usize, RunLogError> {
+        let prefix = source_prefix(source);
+        let mut removed = 0;
+        for item in self.pages.scan_prefix(&prefix) {
+            let (k, _) = item?;
+            let url = String::from_utf8_lossy(&k[prefix.len()..]);
+            if !keep.contains(url.as_ref()) {
+                self.pages.remove(&k)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     pub fn flush(&self) -> Result<(), RunLogError> {
         self.db.flush()?;
         Ok(())
@@ -366,6 +382,30 @@ mod tests {
         assert!(a[0].id > a[1].id);
         assert_eq!(log.runs(None, 10).unwrap().len(), 4);
         assert_eq!(log.runs(None, 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn pages_of_a_source_are_pruned_to_the_last_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = RunLog::open(dir.path()).unwrap();
+        let entry = PageCacheEntry {
+            etag: None,
+            last_modified: None,
+            body_hash: "h".into(),
+            next: None,
+            announced: None,
+            records: vec![],
+            fingerprint: "f".into(),
+        };
+        for url in ["u1", "u2", "u3"] {
+            log.put_page("a", url, &entry).unwrap();
+        }
+        log.put_page("ab", "u9", &entry).unwrap();
+        let keep = ["u2".to_owned()].into();
+        assert_eq!(log.retain_pages("a", &keep).unwrap(), 2);
+        assert!(log.page("a", "u2").unwrap().is_some());
+        assert!(log.page("a", "u1").unwrap().is_none());
+        assert!(log.page("ab", "u9").unwrap().is_some(), "another source's pages stay");
     }
 
     #[test]

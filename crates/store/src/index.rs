@@ -6,6 +6,10 @@
 
 use crate::iris::RecordKey;
 use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+
+/// First bytes of a saved catalogue order.
+const MAGIC: &[u8; 16] = b"alzette-order-1\n";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
@@ -69,6 +73,64 @@ impl CatalogIndex {
             .unwrap_or_default()
     }
 
+    /// Up to `n` records of each source, spread over its order.
+    pub fn sample(&self, n: usize) -> Vec<(String, RecordKey)> {
+        let mut out = Vec::new();
+        for (source, list) in &self.by_source {
+            let step = (list.len() / n.max(1)).max(1);
+            out.extend(list.iter().step_by(step).chain(list.last()).map(|e| (source.clone(), e.key)));
+        }
+        out
+    }
+
+    /// Writes the order, for a quick start next time (see `RecordStore`): the base URI it was
+    /// made with, then each source's entries.
+    pub fn save(&self, base: &str, w: &mut impl Write) -> io::Result<()> {
+        w.write_all(MAGIC)?;
+        write_bytes(w, base.as_bytes())?;
+        w.write_all(&(self.by_source.len() as u64).to_le_bytes())?;
+        for (source, list) in &self.by_source {
+            write_bytes(w, source.as_bytes())?;
+            w.write_all(&(list.len() as u64).to_le_bytes())?;
+            for e in list {
+                w.write_all(&e.issued.to_le_bytes())?;
+                w.write_all(&e.key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads an order written by [`CatalogIndex::save`] with the same base URI.
+    pub fn load(base: &str, r: &mut impl Read) -> io::Result<Self> {
+        let invalid = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_owned());
+        let mut magic = [0; 16];
+        r.read_exact(&mut magic)?;
+        if &magic != MAGIC {
+            return Err(invalid("not a saved catalogue order"));
+        }
+        if read_bytes(r)? != base.as_bytes() {
+            return Err(invalid("saved with another base URI"));
+        }
+        let mut by_source = BTreeMap::new();
+        for _ in 0..read_u64(r)? {
+            let source = String::from_utf8(read_bytes(r)?).map_err(|_| invalid("bad source id"))?;
+            let n = read_u64(r)?;
+            let mut list = Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(1 << 24));
+            for _ in 0..n {
+                let mut issued = [0; 8];
+                r.read_exact(&mut issued)?;
+                let mut key = [0; 16];
+                r.read_exact(&mut key)?;
+                list.push(Entry { issued: i64::from_le_bytes(issued), key });
+            }
+            if !list.is_sorted() {
+                return Err(invalid("entries out of order"));
+            }
+            by_source.insert(source, list);
+        }
+        Ok(Self { by_source })
+    }
+
     /// The records at positions `offset..offset + limit` of the catalogue (one source's, or the
     /// federation's: sources in id order).
     pub fn slice(&self, source: Option<&str>, offset: usize, limit: usize) -> Vec<(String, RecordKey)> {
@@ -95,6 +157,27 @@ impl CatalogIndex {
     }
 }
 
+fn write_bytes(w: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+    w.write_all(&(bytes.len() as u64).to_le_bytes())?;
+    w.write_all(bytes)
+}
+
+fn read_u64(r: &mut impl Read) -> io::Result<u64> {
+    let mut b = [0; 8];
+    r.read_exact(&mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+fn read_bytes(r: &mut impl Read) -> io::Result<Vec<u8>> {
+    let n = read_u64(r)?;
+    if n > 1 << 20 {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "field too long"));
+    }
+    let mut b = vec![0; n as usize];
+    r.read_exact(&mut b)?;
+    Ok(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +202,18 @@ mod tests {
         assert_eq!(i.len(None), 4);
         i.remove("a", &[[3; 16]].into());
         assert_eq!(i.len(Some("a")), 1);
+    }
+
+    #[test]
+    fn saved_orders_load_only_for_their_base() {
+        let mut i = CatalogIndex::default();
+        i.insert("b", e(1, 1));
+        i.insert("a", e(5, 2));
+        let mut bytes = Vec::new();
+        i.save("http://x/", &mut bytes).unwrap();
+        let j = CatalogIndex::load("http://x/", &mut bytes.as_slice()).unwrap();
+        assert_eq!(j.slice(None, 0, 10), i.slice(None, 0, 10));
+        assert!(CatalogIndex::load("http://y/", &mut bytes.as_slice()).is_err());
+        assert!(CatalogIndex::load("http://x/", &mut &bytes[..bytes.len() - 3]).is_err());
     }
 }
