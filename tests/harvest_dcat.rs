@@ -447,3 +447,20 @@ fn unknown_sources_and_bad_configurations_are_refused() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("OK — 1 sources (1 enabled)"));
 }
+
+#[test]
+fn gzip_encoded_pages_are_read() {
+    use std::io::Write;
+    let server = PageServer::start();
+    let ids: Vec<usize> = (0..3).collect();
+    let (path, page) = catalogue_pages(&server.url(""), &ids, 10, Syntax::Turtle, false, &v1).remove(0);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&page.body).unwrap();
+    let mut compressed = Page::ok("text/turtle", gz.finish().unwrap());
+    compressed.content_encoding = Some("gzip".into());
+    server.set(&path, compressed);
+    let env = Env::new(&dcat_source("s", &server.url(&path), ""));
+    let (code, out) = env.harvest("s", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("added 3"), "{out}");
+}

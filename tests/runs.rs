@@ -114,3 +114,45 @@ fn harvest_is_refused_while_serve_holds_the_store() {
     assert!(out.contains("another Alzette process"), "{out}");
     alzette.stop();
 }
+
+#[test]
+fn serve_runs_at_most_max_concurrent_runs_at_once() {
+    let server = PageServer::start();
+    let mut sources = String::new();
+    for id in ["a", "b", "c"] {
+        server.set(
+            &format!("/{id}.ttl"),
+            Page::ok("text/turtle", format!("{PREFIXES}<https://e.org/{id}> a dcat:Dataset .")).with_delay(Duration::from_millis(700)),
+        );
+        sources.push_str(&source(id, &server.url(&format!("/{id}.ttl")), ""));
+    }
+    let env = Env::new(&sources);
+    let text = std::fs::read_to_string(&env.config).unwrap().replace("[harvest]\n", "[harvest]\nmax_concurrent_runs = 1\n");
+    std::fs::write(&env.config, text).unwrap();
+    let alzette = env.serve();
+    alzette.wait_for_runs(&["a", "b", "c"]);
+    let (_, _, body) = http_get(&alzette.url("/api/runs"), &[]).unwrap();
+    let runs: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(runs.len(), 3);
+    let mut spans: Vec<(String, String)> = runs
+        .iter()
+        .map(|r| (r["started"].as_str().unwrap().to_owned(), r["ended"].as_str().unwrap().to_owned()))
+        .collect();
+    spans.sort();
+    for w in spans.windows(2) {
+        assert!(w[0].1 <= w[1].0, "runs overlapped: {spans:?}");
+    }
+    alzette.stop();
+}
+
+#[test]
+fn logs_can_be_json_lines() {
+    let server = PageServer::start();
+    server.set("/a.ttl", Page::ok("text/turtle", format!("{PREFIXES}<https://e.org/a> a dcat:Dataset .")));
+    let env = Env::new(&source("a", &server.url("/a.ttl"), ""));
+    let out = env.command(&["--log-format", "json", "harvest", "a"]).env("ALZETTE_LOG", "info").output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<serde_json::Value> = stderr.lines().map(|l| serde_json::from_str(l).expect("a JSON object a line")).collect();
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "run ended" && l["fields"]["outcome"] == "ok"), "{stderr}");
+}

@@ -23,6 +23,8 @@ pub struct Page {
     pub etag: bool,
     /// Wait this long before answering.
     pub delay: Option<Duration>,
+    /// A Content-Encoding header (the body is sent as it is).
+    pub content_encoding: Option<String>,
 }
 
 impl Page {
@@ -33,6 +35,7 @@ impl Page {
             body: body.into(),
             etag: false,
             delay: None,
+            content_encoding: None,
         }
     }
 
@@ -43,6 +46,7 @@ impl Page {
             body: format!("error {status}").into_bytes(),
             etag: false,
             delay: None,
+            content_encoding: None,
         }
     }
 
@@ -160,6 +164,9 @@ async fn answer(state: &Mutex<Shared>, req: axum::extract::Request) -> axum::res
     }
     if page.etag {
         response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
+    }
+    if let Some(encoding) = page.content_encoding {
+        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_str(&encoding).unwrap());
     }
     response
 }

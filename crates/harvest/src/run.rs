@@ -186,7 +186,7 @@ impl Harvester {
             source = %source.id, run = run.id, outcome = %run.outcome,
             added = run.counts.added, updated = run.counts.updated, unchanged = run.counts.unchanged,
             deleted = run.counts.deleted, failed = run.counts.failed, pages = run.pages,
-            message = run.message.as_deref().unwrap_or(""), "run ended"
+            detail = run.message.as_deref().unwrap_or(""), "run ended"
         );
         Ok(RunReport { run, plan })
     }

@@ -221,7 +221,7 @@ impl RecordStore {
         let mut loader = self
             .store
             .bulk_loader()
-            .with_num_threads(1)
+            .with_num_threads(2)
             .with_max_memory_size_in_megabytes(BULK_LOAD_MEMORY_MB);
         let quads = records.iter().flat_map(|r| {
             let key = Iris::record_key(r.resource.as_str());
