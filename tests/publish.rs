@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use support::*;
 
-const DATASET_PROP: NamedNodeRef<'static> = NamedNodeRef::new_unchecked("http://www.w3.org/ns/dcat#dataset");
+const DATASET_PROP: NamedNodeRef<'static> =
+    NamedNodeRef::new_unchecked("http://www.w3.org/ns/dcat#dataset");
 
 fn parse(body: &[u8], format: RdfFormat, base: &str) -> Graph {
     RdfParser::from_format(format)
@@ -34,7 +35,14 @@ fn served() -> (PageServer, Env, Server) {
     let pages = PageServer::start();
     let a: Vec<usize> = (0..27).collect();
     let b: Vec<usize> = (100..106).collect();
-    pages.serve_catalogue(&catalogue_pages(&pages.url(""), &a, 10, Syntax::Turtle, false, &|_| 1));
+    pages.serve_catalogue(&catalogue_pages(
+        &pages.url(""),
+        &a,
+        10,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    ));
     let b_pages = catalogue_pages(&pages.url("/b"), &b, 10, Syntax::RdfXml, true, &|_| 1);
     for (path, page) in b_pages {
         pages.set(&format!("/b{path}"), page);
@@ -65,7 +73,12 @@ fn walking_every_catalogue_page_gives_back_exactly_the_harvested_datasets() {
     loop {
         let (status, headers, body) = http_get(&url, &[("accept", "text/turtle")]).unwrap();
         assert_eq!(status, 200, "{url}");
-        assert!(headers["content-type"].to_str().unwrap().starts_with("text/turtle"));
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/turtle")
+        );
         let g = parse(&body, RdfFormat::Turtle, &url);
         pages += 1;
         let on_page = objects(&g, &catalog, DATASET_PROP.as_str());
@@ -75,24 +88,50 @@ fn walking_every_catalogue_page_gives_back_exactly_the_harvested_datasets() {
         for d in &on_page {
             let dist = objects(&g, d, "http://www.w3.org/ns/dcat#distribution");
             assert_eq!(dist.len(), 1, "{d} on {url}");
-            assert_eq!(objects(&g, &dist[0], "http://www.w3.org/ns/dcat#accessURL").len(), 1, "{d}");
+            assert_eq!(
+                objects(&g, &dist[0], "http://www.w3.org/ns/dcat#accessURL").len(),
+                1,
+                "{d}"
+            );
             let publisher = objects(&g, d, "http://purl.org/dc/terms/publisher");
-            assert_eq!(objects(&g, &publisher[0], "http://xmlns.com/foaf/0.1/name").len(), 1, "{d}");
+            assert_eq!(
+                objects(&g, &publisher[0], "http://xmlns.com/foaf/0.1/name").len(),
+                1,
+                "{d}"
+            );
             let contact = g
-                .objects_for_subject_predicate(NamedNodeRef::new(d).unwrap(), NamedNodeRef::new("http://www.w3.org/ns/dcat#contactPoint").unwrap())
+                .objects_for_subject_predicate(
+                    NamedNodeRef::new(d).unwrap(),
+                    NamedNodeRef::new("http://www.w3.org/ns/dcat#contactPoint").unwrap(),
+                )
                 .next()
                 .unwrap();
-            let Term::BlankNode(c) = contact.into_owned() else { panic!("contact is a blank node") };
-            assert!(g.triples_for_subject(&c).count() >= 2, "contact point described on the page");
+            let Term::BlankNode(c) = contact.into_owned() else {
+                panic!("contact is a blank node")
+            };
+            assert!(
+                g.triples_for_subject(&c).count() >= 2,
+                "contact point described on the page"
+            );
         }
         seen.extend(on_page);
         let view = objects(&g, &catalog, "http://www.w3.org/ns/hydra/core#view");
         assert_eq!(view.len(), 1);
-        assert_eq!(objects(&g, &view[0], "http://www.w3.org/ns/hydra/core#first").len(), 1);
-        assert_eq!(objects(&g, &view[0], "http://www.w3.org/ns/hydra/core#last").len(), 1);
-        total = objects(&g, &catalog, "http://www.w3.org/ns/hydra/core#totalItems").first().cloned();
+        assert_eq!(
+            objects(&g, &view[0], "http://www.w3.org/ns/hydra/core#first").len(),
+            1
+        );
+        assert_eq!(
+            objects(&g, &view[0], "http://www.w3.org/ns/hydra/core#last").len(),
+            1
+        );
+        total = objects(&g, &catalog, "http://www.w3.org/ns/hydra/core#totalItems")
+            .first()
+            .cloned();
         match objects(&g, &view[0], "http://www.w3.org/ns/hydra/core#next").first() {
-            Some(next) => url = next.replace(&format!("http://127.0.0.1:{}", env.port), &server.base),
+            Some(next) => {
+                url = next.replace(&format!("http://127.0.0.1:{}", env.port), &server.base)
+            }
             None => break,
         }
     }
@@ -100,7 +139,9 @@ fn walking_every_catalogue_page_gives_back_exactly_the_harvested_datasets() {
     assert_eq!(pages, 5, "33 datasets in pages of 7");
     let unique: BTreeSet<_> = seen.iter().cloned().collect();
     assert_eq!(unique.len(), seen.len(), "no dataset on two pages");
-    let mut expected: BTreeSet<String> = (0..27).map(|i| format!("https://data.example.org/dataset/{i}")).collect();
+    let mut expected: BTreeSet<String> = (0..27)
+        .map(|i| format!("https://data.example.org/dataset/{i}"))
+        .collect();
     expected.extend((100..106).map(|i| format!("https://data.example.org/dataset/{i}")));
     assert_eq!(unique, expected);
 
@@ -108,11 +149,25 @@ fn walking_every_catalogue_page_gives_back_exactly_the_harvested_datasets() {
     let (status, _, body) = http_get(&server.url("/catalog/beta.nt?pageSize=100"), &[]).unwrap();
     assert_eq!(status, 200);
     let g = parse(&body, RdfFormat::NTriples, "http://x/");
-    assert_eq!(objects(&g, &format!("{catalog}/beta"), DATASET_PROP.as_str()).len(), 6);
+    assert_eq!(
+        objects(&g, &format!("{catalog}/beta"), DATASET_PROP.as_str()).len(),
+        6
+    );
     assert_eq!(http_get(&server.url("/catalog/nope"), &[]).unwrap().0, 404);
-    assert_eq!(http_get(&server.url("/catalog?page=99"), &[]).unwrap().0, 404);
-    assert_eq!(http_get(&server.url("/catalog?pageSize=0"), &[]).unwrap().0, 400);
-    assert_eq!(http_get(&server.url("/catalog?pageSize=100000"), &[]).unwrap().0, 400);
+    assert_eq!(
+        http_get(&server.url("/catalog?page=99"), &[]).unwrap().0,
+        404
+    );
+    assert_eq!(
+        http_get(&server.url("/catalog?pageSize=0"), &[]).unwrap().0,
+        400
+    );
+    assert_eq!(
+        http_get(&server.url("/catalog?pageSize=100000"), &[])
+            .unwrap()
+            .0,
+        400
+    );
     server.stop();
 }
 
@@ -122,43 +177,97 @@ fn the_catalogue_is_content_negotiated() {
     let cases = [
         ("text/turtle", RdfFormat::Turtle),
         ("application/rdf+xml", RdfFormat::RdfXml),
-        ("application/ld+json", RdfFormat::JsonLd { profile: Default::default() }),
+        (
+            "application/ld+json",
+            RdfFormat::JsonLd {
+                profile: Default::default(),
+            },
+        ),
         ("application/n-triples", RdfFormat::NTriples),
     ];
     let mut sizes = Vec::new();
     for (accept, format) in cases {
-        let (status, headers, body) = http_get(&server.url("/catalog?page=2"), &[("accept", accept)]).unwrap();
+        let (status, headers, body) =
+            http_get(&server.url("/catalog?page=2"), &[("accept", accept)]).unwrap();
         assert_eq!(status, 200, "{accept}");
-        assert!(headers["content-type"].to_str().unwrap().starts_with(accept), "{accept}");
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(accept),
+            "{accept}"
+        );
         sizes.push(parse(&body, format, "http://x/").len());
     }
-    for (ext, format) in [("ttl", cases[0].1), ("rdf", cases[1].1), ("jsonld", cases[2].1), ("nt", cases[3].1)] {
-        let (status, _, body) = http_get(&server.url(&format!("/catalog.{ext}?page=2")), &[("accept", "text/html")]).unwrap();
+    for (ext, format) in [
+        ("ttl", cases[0].1),
+        ("rdf", cases[1].1),
+        ("jsonld", cases[2].1),
+        ("nt", cases[3].1),
+    ] {
+        let (status, _, body) = http_get(
+            &server.url(&format!("/catalog.{ext}?page=2")),
+            &[("accept", "text/html")],
+        )
+        .unwrap();
         assert_eq!(status, 200, "{ext}");
         let g = parse(&body, format, "http://x/");
         // Same page, same triples (the view's IRI names the extension, the rest is equal).
-        assert!(g.len().abs_diff(sizes[0]) == 0, "{ext}: {} vs {}", g.len(), sizes[0]);
+        assert!(
+            g.len().abs_diff(sizes[0]) == 0,
+            "{ext}: {} vs {}",
+            g.len(),
+            sizes[0]
+        );
     }
     assert!(sizes.iter().all(|s| *s == sizes[0]), "{sizes:?}");
     let (status, _, _) = http_get(&server.url("/catalog"), &[("accept", "image/png")]).unwrap();
     assert_eq!(status, 406);
-    let (status, _, _) = http_get(&server.url("/catalog"), &[("accept", "application/rdf+xml;q=0.2, text/turtle;q=0.9")]).unwrap();
+    let (status, _, _) = http_get(
+        &server.url("/catalog"),
+        &[("accept", "application/rdf+xml;q=0.2, text/turtle;q=0.9")],
+    )
+    .unwrap();
     assert_eq!(status, 200);
     server.stop();
 }
 
-fn sparql(server: &Server, method: Method, query: &str, accept: &str, direct: bool) -> (u16, String, Vec<u8>) {
+fn sparql(
+    server: &Server,
+    method: Method,
+    query: &str,
+    accept: &str,
+    direct: bool,
+) -> (u16, String, Vec<u8>) {
     let result = if method == Method::GET {
         let encoded: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
-        http_get(&server.url(&format!("/sparql?query={encoded}")), &[("accept", accept)])
+        http_get(
+            &server.url(&format!("/sparql?query={encoded}")),
+            &[("accept", accept)],
+        )
     } else if direct {
-        http(Method::POST, &server.url("/sparql"), &[("accept", accept)], Some(("application/sparql-query", query.as_bytes().to_vec())))
+        http(
+            Method::POST,
+            &server.url("/sparql"),
+            &[("accept", accept)],
+            Some(("application/sparql-query", query.as_bytes().to_vec())),
+        )
     } else {
-        let encoded: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("query", query).finish();
-        http(Method::POST, &server.url("/sparql"), &[("accept", accept)], Some(("application/x-www-form-urlencoded", encoded.into_bytes())))
+        let encoded: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("query", query)
+            .finish();
+        http(
+            Method::POST,
+            &server.url("/sparql"),
+            &[("accept", accept)],
+            Some(("application/x-www-form-urlencoded", encoded.into_bytes())),
+        )
     };
     let (status, headers, body) = result.unwrap();
-    let ct = headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let ct = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
     (status, ct, body)
 }
 
@@ -166,55 +275,158 @@ fn sparql(server: &Server, method: Method, query: &str, accept: &str, direct: bo
 fn sparql_queries_in_every_format() {
     let (_pages, _env, server) = served();
     let select = "SELECT ?d WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }";
-    for (method, direct) in [(Method::GET, false), (Method::POST, false), (Method::POST, true)] {
-        let (status, ct, body) = sparql(&server, method.clone(), select, "application/sparql-results+json", direct);
+    for (method, direct) in [
+        (Method::GET, false),
+        (Method::POST, false),
+        (Method::POST, true),
+    ] {
+        let (status, ct, body) = sparql(
+            &server,
+            method.clone(),
+            select,
+            "application/sparql-results+json",
+            direct,
+        );
         assert_eq!(status, 200, "{method} {direct}");
         assert_eq!(ct, "application/sparql-results+json");
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(v["results"]["bindings"].as_array().unwrap().len(), 33, "the default graph is the union of the record graphs");
+        assert_eq!(
+            v["results"]["bindings"].as_array().unwrap().len(),
+            33,
+            "the default graph is the union of the record graphs"
+        );
     }
-    let (status, ct, body) = sparql(&server, Method::GET, select, "application/sparql-results+xml", false);
-    assert_eq!((status, ct.as_str()), (200, "application/sparql-results+xml"));
-    assert_eq!(String::from_utf8(body).unwrap().matches("<result>").count(), 33);
+    let (status, ct, body) = sparql(
+        &server,
+        Method::GET,
+        select,
+        "application/sparql-results+xml",
+        false,
+    );
+    assert_eq!(
+        (status, ct.as_str()),
+        (200, "application/sparql-results+xml")
+    );
+    assert_eq!(
+        String::from_utf8(body).unwrap().matches("<result>").count(),
+        33
+    );
     let (status, ct, body) = sparql(&server, Method::GET, select, "text/csv", false);
     assert_eq!((status, ct.as_str()), (200, "text/csv; charset=utf-8"));
-    assert_eq!(String::from_utf8(body).unwrap().lines().count(), 34, "header + 33 rows");
-    let (status, ct, body) = sparql(&server, Method::GET, select, "text/tab-separated-values", false);
-    assert_eq!((status, ct.as_str()), (200, "text/tab-separated-values; charset=utf-8"));
-    assert!(String::from_utf8(body).unwrap().starts_with("?d\n<https://data.example.org/dataset/"));
-    let (status, ct, _) = sparql(&server, Method::GET, select, "text/csv;q=0.5, application/sparql-results+xml;q=0.9", false);
-    assert_eq!((status, ct.as_str()), (200, "application/sparql-results+xml"));
+    assert_eq!(
+        String::from_utf8(body).unwrap().lines().count(),
+        34,
+        "header + 33 rows"
+    );
+    let (status, ct, body) = sparql(
+        &server,
+        Method::GET,
+        select,
+        "text/tab-separated-values",
+        false,
+    );
+    assert_eq!(
+        (status, ct.as_str()),
+        (200, "text/tab-separated-values; charset=utf-8")
+    );
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .starts_with("?d\n<https://data.example.org/dataset/")
+    );
+    let (status, ct, _) = sparql(
+        &server,
+        Method::GET,
+        select,
+        "text/csv;q=0.5, application/sparql-results+xml;q=0.9",
+        false,
+    );
+    assert_eq!(
+        (status, ct.as_str()),
+        (200, "application/sparql-results+xml")
+    );
     let (status, ct, _) = sparql(&server, Method::GET, select, "", false);
-    assert_eq!((status, ct.as_str()), (200, "application/sparql-results+json"), "no Accept: JSON");
-    assert_eq!(sparql(&server, Method::GET, select, "image/png", false).0, 406);
+    assert_eq!(
+        (status, ct.as_str()),
+        (200, "application/sparql-results+json"),
+        "no Accept: JSON"
+    );
+    assert_eq!(
+        sparql(&server, Method::GET, select, "image/png", false).0,
+        406
+    );
 
     let ask = "ASK { <https://data.example.org/dataset/103> <http://purl.org/dc/terms/title> ?t }";
-    let (status, _, body) = sparql(&server, Method::GET, ask, "application/sparql-results+json", false);
+    let (status, _, body) = sparql(
+        &server,
+        Method::GET,
+        ask,
+        "application/sparql-results+json",
+        false,
+    );
     assert_eq!(status, 200);
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["boolean"], true);
-    let (status, _, body) = sparql(&server, Method::POST, ask.replace("103", "999").as_str(), "application/sparql-results+xml", true);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["boolean"],
+        true
+    );
+    let (status, _, body) = sparql(
+        &server,
+        Method::POST,
+        ask.replace("103", "999").as_str(),
+        "application/sparql-results+xml",
+        true,
+    );
     assert_eq!(status, 200);
-    assert!(String::from_utf8(body).unwrap().contains("<boolean>false</boolean>"));
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("<boolean>false</boolean>")
+    );
 
     let construct = "CONSTRUCT { ?d <http://purl.org/dc/terms/title> ?t } WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; <http://purl.org/dc/terms/title> ?t }";
     for (accept, format) in [
         ("text/turtle", RdfFormat::Turtle),
         ("application/n-triples", RdfFormat::NTriples),
         ("application/rdf+xml", RdfFormat::RdfXml),
-        ("application/ld+json", RdfFormat::JsonLd { profile: Default::default() }),
+        (
+            "application/ld+json",
+            RdfFormat::JsonLd {
+                profile: Default::default(),
+            },
+        ),
     ] {
         let (status, ct, body) = sparql(&server, Method::GET, construct, accept, false);
         assert_eq!(status, 200, "{accept}");
         assert!(ct.starts_with(accept), "{accept}: {ct}");
         assert_eq!(parse(&body, format, "http://x/").len(), 33, "{accept}");
     }
-    assert_eq!(sparql(&server, Method::GET, construct, "application/sparql-results+json", false).0, 406);
+    assert_eq!(
+        sparql(
+            &server,
+            Method::GET,
+            construct,
+            "application/sparql-results+json",
+            false
+        )
+        .0,
+        406
+    );
 
     // The dataset can be narrowed to one record graph.
-    let graphs = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?g a <http://www.w3.org/ns/dcat#CatalogRecord> } }";
-    let (_, _, body) = sparql(&server, Method::GET, graphs, "application/sparql-results+json", false);
+    let graphs =
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?g a <http://www.w3.org/ns/dcat#CatalogRecord> } }";
+    let (_, _, body) = sparql(
+        &server,
+        Method::GET,
+        graphs,
+        "application/sparql-results+json",
+        false,
+    );
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    let g = v["results"]["bindings"][0]["g"]["value"].as_str().unwrap().to_owned();
+    let g = v["results"]["bindings"][0]["g"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let encoded: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("query", select)
         .append_pair("default-graph-uri", &g)
@@ -227,13 +439,24 @@ fn sparql_queries_in_every_format() {
     // Malformed queries: 400 with the parser's message.
     let (status, _, body) = sparql(&server, Method::GET, "SELECT ?x WHERE {", "", false);
     assert_eq!(status, 400);
-    assert!(String::from_utf8(body).unwrap().contains("not valid SPARQL"));
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("not valid SPARQL")
+    );
     // The service description.
-    let (status, headers, body) = http_get(&server.url("/sparql"), &[("accept", "text/turtle")]).unwrap();
+    let (status, headers, body) =
+        http_get(&server.url("/sparql"), &[("accept", "text/turtle")]).unwrap();
     assert_eq!(status, 200);
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/turtle"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/turtle")
+    );
     let sd = parse(&body, RdfFormat::Turtle, "http://x/");
-    assert!(sd.iter().any(|t| t.object.to_string() == "<http://www.w3.org/ns/sparql-service-description#UnionDefaultGraph>"));
+    assert!(sd.iter().any(|t| t.object.to_string()
+        == "<http://www.w3.org/ns/sparql-service-description#UnionDefaultGraph>"));
     server.stop();
 }
 
@@ -241,14 +464,48 @@ fn sparql_queries_in_every_format() {
 fn updates_are_refused_and_slow_queries_time_out() {
     let (_pages, env, server) = served();
     let update = "DELETE WHERE { ?s ?p ?o }";
-    let form: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("update", update).finish();
-    let (status, _, _) = http(Method::POST, &server.url("/sparql"), &[], Some(("application/x-www-form-urlencoded", form.into_bytes()))).unwrap();
+    let form: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("update", update)
+        .finish();
+    let (status, _, _) = http(
+        Method::POST,
+        &server.url("/sparql"),
+        &[],
+        Some(("application/x-www-form-urlencoded", form.into_bytes())),
+    )
+    .unwrap();
     assert_eq!(status, 403);
-    let (status, _, _) = http(Method::POST, &server.url("/sparql"), &[], Some(("application/sparql-update", update.as_bytes().to_vec()))).unwrap();
+    let (status, _, _) = http(
+        Method::POST,
+        &server.url("/sparql"),
+        &[],
+        Some(("application/sparql-update", update.as_bytes().to_vec())),
+    )
+    .unwrap();
     assert_eq!(status, 403);
-    assert_eq!(sparql(&server, Method::POST, update, "", true).0, 403, "an update sent as a query");
-    assert_eq!(sparql(&server, Method::GET, "INSERT DATA { <a:a> <a:a> <a:a> }", "", false).0, 403);
-    let (status, _, _) = http(Method::POST, &server.url("/sparql"), &[], Some(("text/plain", b"SELECT * {}".to_vec()))).unwrap();
+    assert_eq!(
+        sparql(&server, Method::POST, update, "", true).0,
+        403,
+        "an update sent as a query"
+    );
+    assert_eq!(
+        sparql(
+            &server,
+            Method::GET,
+            "INSERT DATA { <a:a> <a:a> <a:a> }",
+            "",
+            false
+        )
+        .0,
+        403
+    );
+    let (status, _, _) = http(
+        Method::POST,
+        &server.url("/sparql"),
+        &[],
+        Some(("text/plain", b"SELECT * {}".to_vec())),
+    )
+    .unwrap();
     assert_eq!(status, 415);
 
     // A join of every triple with every triple, each pair checked against every triple again:
@@ -257,8 +514,16 @@ fn updates_are_refused_and_slow_queries_time_out() {
     let url = server.url("/sparql");
     let started = Instant::now();
     let handle = std::thread::spawn(move || {
-        let form: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("query", slow).finish();
-        http(Method::POST, &url, &[], Some(("application/x-www-form-urlencoded", form.into_bytes()))).unwrap()
+        let form: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("query", slow)
+            .finish();
+        http(
+            Method::POST,
+            &url,
+            &[],
+            Some(("application/x-www-form-urlencoded", form.into_bytes())),
+        )
+        .unwrap()
     });
     std::thread::sleep(Duration::from_millis(200));
     let (status, _, _) = http_get(&server.url("/health"), &[]).unwrap();
@@ -267,7 +532,10 @@ fn updates_are_refused_and_slow_queries_time_out() {
     let took = started.elapsed();
     assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
     assert!(String::from_utf8_lossy(&body).contains("limit server.query_timeout"));
-    assert!(took < Duration::from_secs(20), "cancelled, not run to the end ({took:?})");
+    assert!(
+        took < Duration::from_secs(20),
+        "cancelled, not run to the end ({took:?})"
+    );
 
     // A cross join computed in memory, which Oxigraph cannot cancel midway: the client still
     // gets its answer at the timeout, and the server still stops when asked.
@@ -275,10 +543,17 @@ fn updates_are_refused_and_slow_queries_time_out() {
     let started = Instant::now();
     let (status, _, body) = sparql(&server, Method::GET, cross, "", false);
     assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     let started = Instant::now();
     server.stop();
-    assert!(started.elapsed() < Duration::from_secs(15), "shutdown waited for the runaway query");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "shutdown waited for the runaway query"
+    );
     // Nothing changed.
     assert_eq!(env.store().count(None), 33);
 }

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use support::*;
 
 fn source(id: &str, url: &str, extra: &str) -> String {
-    format!("[[source]]\nid = \"{id}\"\nkind = \"dcat\"\nurl = \"{url}\"\nschedule = \"0 3 * * *\"\n{extra}\n")
+    format!(
+        "[[source]]\nid = \"{id}\"\nkind = \"dcat\"\nurl = \"{url}\"\nschedule = \"0 3 * * *\"\n{extra}\n"
+    )
 }
 
 fn runs_output(env: &Env, source: &str) -> String {
@@ -16,33 +18,65 @@ fn runs_output(env: &Env, source: &str) -> String {
 #[test]
 fn a_run_past_its_deadline_is_cancelled_and_failed() {
     let server = PageServer::start();
-    server.set("/c.ttl", Page::ok("text/turtle", format!("{PREFIXES}<https://e.org/d> a dcat:Dataset .")).with_delay(Duration::from_secs(3600)));
-    let env = Env::new(&source("s", &server.url("/c.ttl"), "run_deadline = \"2s\"\nrequest_timeout = \"1h\""));
+    server.set(
+        "/c.ttl",
+        Page::ok(
+            "text/turtle",
+            format!("{PREFIXES}<https://e.org/d> a dcat:Dataset ."),
+        )
+        .with_delay(Duration::from_secs(3600)),
+    );
+    let env = Env::new(&source(
+        "s",
+        &server.url("/c.ttl"),
+        "run_deadline = \"2s\"\nrequest_timeout = \"1h\"",
+    ));
     let started = Instant::now();
     let (code, out) = env.harvest("s", &[]);
     assert!(started.elapsed() < Duration::from_secs(30), "no stuck job");
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("failed") && out.contains("deadline") && out.contains("run_deadline"), "{out}");
+    assert!(
+        out.contains("failed") && out.contains("deadline") && out.contains("run_deadline"),
+        "{out}"
+    );
 }
 
 #[test]
 fn sigterm_interrupts_a_run_and_a_killed_run_is_marked_at_next_start() {
     let server = PageServer::start();
     let ids: Vec<usize> = (0..4).collect();
-    server.serve_catalogue(&catalogue_pages(&server.url(""), &ids, 2, Syntax::Turtle, false, &|_| 1));
+    server.serve_catalogue(&catalogue_pages(
+        &server.url(""),
+        &ids,
+        2,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    ));
     let env = Env::new(&source("s", &server.url("/catalog.ttl?page=1"), ""));
     assert_eq!(env.harvest("s", &[]).0, 0);
 
     // Page 2 hangs; SIGTERM stops the run, which is logged interrupted and deletes nothing.
-    let slow = catalogue_pages(&server.url(""), &ids, 2, Syntax::Turtle, false, &|_| 1)[1].1.clone().with_delay(Duration::from_secs(3600));
+    let slow = catalogue_pages(&server.url(""), &ids, 2, Syntax::Turtle, false, &|_| 1)[1]
+        .1
+        .clone()
+        .with_delay(Duration::from_secs(3600));
     server.set("/catalog.ttl?page=2", slow);
-    let child = env.command(&["harvest", "s"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = env
+        .command(&["harvest", "s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_for_hit(&server, "/catalog.ttl?page=2", 2);
     terminate(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("interrupted") && stdout.contains("nothing was deleted"), "{stdout}");
+    assert!(
+        stdout.contains("interrupted") && stdout.contains("nothing was deleted"),
+        "{stdout}"
+    );
     assert_eq!(env.store().count(Some("s")), 4);
 
     // SIGKILL leaves the run open; the next start marks it interrupted.
@@ -50,12 +84,34 @@ fn sigterm_interrupts_a_run_and_a_killed_run_is_marked_at_next_start() {
     wait_for_hit(&server, "/catalog.ttl?page=2", 3);
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(runs_output(&env, "s").lines().nth(1).unwrap().contains("running"), "the killed run is still open");
-    server.serve_catalogue(&catalogue_pages(&server.url(""), &ids, 2, Syntax::Turtle, false, &|_| 1));
+    assert!(
+        runs_output(&env, "s")
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains("running"),
+        "the killed run is still open"
+    );
+    server.serve_catalogue(&catalogue_pages(
+        &server.url(""),
+        &ids,
+        2,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    ));
     let (code, out) = env.harvest("s", &[]);
     assert_eq!(code, 0, "{out}");
     let runs = runs_output(&env, "s");
-    let lines: Vec<&str> = runs.lines().filter(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit())).collect();
+    let lines: Vec<&str> = runs
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+        .collect();
     assert!(lines[0].contains(" ok "), "{runs}");
     assert!(lines[1].contains("interrupted"), "{runs}");
     assert!(lines[2].contains("interrupted"), "{runs}");
@@ -73,8 +129,20 @@ fn wait_for_hit(server: &PageServer, path: &str, n: usize) {
 #[test]
 fn serve_harvests_never_run_sources_at_start_and_stops_cleanly() {
     let server = PageServer::start();
-    server.set("/a.ttl", Page::ok("text/turtle", format!("{PREFIXES}<https://e.org/a> a dcat:Dataset .")));
-    server.set("/b.ttl", Page::ok("text/turtle", format!("{PREFIXES}<https://e.org/b> a dcat:Dataset .")));
+    server.set(
+        "/a.ttl",
+        Page::ok(
+            "text/turtle",
+            format!("{PREFIXES}<https://e.org/a> a dcat:Dataset ."),
+        ),
+    );
+    server.set(
+        "/b.ttl",
+        Page::ok(
+            "text/turtle",
+            format!("{PREFIXES}<https://e.org/b> a dcat:Dataset ."),
+        ),
+    );
     let sources = format!(
         "{}{}{}",
         source("a", &server.url("/a.ttl"), ""),
@@ -84,25 +152,53 @@ fn serve_harvests_never_run_sources_at_start_and_stops_cleanly() {
     let env = Env::new(&sources);
     let alzette = env.serve();
     let status = alzette.wait_for_runs(&["a", "b"]);
-    let by_id = |id: &str| status.as_array().unwrap().iter().find(|s| s["id"] == id).unwrap().clone();
+    let by_id = |id: &str| {
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by_id("a")["records"], 1);
     assert_eq!(by_id("b")["last_run"]["outcome"], "ok");
-    assert!(by_id("off")["last_run"].is_null(), "a disabled source does not run");
+    assert!(
+        by_id("off")["last_run"].is_null(),
+        "a disabled source does not run"
+    );
     assert_eq!(server.hits("/off.ttl"), 0);
     // While serving, `alzette sources` asks the server (it holds the run log).
     let out = env.run(&["sources"]);
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(table.lines().any(|l| l.starts_with("a ") && l.contains(" ok ")), "{table}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("a ") && l.contains(" ok ")),
+        "{table}"
+    );
     // A second run of the schedule at start does not happen: the sources ran already.
     let stderr = alzette.stop();
     assert!(!stderr.contains("panicked"), "{stderr}");
     let again = env.serve();
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(server.hits("/a.ttl"), 1, "a source that ran before waits for its schedule");
+    assert_eq!(
+        server.hits("/a.ttl"),
+        1,
+        "a source that ran before waits for its schedule"
+    );
     again.stop();
     let out = env.run(&["runs"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3, "two runs and the header");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        3,
+        "two runs and the header"
+    );
 }
 
 #[test]
@@ -122,12 +218,18 @@ fn serve_runs_at_most_max_concurrent_runs_at_once() {
     for id in ["a", "b", "c"] {
         server.set(
             &format!("/{id}.ttl"),
-            Page::ok("text/turtle", format!("{PREFIXES}<https://e.org/{id}> a dcat:Dataset .")).with_delay(Duration::from_millis(700)),
+            Page::ok(
+                "text/turtle",
+                format!("{PREFIXES}<https://e.org/{id}> a dcat:Dataset ."),
+            )
+            .with_delay(Duration::from_millis(700)),
         );
         sources.push_str(&source(id, &server.url(&format!("/{id}.ttl")), ""));
     }
     let env = Env::new(&sources);
-    let text = std::fs::read_to_string(&env.config).unwrap().replace("[harvest]\n", "[harvest]\nmax_concurrent_runs = 1\n");
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("[harvest]\n", "[harvest]\nmax_concurrent_runs = 1\n");
     std::fs::write(&env.config, text).unwrap();
     let alzette = env.serve();
     alzette.wait_for_runs(&["a", "b", "c"]);
@@ -136,7 +238,12 @@ fn serve_runs_at_most_max_concurrent_runs_at_once() {
     assert_eq!(runs.len(), 3);
     let mut spans: Vec<(String, String)> = runs
         .iter()
-        .map(|r| (r["started"].as_str().unwrap().to_owned(), r["ended"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["started"].as_str().unwrap().to_owned(),
+                r["ended"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     spans.sort();
     for w in spans.windows(2) {
@@ -148,11 +255,29 @@ fn serve_runs_at_most_max_concurrent_runs_at_once() {
 #[test]
 fn logs_can_be_json_lines() {
     let server = PageServer::start();
-    server.set("/a.ttl", Page::ok("text/turtle", format!("{PREFIXES}<https://e.org/a> a dcat:Dataset .")));
+    server.set(
+        "/a.ttl",
+        Page::ok(
+            "text/turtle",
+            format!("{PREFIXES}<https://e.org/a> a dcat:Dataset ."),
+        ),
+    );
     let env = Env::new(&source("a", &server.url("/a.ttl"), ""));
-    let out = env.command(&["--log-format", "json", "harvest", "a"]).env("ALZETTE_LOG", "info").output().unwrap();
+    let out = env
+        .command(&["--log-format", "json", "harvest", "a"])
+        .env("ALZETTE_LOG", "info")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    let lines: Vec<serde_json::Value> = stderr.lines().map(|l| serde_json::from_str(l).expect("a JSON object a line")).collect();
-    assert!(lines.iter().any(|l| l["fields"]["message"] == "run ended" && l["fields"]["outcome"] == "ok"), "{stderr}");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object a line"))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "run ended" && l["fields"]["outcome"] == "ok"),
+        "{stderr}"
+    );
 }

@@ -105,7 +105,11 @@ impl PageServer {
     }
 
     pub fn set(&self, path: &str, page: Page) {
-        self.shared.lock().unwrap().pages.insert(path.to_owned(), page);
+        self.shared
+            .lock()
+            .unwrap()
+            .pages
+            .insert(path.to_owned(), page);
     }
 
     pub fn remove(&self, path: &str) {
@@ -113,7 +117,13 @@ impl PageServer {
     }
 
     pub fn hits(&self, path: &str) -> usize {
-        self.shared.lock().unwrap().hits.get(path).copied().unwrap_or(0)
+        self.shared
+            .lock()
+            .unwrap()
+            .hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn not_modified(&self) -> usize {
@@ -129,7 +139,7 @@ impl PageServer {
 }
 
 async fn answer(state: &Mutex<Shared>, req: axum::extract::Request) -> axum::response::Response {
-    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::http::{HeaderValue, StatusCode, header};
     use axum::response::IntoResponse;
     let key = match req.uri().query() {
         Some(q) => format!("{}?{q}", req.uri().path()),
@@ -160,19 +170,28 @@ async fn answer(state: &Mutex<Shared>, req: axum::extract::Request) -> axum::res
     }
     let mut response = (StatusCode::from_u16(page.status).unwrap(), page.body).into_response();
     if let Some(ct) = page.content_type {
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(&ct).unwrap());
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_str(&ct).unwrap());
     }
     if page.etag {
-        response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
+        response
+            .headers_mut()
+            .insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
     }
     if let Some(encoding) = page.content_encoding {
-        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_str(&encoding).unwrap());
+        response.headers_mut().insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_str(&encoding).unwrap(),
+        );
     }
     response
 }
 
 fn fxhash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// A generated DCAT catalogue: `n` datasets with distributions, contact points (blank nodes),
@@ -192,7 +211,12 @@ pub enum Syntax {
 }
 
 impl Syntax {
-    pub const ALL: [Syntax; 4] = [Syntax::Turtle, Syntax::RdfXml, Syntax::JsonLd, Syntax::NTriples];
+    pub const ALL: [Syntax; 4] = [
+        Syntax::Turtle,
+        Syntax::RdfXml,
+        Syntax::JsonLd,
+        Syntax::NTriples,
+    ];
 
     pub fn ext(self) -> &'static str {
         match self {
@@ -217,7 +241,9 @@ impl Syntax {
         match self {
             Syntax::Turtle => RdfFormat::Turtle,
             Syntax::RdfXml => RdfFormat::RdfXml,
-            Syntax::JsonLd => RdfFormat::JsonLd { profile: JsonLdProfileSet::empty() },
+            Syntax::JsonLd => RdfFormat::JsonLd {
+                profile: JsonLdProfileSet::empty(),
+            },
             Syntax::NTriples => RdfFormat::NTriples,
         }
     }
@@ -259,7 +285,11 @@ pub fn catalogue_pages(
     version_of: &dyn Fn(usize) -> u32,
 ) -> Vec<(String, Page)> {
     let base = "https://data.example.org";
-    let chunks: Vec<&[usize]> = if ids.is_empty() { vec![&[]] } else { ids.chunks(per_page).collect() };
+    let chunks: Vec<&[usize]> = if ids.is_empty() {
+        vec![&[]]
+    } else {
+        ids.chunks(per_page).collect()
+    };
     let last = chunks.len();
     chunks
         .iter()
@@ -300,10 +330,11 @@ pub fn convert(ttl: &str, syntax: Syntax) -> Vec<u8> {
     if syntax == Syntax::Turtle {
         return ttl.as_bytes().to_vec();
     }
-    let quads: Vec<oxigraph::model::Quad> = oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::Turtle)
-        .for_slice(ttl.as_bytes())
-        .collect::<Result<_, _>>()
-        .expect("generated Turtle parses");
+    let quads: Vec<oxigraph::model::Quad> =
+        oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::Turtle)
+            .for_slice(ttl.as_bytes())
+            .collect::<Result<_, _>>()
+            .expect("generated Turtle parses");
     let mut w = oxigraph::io::RdfSerializer::from_format(syntax.format()).for_writer(Vec::new());
     for q in &quads {
         w.serialize_quad(q).unwrap();
@@ -313,7 +344,11 @@ pub fn convert(ttl: &str, syntax: Syntax) -> Vec<u8> {
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A configuration in a temporary folder and the real binary to run on it.
@@ -347,13 +382,18 @@ impl Env {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_alzette"));
-        c.arg("--config").arg(&self.config).args(args).env("ALZETTE_LOG", "warn");
+        c.arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("ALZETTE_LOG", "warn");
         c
     }
 
     /// Runs `alzette ARGS` to the end.
     pub fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("the alzette binary runs")
+        self.command(args)
+            .output()
+            .expect("the alzette binary runs")
     }
 
     /// Runs `alzette harvest SOURCE [extra]` and returns (exit code, stdout).
@@ -368,13 +408,25 @@ impl Env {
 
     /// Opens the store (no `alzette` process may be running on it).
     pub fn store(&self) -> RecordStore {
-        RecordStore::open(&self.path("data/store"), &format!("http://127.0.0.1:{}/", self.port)).unwrap()
+        RecordStore::open(
+            &self.path("data/store"),
+            &format!("http://127.0.0.1:{}/", self.port),
+        )
+        .unwrap()
     }
 
     /// Starts `alzette serve` and waits until it answers /health.
     pub fn serve(&self) -> Server {
-        let child = self.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-        let server = Server { child, base: format!("http://127.0.0.1:{}", self.port) };
+        let child = self
+            .command(&["serve"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{}", self.port),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if http_get(&format!("{}/health", server.base), &[]).is_ok_and(|(s, _, _)| s == 200) {
@@ -413,7 +465,9 @@ impl Server {
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
             let done = sources.iter().all(|id| {
                 v.as_array().unwrap().iter().any(|s| {
-                    s["id"] == *id && s["last_run"].is_object() && s["last_run"]["outcome"] != "running"
+                    s["id"] == *id
+                        && s["last_run"].is_object()
+                        && s["last_run"]["outcome"] != "running"
                 })
             });
             if done {
@@ -433,7 +487,10 @@ impl Drop for Server {
 }
 
 pub fn terminate(child: &Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
 }
 
 fn wait_output(child: &mut Child) -> String {
@@ -451,7 +508,10 @@ fn wait_output(child: &mut Child) -> String {
 }
 
 /// A blocking HTTP GET with extra headers: (status, headers, body).
-pub fn http_get(url: &str, headers: &[(&str, &str)]) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), String> {
+pub fn http_get(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), String> {
     http(reqwest::Method::GET, url, headers, None)
 }
 
@@ -463,12 +523,21 @@ pub fn http(
     body: Option<(&str, Vec<u8>)>,
 ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), String> {
     let url = url.to_owned();
-    let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     let body = body.map(|(ct, b)| (ct.to_owned(), b));
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
-            let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap();
             let mut req = client.request(method, &url);
             for (k, v) in &headers {
                 req = req.header(k, v);
@@ -504,16 +573,22 @@ pub fn select(store: &RecordStore, query: &str) -> Vec<String> {
     use oxigraph::sparql::{QueryResults, SparqlEvaluator};
     let mut prepared = SparqlEvaluator::new().parse_query(query).unwrap();
     prepared.dataset_mut().set_default_graph_as_union();
-    let QueryResults::Solutions(solutions) = prepared.on_store(store.oxigraph()).execute().unwrap() else {
+    let QueryResults::Solutions(solutions) = prepared.on_store(store.oxigraph()).execute().unwrap()
+    else {
         panic!("not a SELECT")
     };
     let mut out: Vec<String> = solutions
         .map(|s| {
             let s = s.unwrap();
-            s.values().first().cloned().flatten().map(|t| match t {
-                oxigraph::model::Term::Literal(l) => l.value().to_owned(),
-                other => other.to_string().trim_matches(['<', '>']).to_owned(),
-            }).unwrap_or_default()
+            s.values()
+                .first()
+                .cloned()
+                .flatten()
+                .map(|t| match t {
+                    oxigraph::model::Term::Literal(l) => l.value().to_owned(),
+                    other => other.to_string().trim_matches(['<', '>']).to_owned(),
+                })
+                .unwrap_or_default()
         })
         .collect();
     out.sort();
@@ -531,13 +606,23 @@ pub fn modified_times(store: &RecordStore) -> Vec<(String, String)> {
 
 pub fn select_pairs(store: &RecordStore, query: &str) -> Vec<(String, String)> {
     use oxigraph::sparql::{QueryResults, SparqlEvaluator};
-    let QueryResults::Solutions(solutions) = SparqlEvaluator::new().parse_query(query).unwrap().on_store(store.oxigraph()).execute().unwrap() else {
+    let QueryResults::Solutions(solutions) = SparqlEvaluator::new()
+        .parse_query(query)
+        .unwrap()
+        .on_store(store.oxigraph())
+        .execute()
+        .unwrap()
+    else {
         panic!("not a SELECT")
     };
     let mut out: Vec<(String, String)> = solutions
         .map(|s| {
             let s = s.unwrap();
-            let v: Vec<String> = s.values().iter().map(|t| t.as_ref().map(|t| t.to_string()).unwrap_or_default()).collect();
+            let v: Vec<String> = s
+                .values()
+                .iter()
+                .map(|t| t.as_ref().map(|t| t.to_string()).unwrap_or_default())
+                .collect();
             (v[0].clone(), v[1].clone())
         })
         .collect();
@@ -557,6 +642,8 @@ pub fn shared_fixtures(test: &str) -> Option<PathBuf> {
             return Some(c);
         }
     }
-    eprintln!("NOTICE: {test}: ../shared/fixtures is absent (set ALZETTE_SHARED to the shared folder); skipped");
+    eprintln!(
+        "NOTICE: {test}: ../shared/fixtures is absent (set ALZETTE_SHARED to the shared folder); skipped"
+    );
     None
 }

@@ -7,7 +7,7 @@ use alzette_harvest::{Harvester, RunOptions, Scheduler};
 use alzette_runlog::{Outcome, Run, RunLog, RunLogError};
 use alzette_server::{AppState, SourceSummary};
 use alzette_store::{RecordStore, SourceDescription};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -42,7 +42,9 @@ fn shutdown_on_signals() -> CancellationToken {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}
@@ -58,12 +60,16 @@ fn shutdown_on_signals() -> CancellationToken {
 
 pub async fn serve(config: Config) -> Result<ExitCode> {
     let (store, runlog) = open(&config)?;
-    let harvester = Arc::new(Harvester::new(Arc::clone(&store), Arc::clone(&runlog), config.harvest.user_agent.clone()));
+    let harvester = Arc::new(Harvester::new(
+        Arc::clone(&store),
+        Arc::clone(&runlog),
+        config.harvest.user_agent.clone(),
+    ));
     let shutdown = shutdown_on_signals();
     let bind = config.server.bind;
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind} (is another server using it? change [server] bind)"))?;
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
+        format!("cannot listen on {bind} (is another server using it? change [server] bind)")
+    })?;
     let state = AppState {
         store: Arc::clone(&store),
         runlog: Arc::clone(&runlog),
@@ -76,7 +82,11 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
         config.server.base_uri,
         store.count(None)
     );
-    let scheduler = Scheduler::new(harvester, config.sources.clone(), config.harvest.max_concurrent_runs);
+    let scheduler = Scheduler::new(
+        harvester,
+        config.sources.clone(),
+        config.harvest.max_concurrent_runs,
+    );
     let (served, ()) = tokio::join!(
         alzette_server::serve(listener, state, shutdown.clone()),
         scheduler.run(shutdown.clone())
@@ -105,23 +115,44 @@ fn find_source<'a>(config: &'a Config, id: &str) -> Result<&'a SourceConfig> {
             bail!(
                 "there is no source \"{id}\" in {} (sources: {})",
                 config.file.display(),
-                if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
+                if ids.is_empty() {
+                    "none".to_owned()
+                } else {
+                    ids.join(", ")
+                }
             )
         }
     }
 }
 
-pub async fn harvest(config: Config, id: &str, dry_run: bool, allow_shrink: bool) -> Result<ExitCode> {
+pub async fn harvest(
+    config: Config,
+    id: &str,
+    dry_run: bool,
+    allow_shrink: bool,
+) -> Result<ExitCode> {
     let source = find_source(&config, id)?.clone();
     if !source.enabled {
         tracing::info!(source = %source.id, "the source is disabled in the configuration; harvesting it once since it was asked for by name");
     }
     let (store, runlog) = open(&config)?;
-    let harvester = Harvester::new(Arc::clone(&store), Arc::clone(&runlog), config.harvest.user_agent.clone());
+    let harvester = Harvester::new(
+        Arc::clone(&store),
+        Arc::clone(&runlog),
+        config.harvest.user_agent.clone(),
+    );
     let shutdown = shutdown_on_signals();
     let progress = TerminalProgress::new(&source.id);
     let report = harvester
-        .run(&source, RunOptions { dry_run, allow_shrink }, &shutdown, &progress)
+        .run(
+            &source,
+            RunOptions {
+                dry_run,
+                allow_shrink,
+            },
+            &shutdown,
+            &progress,
+        )
         .await?;
     progress.finish();
     store.flush()?;
@@ -129,7 +160,11 @@ pub async fn harvest(config: Config, id: &str, dry_run: bool, allow_shrink: bool
     let run = &report.run;
     if let Some(plan) = &report.plan {
         println!("dry run of \"{}\": nothing was written", source.id);
-        for (label, list) in [("add", &plan.add), ("update", &plan.update), ("delete", &plan.delete)] {
+        for (label, list) in [
+            ("add", &plan.add),
+            ("update", &plan.update),
+            ("delete", &plan.delete),
+        ] {
             println!("would {label} {}:", list.len());
             for iri in list {
                 println!("  {iri}");
@@ -138,11 +173,20 @@ pub async fn harvest(config: Config, id: &str, dry_run: bool, allow_shrink: bool
     }
     println!("{}", tables::run_summary(run));
     let said = run.message.as_deref().unwrap_or_default();
-    for e in run.errors.iter().filter(|e| !said.contains(&e.message)).take(20) {
+    for e in run
+        .errors
+        .iter()
+        .filter(|e| !said.contains(&e.message))
+        .take(20)
+    {
         println!("  [{}] {}: {}", e.stage, e.record, e.message);
     }
     if run.error_count() > 20 {
-        println!("  ... {} errors in all: `alzette runs {} --errors`", run.error_count(), source.id);
+        println!(
+            "  ... {} errors in all: `alzette runs {} --errors`",
+            run.error_count(),
+            source.id
+        );
     }
     Ok(match run.outcome {
         Outcome::Ok => ExitCode::SUCCESS,
@@ -198,7 +242,10 @@ pub async fn sources(config: &Config) -> Result<ExitCode> {
                     kind: s.kind.name().to_owned(),
                     schedule: s.schedule.expression().to_owned(),
                     enabled: s.enabled,
-                    records: last_run.as_ref().and_then(|r| r.records).map(|n| n as usize),
+                    records: last_run
+                        .as_ref()
+                        .and_then(|r| r.records)
+                        .map(|n| n as usize),
                     last_run,
                 })
             })
@@ -210,7 +257,12 @@ pub async fn sources(config: &Config) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn runs(config: &Config, source: Option<&str>, limit: usize, errors: bool) -> Result<ExitCode> {
+pub async fn runs(
+    config: &Config,
+    source: Option<&str>,
+    limit: usize,
+    errors: bool,
+) -> Result<ExitCode> {
     if let Some(id) = source {
         find_source(config, id)?;
     }
@@ -232,12 +284,13 @@ pub async fn runs(config: &Config, source: Option<&str>, limit: usize, errors: b
 /// While `alzette serve` runs it holds the run log; ask it instead.
 async fn from_server<T: serde::de::DeserializeOwned>(config: &Config, path: &str) -> Result<T> {
     let url = format!("http://{}/{path}", config.server.bind);
-    let response = reqwest::get(&url)
-        .await
-        .with_context(|| format!("the run log is held by another process, and {url} does not answer"))?;
+    let response = reqwest::get(&url).await.with_context(|| {
+        format!("the run log is held by another process, and {url} does not answer")
+    })?;
     if !response.status().is_success() {
         bail!("{url} answered {}", response.status());
     }
     let body = response.bytes().await?;
-    serde_json::from_slice(&body).with_context(|| format!("{url} answered something else than the expected JSON"))
+    serde_json::from_slice(&body)
+        .with_context(|| format!("{url} answered something else than the expected JSON"))
 }

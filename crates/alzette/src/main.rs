@@ -18,7 +18,13 @@ use std::process::ExitCode;
 #[command(name = "alzette", version, about)]
 struct Cli {
     /// The configuration file.
-    #[arg(long, short, global = true, env = "ALZETTE_CONFIG", default_value = "harvest-sources.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "ALZETTE_CONFIG",
+        default_value = "harvest-sources.toml"
+    )]
     config: PathBuf,
     /// Log lines as text or as JSON objects.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -74,7 +80,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -84,10 +93,18 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve => commands::serve(config).await,
-            Command::Harvest { source, dry_run, allow_shrink } => commands::harvest(config, &source, dry_run, allow_shrink).await,
+            Command::Harvest {
+                source,
+                dry_run,
+                allow_shrink,
+            } => commands::harvest(config, &source, dry_run, allow_shrink).await,
             Command::CheckConfig => commands::check_config(&config),
             Command::Sources => commands::sources(&config).await,
-            Command::Runs { source, limit, errors } => commands::runs(&config, source.as_deref(), limit, errors).await,
+            Command::Runs {
+                source,
+                limit,
+                errors,
+            } => commands::runs(&config, source.as_deref(), limit, errors).await,
         }
     });
     // A query Oxigraph could not cancel may still hold a blocking thread; do not wait for it.
@@ -106,7 +123,9 @@ fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("ALZETTE_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

@@ -15,13 +15,18 @@ impl TerminalProgress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template(
+                    "{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.set_prefix(source.to_owned());
             bar
         });
-        Self { bar, source: source.to_owned() }
+        Self {
+            bar,
+            source: source.to_owned(),
+        }
     }
 
     pub fn finish(&self) {

@@ -10,7 +10,10 @@ fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
 
 fn duration(run: &Run) -> String {
     match run.ended {
-        Some(end) => format!("{:.1}s", (end - run.started).num_milliseconds() as f64 / 1000.0),
+        Some(end) => format!(
+            "{:.1}s",
+            (end - run.started).num_milliseconds() as f64 / 1000.0
+        ),
         None => "-".into(),
     }
 }
@@ -19,7 +22,16 @@ pub fn run_summary(run: &Run) -> String {
     let c = &run.counts;
     let mut s = format!(
         "run {} of \"{}\": {} in {} — {} pages, added {}, updated {}, unchanged {}, deleted {}, failed {}",
-        run.id, run.source, run.outcome, duration(run), run.pages, c.added, c.updated, c.unchanged, c.deleted, c.failed
+        run.id,
+        run.source,
+        run.outcome,
+        duration(run),
+        run.pages,
+        c.added,
+        c.updated,
+        c.unchanged,
+        c.deleted,
+        c.failed
     );
     if let Some(n) = run.records {
         let _ = write!(s, "; {n} records in the store");
@@ -47,7 +59,13 @@ pub fn sources(rows: &[SourceRow]) -> String {
         let _ = writeln!(
             out,
             "{:<24} {:<6} {:<16} {:<8} {:<20} {:<15} {:>9}",
-            r.id, r.kind, r.schedule, if r.enabled { "yes" } else { "no" }, last, outcome, records
+            r.id,
+            r.kind,
+            r.schedule,
+            if r.enabled { "yes" } else { "no" },
+            last,
+            outcome,
+            records
         );
     }
     out
@@ -56,14 +74,32 @@ pub fn sources(rows: &[SourceRow]) -> String {
 pub fn runs(runs: &[Run], errors: bool) -> String {
     let mut out = format!(
         "{:>6} {:<20} {:<20} {:>9} {:<15} {:>7} {:>7} {:>9} {:>7} {:>6}\n",
-        "RUN", "SOURCE", "STARTED", "TOOK", "OUTCOME", "ADDED", "UPDATED", "UNCHANGED", "DELETED", "FAILED"
+        "RUN",
+        "SOURCE",
+        "STARTED",
+        "TOOK",
+        "OUTCOME",
+        "ADDED",
+        "UPDATED",
+        "UNCHANGED",
+        "DELETED",
+        "FAILED"
     );
     for r in runs {
         let c = &r.counts;
         let _ = writeln!(
             out,
             "{:>6} {:<20} {:<20} {:>9} {:<15} {:>7} {:>7} {:>9} {:>7} {:>6}",
-            r.id, r.source, when(&r.started), duration(r), r.outcome.to_string(), c.added, c.updated, c.unchanged, c.deleted, c.failed
+            r.id,
+            r.source,
+            when(&r.started),
+            duration(r),
+            r.outcome.to_string(),
+            c.added,
+            c.updated,
+            c.unchanged,
+            c.deleted,
+            c.failed
         );
         if let Some(m) = &r.message {
             let _ = writeln!(out, "       {m}");

@@ -96,7 +96,12 @@ impl Ctx<'_> {
         self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
     }
 
-    fn err(&self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    fn err(
+        &self,
+        span: &Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
         ConfigError {
             file: self.file.to_owned(),
             line: Some(self.line(span)),
@@ -126,12 +131,20 @@ impl Ctx<'_> {
     fn location(&self, value: &S<String>, key: &str) -> Result<Url, ConfigError> {
         let text = value.get_ref().trim();
         if text.is_empty() {
-            return Err(self.err(&value.span(), key, "is empty; give an http(s) URL, a file: URL or a path"));
+            return Err(self.err(
+                &value.span(),
+                key,
+                "is empty; give an http(s) URL, a file: URL or a path",
+            ));
         }
         let looks_like_url = text.contains("://") || text.starts_with("file:");
         if looks_like_url {
             let url = Url::parse(text).map_err(|e| {
-                self.err(&value.span(), key, format!("\"{text}\" is not a valid URL: {e}"))
+                self.err(
+                    &value.span(),
+                    key,
+                    format!("\"{text}\" is not a valid URL: {e}"),
+                )
             })?;
             match url.scheme() {
                 "http" | "https" => {
@@ -150,7 +163,11 @@ impl Ctx<'_> {
         } else {
             let path = std::path::absolute(self.path(text)).unwrap_or_else(|_| self.path(text));
             Url::from_file_path(&path).map_err(|()| {
-                self.err(&value.span(), key, format!("\"{text}\" is not a usable path"))
+                self.err(
+                    &value.span(),
+                    key,
+                    format!("\"{text}\" is not a usable path"),
+                )
             })
         }
     }
@@ -188,24 +205,77 @@ macro_rules! limits_of {
         let base: &HarvestLimits = $base;
         let key = |k: &str| format!("{}{}", $prefix, k);
         let limits = HarvestLimits {
-            run_deadline: quantity($ctx, &raw.run_deadline, &key("run_deadline"), units::duration, base.run_deadline)?,
-            request_timeout: quantity($ctx, &raw.request_timeout, &key("request_timeout"), units::duration, base.request_timeout)?,
-            connect_timeout: quantity($ctx, &raw.connect_timeout, &key("connect_timeout"), units::duration, base.connect_timeout)?,
-            max_body_size: quantity($ctx, &raw.max_body_size, &key("max_body_size"), units::size, base.max_body_size)?,
+            run_deadline: quantity(
+                $ctx,
+                &raw.run_deadline,
+                &key("run_deadline"),
+                units::duration,
+                base.run_deadline,
+            )?,
+            request_timeout: quantity(
+                $ctx,
+                &raw.request_timeout,
+                &key("request_timeout"),
+                units::duration,
+                base.request_timeout,
+            )?,
+            connect_timeout: quantity(
+                $ctx,
+                &raw.connect_timeout,
+                &key("connect_timeout"),
+                units::duration,
+                base.connect_timeout,
+            )?,
+            max_body_size: quantity(
+                $ctx,
+                &raw.max_body_size,
+                &key("max_body_size"),
+                units::size,
+                base.max_body_size,
+            )?,
             max_pages: positive($ctx, &raw.max_pages, &key("max_pages"), base.max_pages)?,
-            max_record_triples: positive($ctx, &raw.max_record_triples, &key("max_record_triples"), base.max_record_triples)?,
+            max_record_triples: positive(
+                $ctx,
+                &raw.max_record_triples,
+                &key("max_record_triples"),
+                base.max_record_triples,
+            )?,
             max_shrink: match &raw.max_shrink {
                 None => base.max_shrink,
                 Some(v) if (0.0..=1.0).contains(v.get_ref()) => *v.get_ref(),
-                Some(v) => return Err($ctx.err(&v.span(), key("max_shrink"), "must be between 0.0 and 1.0 (a share of the source's records)")),
+                Some(v) => {
+                    return Err($ctx.err(
+                        &v.span(),
+                        key("max_shrink"),
+                        "must be between 0.0 and 1.0 (a share of the source's records)",
+                    ));
+                }
             },
             retries: raw.retries.as_ref().map_or(base.retries, |v| *v.get_ref()),
-            retry_backoff: quantity($ctx, &raw.retry_backoff, &key("retry_backoff"), units::duration, base.retry_backoff)?,
-            max_redirects: raw.max_redirects.as_ref().map_or(base.max_redirects, |v| *v.get_ref()),
+            retry_backoff: quantity(
+                $ctx,
+                &raw.retry_backoff,
+                &key("retry_backoff"),
+                units::duration,
+                base.retry_backoff,
+            )?,
+            max_redirects: raw
+                .max_redirects
+                .as_ref()
+                .map_or(base.max_redirects, |v| *v.get_ref()),
         };
-        for (name, d) in [("run_deadline", limits.run_deadline), ("request_timeout", limits.request_timeout), ("connect_timeout", limits.connect_timeout)] {
+        for (name, d) in [
+            ("run_deadline", limits.run_deadline),
+            ("request_timeout", limits.request_timeout),
+            ("connect_timeout", limits.connect_timeout),
+        ] {
             if d.is_zero() {
-                return Err(ConfigError { file: $ctx.file.to_owned(), line: None, key: Some(key(name)), message: "must be longer than 0".into() });
+                return Err(ConfigError {
+                    file: $ctx.file.to_owned(),
+                    line: None,
+                    key: Some(key(name)),
+                    message: "must be longer than 0".into(),
+                });
             }
         }
         limits
@@ -225,9 +295,16 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
             user_agent: default_user_agent(),
         },
         Some(h) => HarvestDefaults {
-            max_concurrent_runs: positive(&ctx, &h.max_concurrent_runs, "harvest.max_concurrent_runs", 2)?,
+            max_concurrent_runs: positive(
+                &ctx,
+                &h.max_concurrent_runs,
+                "harvest.max_concurrent_runs",
+                2,
+            )?,
             limits: limits_of!(&ctx, &h, "harvest.", &HarvestLimits::default()),
-            user_agent: h.user_agent.map_or_else(default_user_agent, |u| u.into_inner()),
+            user_agent: h
+                .user_agent
+                .map_or_else(default_user_agent, |u| u.into_inner()),
         },
     };
 
@@ -239,11 +316,25 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         let prefix = format!("source[{i}].");
         let key = |k: &str| format!("{prefix}{k}");
         let id = s.id.get_ref().clone();
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-            return Err(ctx.err(&s.id.span(), key("id"), format!("\"{id}\" is not a valid source id: use lower-case letters, digits and '-'")));
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(ctx.err(
+                &s.id.span(),
+                key("id"),
+                format!(
+                    "\"{id}\" is not a valid source id: use lower-case letters, digits and '-'"
+                ),
+            ));
         }
         if let Some(first_line) = seen.insert(id.clone(), ctx.line(&s.id.span())) {
-            return Err(ctx.err(&s.id.span(), key("id"), format!("duplicate source id \"{id}\" (first used on line {first_line})")));
+            return Err(ctx.err(
+                &s.id.span(),
+                key("id"),
+                format!("duplicate source id \"{id}\" (first used on line {first_line})"),
+            ));
         }
         let schedule: Schedule = s
             .schedule
@@ -255,7 +346,11 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         let kind = match s.kind.get_ref().as_str() {
             "dcat" => SourceKind::Dcat(dcat_options(&ctx, s, &key)?),
             other => {
-                return Err(ctx.err(&s.kind.span(), key("kind"), format!("unknown source kind \"{other}\" (known: dcat)")));
+                return Err(ctx.err(
+                    &s.kind.span(),
+                    key("kind"),
+                    format!("unknown source kind \"{other}\" (known: dcat)"),
+                ));
             }
         };
         sources.push(SourceConfig {
@@ -296,35 +391,92 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
     let bind = match &raw.bind {
         None => "127.0.0.1:8080".parse().expect("a valid default address"),
         Some(b) => b.get_ref().parse().map_err(|e| {
-            ctx.err(&b.span(), "server.bind", format!("\"{}\" is not an address with a port, like 127.0.0.1:8080 ({e})", b.get_ref()))
+            ctx.err(
+                &b.span(),
+                "server.bind",
+                format!(
+                    "\"{}\" is not an address with a port, like 127.0.0.1:8080 ({e})",
+                    b.get_ref()
+                ),
+            )
         })?,
     };
     let base_uri = match &raw.base_uri {
         None => Url::parse(&format!("http://{bind}/")).expect("a valid URL"),
         Some(b) => {
-            let url = Url::parse(b.get_ref())
-                .map_err(|e| ctx.err(&b.span(), "server.base_uri", format!("\"{}\" is not a valid URL: {e}", b.get_ref())))?;
-            if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() {
-                return Err(ctx.err(&b.span(), "server.base_uri", "must be an http(s) URL without query or fragment"));
+            let url = Url::parse(b.get_ref()).map_err(|e| {
+                ctx.err(
+                    &b.span(),
+                    "server.base_uri",
+                    format!("\"{}\" is not a valid URL: {e}", b.get_ref()),
+                )
+            })?;
+            if !matches!(url.scheme(), "http" | "https")
+                || url.query().is_some()
+                || url.fragment().is_some()
+            {
+                return Err(ctx.err(
+                    &b.span(),
+                    "server.base_uri",
+                    "must be an http(s) URL without query or fragment",
+                ));
             }
             if !url.path().ends_with('/') {
-                return Err(ctx.err(&b.span(), "server.base_uri", format!("\"{}\" must end with '/' (IRIs are minted below it)", b.get_ref())));
+                return Err(ctx.err(
+                    &b.span(),
+                    "server.base_uri",
+                    format!(
+                        "\"{}\" must end with '/' (IRIs are minted below it)",
+                        b.get_ref()
+                    ),
+                ));
             }
             url
         }
     };
     let page_size = positive(ctx, &raw.catalog_page_size, "server.catalog_page_size", 100)?;
-    let max_page_size = positive(ctx, &raw.catalog_max_page_size, "server.catalog_max_page_size", 1000)?;
+    let max_page_size = positive(
+        ctx,
+        &raw.catalog_max_page_size,
+        "server.catalog_max_page_size",
+        1000,
+    )?;
     if page_size > max_page_size {
-        let span = raw.catalog_page_size.as_ref().map(|s| s.span()).unwrap_or(0..0);
-        return Err(ctx.err(&span, "server.catalog_page_size", format!("{page_size} is larger than catalog_max_page_size ({max_page_size})")));
+        let span = raw
+            .catalog_page_size
+            .as_ref()
+            .map(|s| s.span())
+            .unwrap_or(0..0);
+        return Err(ctx.err(
+            &span,
+            "server.catalog_page_size",
+            format!("{page_size} is larger than catalog_max_page_size ({max_page_size})"),
+        ));
     }
     Ok(ServerConfig {
         bind,
         base_uri,
-        query_timeout: quantity(ctx, &raw.query_timeout, "server.query_timeout", units::duration, std::time::Duration::from_secs(30))?,
-        max_query_result_size: quantity(ctx, &raw.max_query_result_size, "server.max_query_result_size", units::size, 512 * 1024 * 1024)?,
-        max_request_body_size: quantity(ctx, &raw.max_request_body_size, "server.max_request_body_size", units::size, 1024 * 1024)?,
+        query_timeout: quantity(
+            ctx,
+            &raw.query_timeout,
+            "server.query_timeout",
+            units::duration,
+            std::time::Duration::from_secs(30),
+        )?,
+        max_query_result_size: quantity(
+            ctx,
+            &raw.max_query_result_size,
+            "server.max_query_result_size",
+            units::size,
+            512 * 1024 * 1024,
+        )?,
+        max_request_body_size: quantity(
+            ctx,
+            &raw.max_request_body_size,
+            "server.max_request_body_size",
+            units::size,
+            1024 * 1024,
+        )?,
         catalog_page_size: page_size,
         catalog_max_page_size: max_page_size,
     })
@@ -335,17 +487,21 @@ fn store(ctx: &Ctx<'_>, raw: Option<RawStore>) -> StoreConfig {
         .as_ref()
         .and_then(|r| r.path.as_ref())
         .map_or_else(|| ctx.path("data/store"), |p| ctx.path(p.get_ref()));
-    let runlog = raw
-        .as_ref()
-        .and_then(|r| r.runlog.as_ref())
-        .map_or_else(
-            || path.parent().map_or_else(|| ctx.path("runlog"), |p| p.join("runlog")),
-            |p| ctx.path(p.get_ref()),
-        );
+    let runlog = raw.as_ref().and_then(|r| r.runlog.as_ref()).map_or_else(
+        || {
+            path.parent()
+                .map_or_else(|| ctx.path("runlog"), |p| p.join("runlog"))
+        },
+        |p| ctx.path(p.get_ref()),
+    );
     StoreConfig { path, runlog }
 }
 
-fn dcat_options(ctx: &Ctx<'_>, s: &RawSource, key: &dyn Fn(&str) -> String) -> Result<DcatOptions, ConfigError> {
+fn dcat_options(
+    ctx: &Ctx<'_>,
+    s: &RawSource,
+    key: &dyn Fn(&str) -> String,
+) -> Result<DcatOptions, ConfigError> {
     let format = match &s.format {
         None => None,
         Some(f) => Some(match f.get_ref().as_str() {
@@ -354,15 +510,28 @@ fn dcat_options(ctx: &Ctx<'_>, s: &RawSource, key: &dyn Fn(&str) -> String) -> R
             "rdfxml" | "rdf" | "xml" => RdfSyntax::RdfXml,
             "jsonld" | "json-ld" => RdfSyntax::JsonLd,
             other => {
-                return Err(ctx.err(&f.span(), key("format"), format!("unknown RDF syntax \"{other}\" (turtle, ntriples, rdfxml, jsonld)")));
+                return Err(ctx.err(
+                    &f.span(),
+                    key("format"),
+                    format!("unknown RDF syntax \"{other}\" (turtle, ntriples, rdfxml, jsonld)"),
+                ));
             }
         }),
     };
     let mut jsonld_contexts = BTreeMap::new();
     if let Some(map) = &s.jsonld_contexts {
         for (iri, location) in map.get_ref() {
-            Url::parse(iri).map_err(|e| ctx.err(&map.span(), key("jsonld_contexts"), format!("\"{iri}\" is not a valid context IRI: {e}")))?;
-            let loc = ctx.location(&Spanned::new(map.span(), location.clone()), &key("jsonld_contexts"))?;
+            Url::parse(iri).map_err(|e| {
+                ctx.err(
+                    &map.span(),
+                    key("jsonld_contexts"),
+                    format!("\"{iri}\" is not a valid context IRI: {e}"),
+                )
+            })?;
+            let loc = ctx.location(
+                &Spanned::new(map.span(), location.clone()),
+                &key("jsonld_contexts"),
+            )?;
             jsonld_contexts.insert(iri.clone(), loc);
         }
     }
@@ -370,7 +539,13 @@ fn dcat_options(ctx: &Ctx<'_>, s: &RawSource, key: &dyn Fn(&str) -> String) -> R
     if let Some(map) = &s.page_url_rewrite {
         for (from, to) in map.get_ref() {
             for u in [from, to] {
-                Url::parse(u).map_err(|e| ctx.err(&map.span(), key("page_url_rewrite"), format!("\"{u}\" is not a valid URL prefix: {e}")))?;
+                Url::parse(u).map_err(|e| {
+                    ctx.err(
+                        &map.span(),
+                        key("page_url_rewrite"),
+                        format!("\"{u}\" is not a valid URL prefix: {e}"),
+                    )
+                })?;
             }
             page_url_rewrite.push((from.clone(), to.clone()));
         }
@@ -380,11 +555,22 @@ fn dcat_options(ctx: &Ctx<'_>, s: &RawSource, key: &dyn Fn(&str) -> String) -> R
     let mut page_origins = Vec::new();
     if let Some(list) = &s.page_origins {
         for o in list.get_ref() {
-            let url = Url::parse(o).map_err(|e| ctx.err(&list.span(), key("page_origins"), format!("\"{o}\" is not a valid origin: {e}")))?;
+            let url = Url::parse(o).map_err(|e| {
+                ctx.err(
+                    &list.span(),
+                    key("page_origins"),
+                    format!("\"{o}\" is not a valid origin: {e}"),
+                )
+            })?;
             page_origins.push(url.origin().ascii_serialization());
         }
     }
-    Ok(DcatOptions { format, jsonld_contexts, page_url_rewrite, page_origins })
+    Ok(DcatOptions {
+        format,
+        jsonld_contexts,
+        page_url_rewrite,
+        page_origins,
+    })
 }
 
 /// A TOML or shape error, placed on its line, with the key that line sets when there is one.

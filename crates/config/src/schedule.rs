@@ -125,7 +125,10 @@ mod tests {
     use chrono::{Datelike, TimeZone, Weekday};
 
     fn next(expr: &str, after: DateTime<Utc>) -> DateTime<Utc> {
-        expr.parse::<Schedule>().unwrap().next_after(&after).unwrap()
+        expr.parse::<Schedule>()
+            .unwrap()
+            .next_after(&after)
+            .unwrap()
     }
 
     #[test]
@@ -139,21 +142,37 @@ mod tests {
         assert_eq!(next("0 3 * * 7", friday).weekday(), Weekday::Sun);
         assert_eq!(next("30 4 * * 1-5", friday).weekday(), Weekday::Mon);
         assert_eq!(next("0 0 * * MON", friday).weekday(), Weekday::Mon);
-        assert_eq!(next("*/15 * * * *", friday), friday + chrono::Duration::minutes(15));
+        assert_eq!(
+            next("*/15 * * * *", friday),
+            friday + chrono::Duration::minutes(15)
+        );
     }
 
     #[test]
     fn six_and_seven_fields_have_seconds() {
         let t0 = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
-        assert_eq!(next("*/10 * * * * *", t0), t0 + chrono::Duration::seconds(10));
+        assert_eq!(
+            next("*/10 * * * * *", t0),
+            t0 + chrono::Duration::seconds(10)
+        );
         assert_eq!(next("0 0 6 * * * 2027", t0).year(), 2027);
     }
 
     #[test]
     fn bad_expressions_are_refused() {
-        assert!("0 3 * *".parse::<Schedule>().unwrap_err().contains("4 fields"));
+        assert!(
+            "0 3 * *"
+                .parse::<Schedule>()
+                .unwrap_err()
+                .contains("4 fields")
+        );
         assert!("0 25 * * *".parse::<Schedule>().is_err());
-        assert!("0 3 * * 9".parse::<Schedule>().unwrap_err().contains("out of range"));
+        assert!(
+            "0 3 * * 9"
+                .parse::<Schedule>()
+                .unwrap_err()
+                .contains("out of range")
+        );
         assert!("every day".parse::<Schedule>().is_err());
     }
 

@@ -30,7 +30,9 @@ pub fn duration(q: &Quantity) -> Result<Duration, String> {
             ));
         }
     };
-    Ok(Duration::from_millis((number * millis_per_unit).round() as u64))
+    Ok(Duration::from_millis(
+        (number * millis_per_unit).round() as u64
+    ))
 }
 
 pub fn size(q: &Quantity) -> Result<u64, String> {
@@ -79,7 +81,11 @@ mod tests {
         assert_eq!(d("1.5h"), Ok(Duration::from_secs(5400)));
         assert_eq!(d("2d"), Ok(Duration::from_secs(172_800)));
         assert_eq!(duration(&Quantity::Number(7)), Ok(Duration::from_secs(7)));
-        assert!(d("10 parsecs").unwrap_err().contains("unknown duration unit"));
+        assert!(
+            d("10 parsecs")
+                .unwrap_err()
+                .contains("unknown duration unit")
+        );
         assert!(d("soon").is_err());
     }
 

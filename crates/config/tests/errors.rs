@@ -13,7 +13,10 @@ path = "data/store"
 "#;
 
 fn parse(body: &str) -> Result<Config, ConfigError> {
-    Config::parse(&format!("{HEAD}{body}"), Path::new("/etc/alzette/harvest-sources.toml"))
+    Config::parse(
+        &format!("{HEAD}{body}"),
+        Path::new("/etc/alzette/harvest-sources.toml"),
+    )
 }
 
 fn refused(body: &str) -> ConfigError {
@@ -38,7 +41,10 @@ enabled = true
     assert_eq!(c.store.path, Path::new("/etc/alzette/data/store"));
     assert_eq!(c.store.runlog, Path::new("/etc/alzette/data/runlog"));
     let s = &c.sources[0];
-    assert_eq!(s.url.as_str(), "file:///etc/alzette/examples/sample-catalog.ttl");
+    assert_eq!(
+        s.url.as_str(),
+        "file:///etc/alzette/examples/sample-catalog.ttl"
+    );
     assert_eq!(s.schedule.expression(), "0 3 * * *");
     assert!(s.enabled);
     assert_eq!(s.line, 8);
@@ -87,7 +93,11 @@ shedule_typo = 1
     assert_eq!(e.file, Path::new("/etc/alzette/harvest-sources.toml"));
     assert_eq!(e.line, Some(13), "{e}");
     assert_eq!(e.key.as_deref(), Some("shedule_typo"));
-    assert!(e.to_string().starts_with("/etc/alzette/harvest-sources.toml:13: key `shedule_typo`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("/etc/alzette/harvest-sources.toml:13: key `shedule_typo`"),
+        "{e}"
+    );
     assert!(e.message.contains("unknown field"), "{e}");
 }
 
@@ -126,7 +136,11 @@ schedule = "0 3 * * *"
     );
     assert_eq!(e.line, Some(15));
     assert_eq!(e.key.as_deref(), Some("source[1].id"));
-    assert!(e.message.contains("duplicate source id \"a\" (first used on line 9)"), "{e}");
+    assert!(
+        e.message
+            .contains("duplicate source id \"a\" (first used on line 9)"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -149,7 +163,9 @@ fn bad_urls_are_refused() {
 #[test]
 fn bad_ids_kinds_and_values_are_refused() {
     let src = |extra: &str, id: &str, kind: &str| {
-        format!("\n[[source]]\nid = \"{id}\"\nkind = \"{kind}\"\nurl = \"https://e.org/\"\nschedule = \"@daily\"\n{extra}")
+        format!(
+            "\n[[source]]\nid = \"{id}\"\nkind = \"{kind}\"\nurl = \"https://e.org/\"\nschedule = \"@daily\"\n{extra}"
+        )
     };
     let e = refused(&src("", "Bad_Id", "dcat"));
     assert_eq!(e.key.as_deref(), Some("source[0].id"));
@@ -172,8 +188,15 @@ fn bad_ids_kinds_and_values_are_refused() {
 fn server_values_are_checked() {
     let e = Config::parse("[server]\nbind = \"localhost\"\n", Path::new("c.toml")).unwrap_err();
     assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("server.bind")));
-    let e = Config::parse("[server]\nbase_uri = \"http://x.org/no-slash\"\n", Path::new("c.toml")).unwrap_err();
-    assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("server.base_uri")));
+    let e = Config::parse(
+        "[server]\nbase_uri = \"http://x.org/no-slash\"\n",
+        Path::new("c.toml"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(2), Some("server.base_uri"))
+    );
     let e = Config::parse("[servr]\n", Path::new("c.toml")).unwrap_err();
     assert_eq!(e.line, Some(1));
     assert!(e.message.contains("unknown field `servr`"), "{e}");
@@ -182,5 +205,9 @@ fn server_values_are_checked() {
 #[test]
 fn missing_file_is_a_clear_error() {
     let e = Config::load("/nonexistent/harvest-sources.toml").unwrap_err();
-    assert!(e.to_string().contains("/nonexistent/harvest-sources.toml: cannot read the configuration file"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("/nonexistent/harvest-sources.toml: cannot read the configuration file"),
+        "{e}"
+    );
 }

@@ -8,7 +8,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use alzette_dcat::{detect_syntax, split_records, PageParser, RdfFormat, SplitOptions};
+use alzette_dcat::{PageParser, RdfFormat, SplitOptions, detect_syntax, split_records};
 use std::time::Instant;
 
 fn main() {
@@ -19,7 +19,9 @@ fn main() {
     let format = detect_syntax(None, &path, &body).map_or(RdfFormat::Turtle, |(f, _)| f);
     for _ in 0..rounds {
         let started = Instant::now();
-        let graph = PageParser::new(format, "http://example.org/page").parse(&body).expect("the page parses");
+        let graph = PageParser::new(format, "http://example.org/page")
+            .parse(&body)
+            .expect("the page parses");
         let parsed = started.elapsed();
         let page = split_records(&graph, &SplitOptions::new("http://example.org/id/"));
         println!(

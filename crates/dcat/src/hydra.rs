@@ -2,8 +2,8 @@
 //! `hydra:PartialCollectionView` with `hydra:next`) and the legacy one (`hydra:PagedCollection`
 //! with `hydra:nextPage`).
 
-use alzette_vocab::hydra;
 use crate::page::PageGraph;
+use alzette_vocab::hydra;
 use oxrdf::{NamedOrBlankNode, Term};
 
 /// The paging links of one page.
@@ -101,7 +101,9 @@ mod tests {
     use oxrdfio::RdfFormat;
 
     fn links(ttl: &str, url: &str) -> PageLinks {
-        let g = PageParser::new(RdfFormat::Turtle, url).parse(ttl.as_bytes()).unwrap();
+        let g = PageParser::new(RdfFormat::Turtle, url)
+            .parse(ttl.as_bytes())
+            .unwrap();
         page_links(&g, url)
     }
 
@@ -110,7 +112,9 @@ mod tests {
     #[test]
     fn legacy_paged_collection() {
         let l = links(
-            &format!("{PREFIX}<c?p=1> a hydra:PagedCollection ; hydra:nextPage <c?p=2> ; hydra:totalItems \"7\" ."),
+            &format!(
+                "{PREFIX}<c?p=1> a hydra:PagedCollection ; hydra:nextPage <c?p=2> ; hydra:totalItems \"7\" ."
+            ),
             "http://x/c?p=1",
         );
         assert_eq!(l.next.as_deref(), Some("http://x/c?p=2"));
@@ -129,7 +133,9 @@ mod tests {
     #[test]
     fn last_page_has_no_next() {
         let l = links(
-            &format!("{PREFIX}<c> hydra:view <c?p=2> . <c?p=2> hydra:previous <c?p=1> ; hydra:first <c?p=1> ."),
+            &format!(
+                "{PREFIX}<c> hydra:view <c?p=2> . <c?p=2> hydra:previous <c?p=1> ; hydra:first <c?p=1> ."
+            ),
             "http://x/c?p=2",
         );
         assert_eq!(l.next, None);

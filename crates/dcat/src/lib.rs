@@ -16,13 +16,15 @@ mod record;
 mod split;
 mod syntax;
 
-pub use contexts::{remote_context_iris, ContextSet};
-pub use hydra::{page_links, PageLinks};
+pub use contexts::{ContextSet, remote_context_iris};
+pub use hydra::{PageLinks, page_links};
 pub use page::PageGraph;
 pub use parse::{PageError, PageParser};
-pub use record::{canonicalize, ContentHash, MintedFrom, RecordGraph, RecordKind};
-pub use split::{split_records, RecordProblem, SplitOptions, SplitPage};
-pub use syntax::{detect_syntax, from_content_type, from_url, sniff, syntax_name, DetectedBy, JSON_LD};
+pub use record::{ContentHash, MintedFrom, RecordGraph, RecordKind, canonicalize};
+pub use split::{RecordProblem, SplitOptions, SplitPage, split_records};
+pub use syntax::{
+    DetectedBy, JSON_LD, detect_syntax, from_content_type, from_url, sniff, syntax_name,
+};
 
 /// Re-exported so that users of this crate name formats without depending on `oxrdfio`.
 pub use oxrdfio::RdfFormat;

@@ -31,16 +31,21 @@ impl PageGraph {
 
     pub fn insert(&mut self, triple: Triple) {
         let i = u32::try_from(self.triples.len()).expect("fewer than 2^32 triples a page");
-        match self.by_subject.get_mut(key(triple.subject.as_ref()).as_ref()) {
+        match self
+            .by_subject
+            .get_mut(key(triple.subject.as_ref()).as_ref())
+        {
             Some(list) => list.push(i),
             None => {
-                self.by_subject.insert(key(triple.subject.as_ref()).into(), vec![i]);
+                self.by_subject
+                    .insert(key(triple.subject.as_ref()).into(), vec![i]);
             }
         }
         match self.by_predicate.get_mut(triple.predicate.as_str()) {
             Some(list) => list.push(i),
             None => {
-                self.by_predicate.insert(triple.predicate.as_str().into(), vec![i]);
+                self.by_predicate
+                    .insert(triple.predicate.as_str().into(), vec![i]);
             }
         }
         self.triples.push(triple);
@@ -59,14 +64,22 @@ impl PageGraph {
     }
 
     fn listed<'a>(&'a self, list: Option<&'a Vec<u32>>) -> impl Iterator<Item = &'a Triple> + 'a {
-        list.into_iter().flatten().map(|i| &self.triples[*i as usize])
+        list.into_iter()
+            .flatten()
+            .map(|i| &self.triples[*i as usize])
     }
 
-    pub fn triples_for_subject<'a>(&'a self, subject: NamedOrBlankNodeRef<'_>) -> impl Iterator<Item = &'a Triple> + 'a {
+    pub fn triples_for_subject<'a>(
+        &'a self,
+        subject: NamedOrBlankNodeRef<'_>,
+    ) -> impl Iterator<Item = &'a Triple> + 'a {
         self.listed(self.by_subject.get(key(subject).as_ref()))
     }
 
-    pub fn triples_for_predicate<'a>(&'a self, predicate: NamedNodeRef<'_>) -> impl Iterator<Item = &'a Triple> + 'a {
+    pub fn triples_for_predicate<'a>(
+        &'a self,
+        predicate: NamedNodeRef<'_>,
+    ) -> impl Iterator<Item = &'a Triple> + 'a {
         self.listed(self.by_predicate.get(predicate.as_str()))
     }
 
@@ -75,19 +88,32 @@ impl PageGraph {
         self.by_subject.contains_key(key(node).as_ref())
     }
 
-    pub fn subjects_with<'a>(&'a self, predicate: NamedNodeRef<'a>, object: TermRef<'a>) -> impl Iterator<Item = &'a NamedOrBlankNode> + 'a {
+    pub fn subjects_with<'a>(
+        &'a self,
+        predicate: NamedNodeRef<'a>,
+        object: TermRef<'a>,
+    ) -> impl Iterator<Item = &'a NamedOrBlankNode> + 'a {
         self.triples_for_predicate(predicate)
             .filter(move |t| t.object.as_ref() == object)
             .map(|t| &t.subject)
     }
 
-    pub fn objects<'a>(&'a self, subject: NamedOrBlankNodeRef<'_>, predicate: NamedNodeRef<'a>) -> impl Iterator<Item = &'a Term> + 'a {
+    pub fn objects<'a>(
+        &'a self,
+        subject: NamedOrBlankNodeRef<'_>,
+        predicate: NamedNodeRef<'a>,
+    ) -> impl Iterator<Item = &'a Term> + 'a {
         self.triples_for_subject(subject)
             .filter(move |t| t.predicate.as_ref() == predicate)
             .map(|t| &t.object)
     }
 
-    pub fn contains(&self, subject: NamedOrBlankNodeRef<'_>, predicate: NamedNodeRef<'_>, object: TermRef<'_>) -> bool {
+    pub fn contains(
+        &self,
+        subject: NamedOrBlankNodeRef<'_>,
+        predicate: NamedNodeRef<'_>,
+        object: TermRef<'_>,
+    ) -> bool {
         self.triples_for_subject(subject)
             .any(|t| t.predicate.as_ref() == predicate && t.object.as_ref() == object)
     }
@@ -102,13 +128,28 @@ mod tests {
     fn blank_nodes_and_iris_do_not_collide() {
         let p = NamedNode::new("http://e.org/p").unwrap();
         let mut g = PageGraph::new();
-        g.insert(Triple::new(BlankNode::new("x").unwrap(), p.clone(), Literal::from("blank")));
-        g.insert(Triple::new(NamedNode::new("http://e.org/x").unwrap(), p.clone(), Literal::from("iri")));
+        g.insert(Triple::new(
+            BlankNode::new("x").unwrap(),
+            p.clone(),
+            Literal::from("blank"),
+        ));
+        g.insert(Triple::new(
+            NamedNode::new("http://e.org/x").unwrap(),
+            p.clone(),
+            Literal::from("iri"),
+        ));
         let b = BlankNode::new("x").unwrap();
-        let values: Vec<String> = g.triples_for_subject(b.as_ref().into()).map(|t| t.object.to_string()).collect();
+        let values: Vec<String> = g
+            .triples_for_subject(b.as_ref().into())
+            .map(|t| t.object.to_string())
+            .collect();
         assert_eq!(values, vec!["\"blank\""]);
         assert_eq!(g.triples_for_predicate(p.as_ref()).count(), 2);
-        assert!(g.contains(b.as_ref().into(), p.as_ref(), Literal::from("blank").as_ref().into()));
+        assert!(g.contains(
+            b.as_ref().into(),
+            p.as_ref(),
+            Literal::from("blank").as_ref().into()
+        ));
         assert!(!g.describes(NamedNode::new("http://e.org/y").unwrap().as_ref().into()));
     }
 }

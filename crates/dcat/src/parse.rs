@@ -1,8 +1,8 @@
 //! Parsing one page of a DCAT source into a graph.
 
 use crate::contexts::ContextSet;
-use crate::syntax::syntax_name;
 use crate::page::PageGraph;
+use crate::syntax::syntax_name;
 use oxrdf::Triple;
 use oxrdfio::{LoadedDocument, RdfFormat, RdfParser};
 use std::sync::Arc;
@@ -11,7 +11,10 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
     #[error("the page is not valid {syntax}: {message}")]
-    Syntax { syntax: &'static str, message: String },
+    Syntax {
+        syntax: &'static str,
+        message: String,
+    },
     #[error("the page has more than {limit} triples")]
     TooManyTriples { limit: usize },
     #[error("{0} is not a syntax a DCAT page can be written in")]

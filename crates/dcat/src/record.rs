@@ -3,9 +3,9 @@
 
 use oxrdf::dataset::{CanonicalizationAlgorithm, CanonicalizationHashAlgorithm};
 use oxrdf::{BlankNode, Graph, NamedNode, NamedOrBlankNode, Term, Triple};
+use sha2::{Digest, Sha256};
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::str::FromStr;
 
@@ -175,7 +175,8 @@ pub fn canonicalize(triples: Vec<Triple>) -> (Vec<Triple>, ContentHash) {
 }
 
 fn sorted_lines(triples: Vec<Triple>) -> Vec<(String, Triple)> {
-    let mut lines: Vec<(String, Triple)> = triples.into_iter().map(|t| (t.to_string(), t)).collect();
+    let mut lines: Vec<(String, Triple)> =
+        triples.into_iter().map(|t| (t.to_string(), t)).collect();
     lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     lines
 }
@@ -255,10 +256,12 @@ fn relabel(triples: &[Triple], labels: &HashMap<&str, BlankNode>) -> Vec<Triple>
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -287,10 +290,15 @@ mod tests {
             .for_slice(ttl.as_bytes())
             .map(|q| Triple::from(q.unwrap()))
             .collect();
-        assert!(first_degree_labels(&triples).is_some(), "all first-degree hashes differ here");
+        assert!(
+            first_degree_labels(&triples).is_some(),
+            "all first-degree hashes differ here"
+        );
         let (fast, fast_hash) = canonicalize(triples.clone());
         let mut graph: Graph = triples.iter().collect();
-        graph.canonicalize(CanonicalizationAlgorithm::Rdfc10 { hash_algorithm: CanonicalizationHashAlgorithm::Sha256 });
+        graph.canonicalize(CanonicalizationAlgorithm::Rdfc10 {
+            hash_algorithm: CanonicalizationHashAlgorithm::Sha256,
+        });
         let mut reference: Vec<String> = graph.iter().map(|t| t.to_string()).collect();
         reference.sort();
         let fast_lines: Vec<String> = fast.iter().map(|t| t.to_string()).collect();

@@ -2,10 +2,10 @@
 //! `dcat:DatasetSeries`, each with what hangs off it.
 
 use crate::page::PageGraph;
-use crate::record::{canonicalize, MintedFrom, RecordGraph, RecordKind};
+use crate::record::{MintedFrom, RecordGraph, RecordKind, canonicalize};
 use alzette_vocab::{dcat, dct, foaf, hydra, rdf};
 use oxrdf::{BlankNode, NamedNode, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 /// How to split a page.
@@ -47,7 +47,11 @@ pub struct SplitPage {
 }
 
 /// Characters kept as they are in a minted IRI segment: RFC 3986 unreserved.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Splits a page into records.
 ///
@@ -95,7 +99,11 @@ pub fn split_records(graph: &PageGraph, options: &SplitOptions) -> SplitPage {
 /// lists with `dcat:dataset` or `dcat:service` gets the matching kind.
 fn find_roots(graph: &PageGraph) -> Vec<(NamedOrBlankNode, BTreeSet<RecordKind>)> {
     let mut roots: HashMap<NamedOrBlankNode, BTreeSet<RecordKind>> = HashMap::new();
-    for kind in [RecordKind::Dataset, RecordKind::DataService, RecordKind::DatasetSeries] {
+    for kind in [
+        RecordKind::Dataset,
+        RecordKind::DataService,
+        RecordKind::DatasetSeries,
+    ] {
         for s in graph.subjects_with(rdf::TYPE, kind.class().into()) {
             roots.entry(s.clone()).or_default().insert(kind);
         }
@@ -111,7 +119,9 @@ fn find_roots(graph: &PageGraph) -> Vec<(NamedOrBlankNode, BTreeSet<RecordKind>)
                 _ => continue,
             };
             if graph.describes(node) {
-                roots.entry(node.into_owned()).or_insert_with(|| [kind].into());
+                roots
+                    .entry(node.into_owned())
+                    .or_insert_with(|| [kind].into());
             }
         }
     }
@@ -127,14 +137,39 @@ fn boundary<'a>(
     roots: &'a [(NamedOrBlankNode, BTreeSet<RecordKind>)],
 ) -> HashSet<NamedOrBlankNodeRef<'a>> {
     let mut b: HashSet<NamedOrBlankNodeRef<'a>> = roots.iter().map(|(r, _)| r.as_ref()).collect();
-    b.extend(graph.subjects_with(rdf::TYPE, dcat::CATALOG.into()).map(NamedOrBlankNode::as_ref));
-    for p in [dcat::DATASET_PROPERTY, dcat::SERVICE, dcat::CATALOG_PROPERTY, dcat::RECORD] {
+    b.extend(
+        graph
+            .subjects_with(rdf::TYPE, dcat::CATALOG.into())
+            .map(NamedOrBlankNode::as_ref),
+    );
+    for p in [
+        dcat::DATASET_PROPERTY,
+        dcat::SERVICE,
+        dcat::CATALOG_PROPERTY,
+        dcat::RECORD,
+    ] {
         b.extend(graph.triples_for_predicate(p).map(|t| t.subject.as_ref()));
     }
-    for class in [hydra::COLLECTION, hydra::PARTIAL_COLLECTION_VIEW, hydra::PAGED_COLLECTION] {
-        b.extend(graph.subjects_with(rdf::TYPE, class.into()).map(NamedOrBlankNode::as_ref));
+    for class in [
+        hydra::COLLECTION,
+        hydra::PARTIAL_COLLECTION_VIEW,
+        hydra::PAGED_COLLECTION,
+    ] {
+        b.extend(
+            graph
+                .subjects_with(rdf::TYPE, class.into())
+                .map(NamedOrBlankNode::as_ref),
+        );
     }
-    for p in [hydra::VIEW, hydra::NEXT, hydra::NEXT_PAGE, hydra::PREVIOUS, hydra::FIRST, hydra::LAST, hydra::TOTAL_ITEMS] {
+    for p in [
+        hydra::VIEW,
+        hydra::NEXT,
+        hydra::NEXT_PAGE,
+        hydra::PREVIOUS,
+        hydra::FIRST,
+        hydra::LAST,
+        hydra::TOTAL_ITEMS,
+    ] {
         for t in graph.triples_for_predicate(p) {
             b.insert(t.subject.as_ref());
             match t.object.as_ref() {
@@ -203,7 +238,8 @@ fn make_record(
                     )
                 }
             };
-            let iri = NamedNode::new(&iri).map_err(|e| format!("cannot mint an IRI for it ({iri}): {e}"))?;
+            let iri = NamedNode::new(&iri)
+                .map_err(|e| format!("cannot mint an IRI for it ({iri}): {e}"))?;
             let triples = replace_blank_node(triples, b.into_owned(), &iri);
             let mut record = RecordGraph::new(iri, kinds, triples);
             record.minted_from = Some(minted_from);
@@ -288,12 +324,17 @@ mod tests {
     const P: &str = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . @prefix foaf: <http://xmlns.com/foaf/0.1/> . @prefix hydra: <http://www.w3.org/ns/hydra/core#> .\n";
 
     fn split(ttl: &str) -> SplitPage {
-        let g = PageParser::new(RdfFormat::Turtle, "http://e.org/page").parse(format!("{P}{ttl}").as_bytes()).unwrap();
+        let g = PageParser::new(RdfFormat::Turtle, "http://e.org/page")
+            .parse(format!("{P}{ttl}").as_bytes())
+            .unwrap();
         split_records(&g, &SplitOptions::new("http://alz/id/s/"))
     }
 
     fn record<'a>(page: &'a SplitPage, iri: &str) -> &'a RecordGraph {
-        page.records.iter().find(|r| r.resource.as_str() == iri).unwrap_or_else(|| panic!("no record {iri}"))
+        page.records
+            .iter()
+            .find(|r| r.resource.as_str() == iri)
+            .unwrap_or_else(|| panic!("no record {iri}"))
     }
 
     #[test]
@@ -311,8 +352,15 @@ mod tests {
         let d1 = record(&page, "http://e.org/d1");
         // d1: type, inSeries, isPartOf, distribution + dist1's two triples.
         assert_eq!(d1.triples.len(), 6, "{:#?}", d1.triples);
-        assert!(!d1.triples.iter().any(|t| t.subject.to_string() == "<http://e.org/svc>"));
-        assert_eq!(record(&page, "http://e.org/svc").kinds, vec![RecordKind::DataService]);
+        assert!(
+            !d1.triples
+                .iter()
+                .any(|t| t.subject.to_string() == "<http://e.org/svc>")
+        );
+        assert_eq!(
+            record(&page, "http://e.org/svc").kinds,
+            vec![RecordKind::DataService]
+        );
         let d2 = record(&page, "http://e.org/d2");
         assert_eq!(d2.kinds, vec![RecordKind::Dataset]);
         assert!(d2.triples.iter().any(|t| t.predicate == rdf::TYPE));
@@ -338,12 +386,20 @@ mod tests {
         let b = split("_:other a dcat:Dataset ; dct:title \"t\" ; dct:identifier \"ABC/1\" .");
         assert_eq!(a.records[0].resource.as_str(), "http://alz/id/s/ABC%2F1");
         assert_eq!(a.records[0].hash, b.records[0].hash);
-        assert_eq!(a.records[0].minted_from, Some(MintedFrom::Identifier("ABC/1".into())));
+        assert_eq!(
+            a.records[0].minted_from,
+            Some(MintedFrom::Identifier("ABC/1".into()))
+        );
 
         let c = split("[] a dcat:Dataset ; dct:title \"no identifier\" .");
         let d = split("[] a dcat:Dataset ; dct:title \"no identifier\" .");
         let e = split("[] a dcat:Dataset ; dct:title \"other content\" .");
-        assert!(c.records[0].resource.as_str().starts_with("http://alz/id/s/sha256-"));
+        assert!(
+            c.records[0]
+                .resource
+                .as_str()
+                .starts_with("http://alz/id/s/sha256-")
+        );
         assert_eq!(c.records[0].resource, d.records[0].resource);
         assert_ne!(c.records[0].resource, e.records[0].resource);
         assert_eq!(c.records[0].minted_from, Some(MintedFrom::ContentHash));
@@ -351,11 +407,17 @@ mod tests {
 
     #[test]
     fn blank_node_relabelling_is_no_change() {
-        let a = split("<d> a dcat:Dataset ; dcat:distribution _:x, _:y . _:x dcat:accessURL <a> . _:y dcat:accessURL <b> .");
-        let b = split("<d> a dcat:Dataset ; dcat:distribution [ dcat:accessURL <b> ], [ dcat:accessURL <a> ] .");
+        let a = split(
+            "<d> a dcat:Dataset ; dcat:distribution _:x, _:y . _:x dcat:accessURL <a> . _:y dcat:accessURL <b> .",
+        );
+        let b = split(
+            "<d> a dcat:Dataset ; dcat:distribution [ dcat:accessURL <b> ], [ dcat:accessURL <a> ] .",
+        );
         assert_eq!(a.records[0].hash, b.records[0].hash);
         assert_eq!(a.records[0].triples, b.records[0].triples);
-        let c = split("<d> a dcat:Dataset ; dcat:distribution [ dcat:accessURL <b> ], [ dcat:accessURL <c> ] .");
+        let c = split(
+            "<d> a dcat:Dataset ; dcat:distribution [ dcat:accessURL <b> ], [ dcat:accessURL <c> ] .",
+        );
         assert_ne!(a.records[0].hash, c.records[0].hash);
     }
 
@@ -385,7 +447,9 @@ mod tests {
 
     #[test]
     fn cycles_terminate() {
-        let page = split("<d> a dcat:Dataset ; dct:relation <x> . <x> dct:relation <y> . <y> dct:relation <x> .");
+        let page = split(
+            "<d> a dcat:Dataset ; dct:relation <x> . <x> dct:relation <y> . <y> dct:relation <x> .",
+        );
         assert_eq!(page.records[0].triples.len(), 4);
     }
 }

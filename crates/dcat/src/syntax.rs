@@ -141,14 +141,23 @@ mod tests {
     #[test]
     fn content_type_wins_over_extension() {
         assert_eq!(
-            detect_syntax(Some("application/rdf+xml"), "https://e.org/c.ttl", b"@prefix"),
+            detect_syntax(
+                Some("application/rdf+xml"),
+                "https://e.org/c.ttl",
+                b"@prefix"
+            ),
             Some((RdfFormat::RdfXml, DetectedBy::ContentType))
         );
     }
 
     #[test]
     fn generic_types_fall_through() {
-        for ct in ["text/plain", "application/octet-stream", "text/html", "application/xml"] {
+        for ct in [
+            "text/plain",
+            "application/octet-stream",
+            "text/html",
+            "application/xml",
+        ] {
             assert_eq!(
                 detect_syntax(Some(ct), "https://e.org/c.nt", b""),
                 Some((RdfFormat::NTriples, DetectedBy::Extension)),
@@ -161,10 +170,16 @@ mod tests {
     fn sniffing() {
         assert_eq!(sniff(b"\n\n@prefix dcat: <x> ."), Some(RdfFormat::Turtle));
         assert_eq!(sniff(b"PREFIX dcat: <x>"), Some(RdfFormat::Turtle));
-        assert_eq!(sniff(b"<http://e.org/a> <http://e.org/p> \"x\" ."), Some(RdfFormat::Turtle));
+        assert_eq!(
+            sniff(b"<http://e.org/a> <http://e.org/p> \"x\" ."),
+            Some(RdfFormat::Turtle)
+        );
         assert_eq!(sniff(b"\xEF\xBB\xBF{\"@context\": {}}"), Some(JSON_LD));
         assert_eq!(sniff(b"[{\"@id\": \"x\"}]"), Some(JSON_LD));
-        assert_eq!(sniff(b"<rdf:RDF xmlns:rdf=\"...\">"), Some(RdfFormat::RdfXml));
+        assert_eq!(
+            sniff(b"<rdf:RDF xmlns:rdf=\"...\">"),
+            Some(RdfFormat::RdfXml)
+        );
         assert_eq!(sniff(b"<!-- comment --><rdf:RDF>"), Some(RdfFormat::RdfXml));
         assert_eq!(sniff(b"PK\x03\x04 zip"), None);
         assert_eq!(sniff(b"   "), None);
@@ -172,7 +187,10 @@ mod tests {
 
     #[test]
     fn extensions_ignore_query_and_case() {
-        assert_eq!(from_url("https://e.org/catalog.TTL?page=3#x"), Some(RdfFormat::Turtle));
+        assert_eq!(
+            from_url("https://e.org/catalog.TTL?page=3#x"),
+            Some(RdfFormat::Turtle)
+        );
         assert_eq!(from_url("https://e.org/catalog?format=ttl"), None);
         assert_eq!(from_url("https://e.org/v1.2/catalog"), None);
     }

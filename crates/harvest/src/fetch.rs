@@ -5,7 +5,7 @@ use alzette_config::HarvestLimits;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{redirect, StatusCode};
+use reqwest::{StatusCode, redirect};
 use std::fmt;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -83,7 +83,9 @@ impl Fetcher {
                 let to = attempt.url().to_string();
                 attempt.error(format!("redirect to a non-HTTP URL ({to}) refused"))
             } else if attempt.previous().len() > max_redirects {
-                attempt.error(format!("more than {max_redirects} redirects (limit max_redirects)"))
+                attempt.error(format!(
+                    "more than {max_redirects} redirects (limit max_redirects)"
+                ))
             } else if attempt.previous().iter().any(|u| u == attempt.url()) {
                 let to = attempt.url().to_string();
                 attempt.error(format!("redirect loop back to {to}"))
@@ -131,8 +133,13 @@ impl Fetcher {
             }
             let retry_after = failure.after;
             attempt += 1;
-            let backoff = self.limits.retry_backoff.saturating_mul(1 << (attempt - 1).min(16));
-            let delay = retry_after.unwrap_or(backoff + jitter(backoff)).min(MAX_RETRY_AFTER);
+            let backoff = self
+                .limits
+                .retry_backoff
+                .saturating_mul(1 << (attempt - 1).min(16));
+            let delay = retry_after
+                .unwrap_or(backoff + jitter(backoff))
+                .min(MAX_RETRY_AFTER);
             tracing::debug!(%url, attempt, ?delay, "retrying");
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
@@ -141,14 +148,26 @@ impl Fetcher {
         }
     }
 
-    async fn fetch_once(&self, url: &Url, validators: Option<&Validators>) -> Result<Fetched, Retryable> {
+    async fn fetch_once(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+    ) -> Result<Fetched, Retryable> {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
         if let Some(v) = validators {
-            if let Some(etag) = v.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+            if let Some(etag) = v
+                .etag
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
                 headers.insert(header::IF_NONE_MATCH, etag);
             }
-            if let Some(lm) = v.last_modified.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+            if let Some(lm) = v
+                .last_modified
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
                 headers.insert(header::IF_MODIFIED_SINCE, lm);
             }
         }
@@ -171,7 +190,11 @@ impl Fetcher {
                 FetchErrorKind::Status(status.as_u16()),
                 format!("HTTP {status}"),
             );
-            return Err(if retryable { Retryable::new(err, after) } else { Retryable::fatal(err) });
+            return Err(if retryable {
+                Retryable::new(err, after)
+            } else {
+                Retryable::fatal(err)
+            });
         }
         let final_url = response.url().clone();
         let header_text = |name| {
@@ -211,15 +234,23 @@ impl Fetcher {
         let path = url
             .to_file_path()
             .map_err(|()| error(url, FetchErrorKind::Io, "not a local file path"))?;
-        let meta = tokio::fs::metadata(&path)
-            .await
-            .map_err(|e| error(url, FetchErrorKind::Io, format!("cannot read {}: {e}", path.display())))?;
+        let meta = tokio::fs::metadata(&path).await.map_err(|e| {
+            error(
+                url,
+                FetchErrorKind::Io,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
         if meta.len() > self.limits.max_body_size {
             return Err(too_large(url, self.limits.max_body_size));
         }
-        let body = tokio::fs::read(&path)
-            .await
-            .map_err(|e| error(url, FetchErrorKind::Io, format!("cannot read {}: {e}", path.display())))?;
+        let body = tokio::fs::read(&path).await.map_err(|e| {
+            error(
+                url,
+                FetchErrorKind::Io,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
         Ok(Fetched::Body {
             url: url.clone(),
             content_type: None,
@@ -238,11 +269,19 @@ struct Retryable {
 
 impl Retryable {
     fn new(error: FetchError, after: Option<Duration>) -> Self {
-        Self { error, retry: true, after }
+        Self {
+            error,
+            retry: true,
+            after,
+        }
     }
 
     fn fatal(error: FetchError) -> Self {
-        Self { error, retry: false, after: None }
+        Self {
+            error,
+            retry: false,
+            after: None,
+        }
     }
 }
 
@@ -276,7 +315,11 @@ fn classify(url: &Url, e: &reqwest::Error) -> Retryable {
     }
     if e.is_timeout() {
         return Retryable::new(
-            error(url, FetchErrorKind::Timeout, format!("timed out (limit request_timeout): {message}")),
+            error(
+                url,
+                FetchErrorKind::Timeout,
+                format!("timed out (limit request_timeout): {message}"),
+            ),
             None,
         );
     }
@@ -293,7 +336,10 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// Up to half of `base`, varying from call to call, so that retries of many clients spread out.

@@ -5,9 +5,9 @@ use crate::fetch::Fetcher;
 use crate::source::{DcatSource, PageContent, PageFailure, Source, SourcePage};
 use alzette_config::{SourceConfig, SourceKind};
 use alzette_dcat::RecordGraph;
-use alzette_runlog::{Outcome, Run, RunLog, RunLogError, Stage};
 use alzette_runlog::PageCacheEntry;
-use alzette_store::{hex, Iris, RecordKey, RecordStore, StoreError};
+use alzette_runlog::{Outcome, Run, RunLog, RunLogError, Stage};
+use alzette_store::{Iris, RecordKey, RecordStore, StoreError, hex};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -69,7 +69,11 @@ pub struct Harvester {
 }
 
 impl Harvester {
-    pub fn new(store: Arc<RecordStore>, runlog: Arc<RunLog>, user_agent: impl Into<String>) -> Self {
+    pub fn new(
+        store: Arc<RecordStore>,
+        runlog: Arc<RunLog>,
+        user_agent: impl Into<String>,
+    ) -> Self {
         Self {
             store,
             runlog,
@@ -100,23 +104,40 @@ impl Harvester {
         shutdown: &CancellationToken,
         progress: &dyn Progress,
     ) -> Result<RunReport, HarvestError> {
-        if !self.running.lock().expect("running lock").insert(source.id.clone()) {
+        if !self
+            .running
+            .lock()
+            .expect("running lock")
+            .insert(source.id.clone())
+        {
             return Err(HarvestError::AlreadyRunning(source.id.clone()));
         }
-        let _claim = Claim { harvester: self, source: &source.id };
+        let _claim = Claim {
+            harvester: self,
+            source: &source.id,
+        };
 
-        let fetcher = Fetcher::new(&source.limits, &self.user_agent).map_err(|message| HarvestError::Setup {
-            source_id: source.id.clone(),
-            message,
+        let fetcher = Fetcher::new(&source.limits, &self.user_agent).map_err(|message| {
+            HarvestError::Setup {
+                source_id: source.id.clone(),
+                message,
+            }
         })?;
         let runlog = (!options.dry_run).then(|| Arc::clone(&self.runlog));
         let walker: Box<dyn Source> = match &source.kind {
-            SourceKind::Dcat(opts) => Box::new(DcatSource::new(source, opts, fetcher, runlog.clone(), Arc::clone(&self.store))),
+            SourceKind::Dcat(opts) => Box::new(DcatSource::new(
+                source,
+                opts,
+                fetcher,
+                runlog.clone(),
+                Arc::clone(&self.store),
+            )),
         };
 
         let mut run = match &runlog {
             Some(log) => log.start(&source.id)?,
-            None => dry_run_record(&source.id),
+            // A dry run is not logged: run 0.
+            None => Run::new(0, &source.id),
         };
         tracing::info!(source = %source.id, run = run.id, dry_run = options.dry_run, "run started");
 
@@ -150,16 +171,31 @@ impl Harvester {
         timer.abort();
 
         let (outcome, message) = if deadline_hit.load(Ordering::SeqCst) {
-            (Outcome::Failed, Some(format!("the run was stopped at its deadline ({:?}, limit run_deadline); nothing was deleted", source.limits.run_deadline)))
+            (
+                Outcome::Failed,
+                Some(format!(
+                    "the run was stopped at its deadline ({:?}, limit run_deadline); nothing was deleted",
+                    source.limits.run_deadline
+                )),
+            )
         } else if shutdown.is_cancelled() {
-            (Outcome::Interrupted, Some("stopped by shutdown; nothing was deleted".to_owned()))
+            (
+                Outcome::Interrupted,
+                Some("stopped by shutdown; nothing was deleted".to_owned()),
+            )
         } else {
             match walk {
                 Walk::Fatal(message) => (Outcome::Failed, Some(message)),
-                Walk::Incomplete(failure) if state.run.pages == 0 => (Outcome::Failed, Some(format!("{}: {}", failure.url, failure.message))),
+                Walk::Incomplete(failure) if state.run.pages == 0 => (
+                    Outcome::Failed,
+                    Some(format!("{}: {}", failure.url, failure.message)),
+                ),
                 Walk::Incomplete(failure) => (
                     Outcome::OkWithErrors,
-                    Some(format!("the walk stopped at {}: {}; nothing was deleted", failure.url, failure.message)),
+                    Some(format!(
+                        "the walk stopped at {}: {}; nothing was deleted",
+                        failure.url, failure.message
+                    )),
                 ),
                 Walk::Complete => {
                     state.forget_old_pages();
@@ -200,24 +236,11 @@ struct Claim<'a> {
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
-        self.harvester.running.lock().expect("running lock").remove(self.source);
-    }
-}
-
-fn dry_run_record(source: &str) -> Run {
-    Run {
-        id: 0,
-        source: source.to_owned(),
-        started: chrono::Utc::now(),
-        ended: None,
-        outcome: Outcome::Running,
-        counts: Default::default(),
-        pages: 0,
-        announced: None,
-        records: None,
-        errors: Vec::new(),
-        errors_dropped: 0,
-        message: None,
+        self.harvester
+            .running
+            .lock()
+            .expect("running lock")
+            .remove(self.source);
     }
 }
 
@@ -243,7 +266,13 @@ struct RunState<'a> {
     /// Page URLs visited in this walk.
     visited: HashSet<String>,
     /// The bulk load under way: its result, its size, its pages.
-    loading: Option<tokio::task::JoinHandle<(Result<usize, StoreError>, usize, Vec<(String, PageCacheEntry)>)>>,
+    loading: Option<
+        tokio::task::JoinHandle<(
+            Result<usize, StoreError>,
+            usize,
+            Vec<(String, PageCacheEntry)>,
+        )>,
+    >,
 }
 
 /// New records are added in batches of this many: large bulk loads leave RocksDB far less
@@ -253,7 +282,12 @@ const ADD_BATCH: usize = 5_000;
 impl RunState<'_> {
     /// Walks the source: the source fetches and splits the next page while this one is
     /// stored, one page ahead at most.
-    async fn walk(&mut self, mut source: Box<dyn Source>, cancel: &CancellationToken, progress: &dyn Progress) -> Walk {
+    async fn walk(
+        &mut self,
+        mut source: Box<dyn Source>,
+        cancel: &CancellationToken,
+        progress: &dyn Progress,
+    ) -> Walk {
         let (pages, mut received) = tokio::sync::mpsc::channel(1);
         let walker_cancel = cancel.child_token();
         tokio::spawn({
@@ -271,7 +305,12 @@ impl RunState<'_> {
         // However the walk ends, the source stops.
         let _stop_source = walker_cancel.drop_guard();
         loop {
-            let cancelled = || PageFailure { url: String::new(), stage: Stage::Page, message: "cancelled".into(), cancelled: true };
+            let cancelled = || PageFailure {
+                url: String::new(),
+                stage: Stage::Page,
+                message: "cancelled".into(),
+                cancelled: true,
+            };
             let page = tokio::select! {
                 page = received.recv() => page,
                 () = cancel.cancelled() => {
@@ -280,14 +319,23 @@ impl RunState<'_> {
             };
             let page = match page {
                 Some(Ok(Some(page))) => page,
-                Some(Ok(None)) => return self.flush().await.map_or_else(Walk::Fatal, |()| Walk::Complete),
+                Some(Ok(None)) => {
+                    return self
+                        .flush()
+                        .await
+                        .map_or_else(Walk::Fatal, |()| Walk::Complete);
+                }
                 Some(Err(failure)) => {
                     if !failure.cancelled {
                         tracing::warn!(source = %self.source.id, url = %failure.url, stage = %failure.stage, "{}", failure.message);
-                        self.run.record_error(&failure.url, failure.stage, &failure.message);
+                        self.run
+                            .record_error(&failure.url, failure.stage, &failure.message);
                     }
                     // What the pages before gave is kept.
-                    return self.flush().await.map_or_else(Walk::Fatal, |()| Walk::Incomplete(failure));
+                    return self
+                        .flush()
+                        .await
+                        .map_or_else(Walk::Fatal, |()| Walk::Incomplete(failure));
                 }
                 None => return Walk::Fatal("the source stopped unexpectedly".into()),
             };
@@ -308,7 +356,12 @@ impl RunState<'_> {
         if page.announced.is_some() {
             self.run.announced = page.announced;
         }
-        let SourcePage { url, content, cache, .. } = page;
+        let SourcePage {
+            url,
+            content,
+            cache,
+            ..
+        } = page;
         self.visited.insert(url.clone());
         match content {
             PageContent::Unchanged { keys } => {
@@ -317,18 +370,26 @@ impl RunState<'_> {
                         self.run.counts.unchanged += 1;
                     }
                 }
-                if let (Some(log), Some(entry), false) = (self.runlog, cache, self.options.dry_run) {
+                if let (Some(log), Some(entry), false) = (self.runlog, cache, self.options.dry_run)
+                {
                     let _ = log.put_page(&self.source.id, &url, &entry);
                 }
                 Ok(())
             }
             PageContent::Records { records, problems } => {
                 let source_id = &self.source.id;
-                let page_keys: Vec<String> = records.iter().map(|r| hex(&Iris::record_key(r.resource.as_str()))).collect();
+                let page_keys: Vec<String> = records
+                    .iter()
+                    .map(|r| hex(&Iris::record_key(r.resource.as_str())))
+                    .collect();
                 let clean = problems.is_empty();
                 for p in problems {
                     tracing::warn!(source = %source_id, page = %url, record = %p.record, "{}", p.message);
-                    self.run.record_error(format!("{} (page {url})", p.record), Stage::Split, p.message);
+                    self.run.record_error(
+                        format!("{} (page {url})", p.record),
+                        Stage::Split,
+                        p.message,
+                    );
                     self.run.counts.failed += 1;
                     // Its earlier version stays.
                     if let Some(iri) = p.resource {
@@ -354,7 +415,12 @@ impl RunState<'_> {
 
     /// Stores a page's records: changed ones at once, new ones into the pending batch. The
     /// page is remembered (validators, records) once all of its records are stored.
-    async fn store(&mut self, records: Vec<RecordGraph>, url: &str, cache: Option<(String, PageCacheEntry)>) -> Result<(), String> {
+    async fn store(
+        &mut self,
+        records: Vec<RecordGraph>,
+        url: &str,
+        cache: Option<(String, PageCacheEntry)>,
+    ) -> Result<(), String> {
         let store = Arc::clone(&self.harvester.store);
         let source = self.source.id.clone();
         let sorted = tokio::task::spawn_blocking(move || store.sort(&source, records))
@@ -365,8 +431,12 @@ impl RunState<'_> {
         if self.options.dry_run {
             self.run.counts.added += sorted.new.len() as u64;
             self.run.counts.updated += sorted.changed.len() as u64;
-            self.plan.add.extend(sorted.new.iter().map(|r| r.resource.to_string()));
-            self.plan.update.extend(sorted.changed.iter().map(|r| r.resource.to_string()));
+            self.plan
+                .add
+                .extend(sorted.new.iter().map(|r| r.resource.to_string()));
+            self.plan
+                .update
+                .extend(sorted.changed.iter().map(|r| r.resource.to_string()));
             return Ok(());
         }
         if !sorted.changed.is_empty() {
@@ -374,9 +444,11 @@ impl RunState<'_> {
             let source = self.source.id.clone();
             let count = sorted.changed.len();
             let changed = sorted.changed;
-            let updated = tokio::task::spawn_blocking(move || store.update(&source, &changed, chrono::Utc::now()))
-                .await
-                .map_err(|e| e.to_string())?;
+            let updated = tokio::task::spawn_blocking(move || {
+                store.update(&source, &changed, chrono::Utc::now())
+            })
+            .await
+            .map_err(|e| e.to_string())?;
             match updated {
                 Ok(n) => self.run.counts.updated += n as u64,
                 Err(e) => {
@@ -411,7 +483,9 @@ impl RunState<'_> {
 
     /// Waits for the bulk load under way, counts it, and remembers its pages.
     async fn finish_loading(&mut self) -> Result<(), String> {
-        let Some(loading) = self.loading.take() else { return Ok(()) };
+        let Some(loading) = self.loading.take() else {
+            return Ok(());
+        };
         let (added, count, pages) = loading.await.map_err(|e| e.to_string())?;
         match added {
             Ok(n) => self.run.counts.added += n as u64,
@@ -419,7 +493,8 @@ impl RunState<'_> {
                 // The batch is not stored; nothing earlier is touched (the bulk load is
                 // atomic). The store failing is not the source's fault: stop the run.
                 self.run.counts.failed += count as u64;
-                self.run.record_error(&self.source.id, Stage::Store, e.to_string());
+                self.run
+                    .record_error(&self.source.id, Stage::Store, e.to_string());
                 return Err(store_failure(&e));
             }
         }
@@ -454,7 +529,11 @@ impl RunState<'_> {
         let store = Arc::clone(&self.harvester.store);
         let source = self.source.id.clone();
         let stored = store.record_keys(&source);
-        let missing: HashSet<RecordKey> = stored.iter().filter(|k| !self.seen.contains(*k)).copied().collect();
+        let missing: HashSet<RecordKey> = stored
+            .iter()
+            .filter(|k| !self.seen.contains(*k))
+            .copied()
+            .collect();
         if missing.is_empty() {
             return Ok(None);
         }
@@ -475,7 +554,11 @@ impl RunState<'_> {
         }
         if self.options.dry_run {
             for key in &missing {
-                let iri = store.resource_of(&source, key).ok().flatten().map_or_else(|| hex(key), |n| n.to_string());
+                let iri = store
+                    .resource_of(&source, key)
+                    .ok()
+                    .flatten()
+                    .map_or_else(|| hex(key), |n| n.to_string());
                 self.plan.delete.push(iri);
             }
             self.run.counts.deleted = missing.len() as u64;
@@ -490,7 +573,8 @@ impl RunState<'_> {
                 Ok(None)
             }
             Err(e) => {
-                self.run.record_error(&self.source.id, Stage::Delete, e.to_string());
+                self.run
+                    .record_error(&self.source.id, Stage::Delete, e.to_string());
                 Err(store_failure(&e))
             }
         }

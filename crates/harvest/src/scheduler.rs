@@ -17,7 +17,11 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(harvester: Arc<Harvester>, sources: Vec<SourceConfig>, max_concurrent_runs: usize) -> Self {
+    pub fn new(
+        harvester: Arc<Harvester>,
+        sources: Vec<SourceConfig>,
+        max_concurrent_runs: usize,
+    ) -> Self {
         Self {
             harvester,
             sources: sources.into_iter().filter(|s| s.enabled).collect(),
@@ -37,7 +41,11 @@ impl Scheduler {
             .iter()
             .map(|s| {
                 let never_ran = matches!(self.harvester.runlog().last_run(&s.id), Ok(None));
-                if never_ran { Some(now) } else { s.schedule.next_after(&now) }
+                if never_ran {
+                    Some(now)
+                } else {
+                    s.schedule.next_after(&now)
+                }
             })
             .collect();
         for (s, when) in self.sources.iter().zip(&next) {
@@ -77,7 +85,10 @@ impl Scheduler {
                             return;
                         }
                     };
-                    if let Err(e) = harvester.run(&source, RunOptions::default(), &shutdown, &Quiet).await {
+                    if let Err(e) = harvester
+                        .run(&source, RunOptions::default(), &shutdown, &Quiet)
+                        .await
+                    {
                         tracing::error!(source = %source.id, "{e}");
                     }
                     drop(permit);

@@ -4,11 +4,11 @@
 use crate::fetch::{FetchErrorKind, Fetched, Fetcher, Validators};
 use alzette_config::{DcatOptions, RdfSyntax, SourceConfig};
 use alzette_dcat::{
-    detect_syntax, page_links, remote_context_iris, split_records, syntax_name, ContextSet,
-    PageParser, RdfFormat, RecordGraph, RecordProblem, SplitOptions, JSON_LD,
+    ContextSet, JSON_LD, PageParser, RdfFormat, RecordGraph, RecordProblem, SplitOptions,
+    detect_syntax, page_links, remote_context_iris, split_records, syntax_name,
 };
 use alzette_runlog::{PageCacheEntry, RunLog, Stage};
-use alzette_store::{hex, parse_key, RecordKey, RecordStore};
+use alzette_store::{RecordKey, RecordStore, hex, parse_key};
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -108,7 +108,11 @@ impl DcatSource {
         split.max_record_triples = config.limits.max_record_triples;
         // Anything that changes what a page yields invalidates what was remembered of it.
         let fingerprint = hex(&Sha256::digest(
-            format!("{}|{:?}|{mint_base}|{}", config.url, options, config.limits.max_record_triples).as_bytes(),
+            format!(
+                "{}|{:?}|{mint_base}|{}",
+                config.url, options, config.limits.max_record_triples
+            )
+            .as_bytes(),
         )[..16]);
         Self {
             id: config.id.clone(),
@@ -128,17 +132,28 @@ impl DcatSource {
         }
     }
 
-    async fn page(&mut self, url: Url, cancel: &CancellationToken) -> Result<SourcePage, PageFailure> {
+    async fn page(
+        &mut self,
+        url: Url,
+        cancel: &CancellationToken,
+    ) -> Result<SourcePage, PageFailure> {
         let url_text = url.to_string();
         if self.pages >= self.max_pages {
             return Err(PageFailure::new(
                 &url_text,
                 Stage::Page,
-                format!("the walk stopped after {} pages (limit max_pages); the next page was not fetched", self.max_pages),
+                format!(
+                    "the walk stopped after {} pages (limit max_pages); the next page was not fetched",
+                    self.max_pages
+                ),
             ));
         }
         if !self.seen_urls.insert(url_text.clone()) {
-            return Err(PageFailure::new(&url_text, Stage::Page, "paging loop: this page was already fetched in this run"));
+            return Err(PageFailure::new(
+                &url_text,
+                Stage::Page,
+                "paging loop: this page was already fetched in this run",
+            ));
         }
         self.pages += 1;
 
@@ -165,9 +180,18 @@ impl DcatSource {
         }
         let (final_url, content_type, body, validators) = match fetched {
             Fetched::NotModified => {
-                return Err(PageFailure::new(&url_text, Stage::Fetch, "HTTP 304 Not Modified to a request without validators"));
+                return Err(PageFailure::new(
+                    &url_text,
+                    Stage::Fetch,
+                    "HTTP 304 Not Modified to a request without validators",
+                ));
             }
-            Fetched::Body { url, content_type, body, validators } => (url, content_type, body, validators),
+            Fetched::Body {
+                url,
+                content_type,
+                body,
+                validators,
+            } => (url, content_type, body, validators),
         };
         let body_hash = hex(&Sha256::digest(&body));
         // The same bytes as last time read with the same configuration give the same records:
@@ -201,10 +225,12 @@ impl DcatSource {
                 })?,
         };
         if matches!(format, RdfFormat::JsonLd { .. }) {
-            self.load_contexts(&body, final_url.as_str(), cancel).await?;
+            self.load_contexts(&body, final_url.as_str(), cancel)
+                .await?;
         }
 
-        let parser = PageParser::new(format, final_url.as_str()).with_contexts(Arc::clone(&self.contexts));
+        let parser =
+            PageParser::new(format, final_url.as_str()).with_contexts(Arc::clone(&self.contexts));
         let split = self.split.clone();
         let base = final_url.to_string();
         let parsed = tokio::task::spawn_blocking(move || {
@@ -214,11 +240,17 @@ impl DcatSource {
             Ok::<_, alzette_dcat::PageError>((links, page))
         })
         .await
-        .map_err(|e| PageFailure::new(&url_text, Stage::Parse, format!("the parser stopped: {e}")))?;
+        .map_err(|e| {
+            PageFailure::new(&url_text, Stage::Parse, format!("the parser stopped: {e}"))
+        })?;
         let (links, split) = parsed.map_err(|e| {
             // A declared syntax that does not parse may be a wrong Content-Type: say what the
             // content looks like.
-            PageFailure::new(&url_text, Stage::Parse, format!("{e} (read as {})", syntax_name(format)))
+            PageFailure::new(
+                &url_text,
+                Stage::Parse,
+                format!("{e} (read as {})", syntax_name(format)),
+            )
         })?;
         if links.ambiguous_next {
             tracing::warn!(source = %self.id, page = %url_text, next = ?links.next, "several different next-page links; following the one of this page's view");
@@ -245,7 +277,12 @@ impl DcatSource {
     }
 
     /// A page known from last time, when the store still has every record it stands for.
-    fn unchanged(&mut self, url: &str, cached: &PageCacheEntry, validators: Option<Validators>) -> Result<Option<SourcePage>, PageFailure> {
+    fn unchanged(
+        &mut self,
+        url: &str,
+        cached: &PageCacheEntry,
+        validators: Option<Validators>,
+    ) -> Result<Option<SourcePage>, PageFailure> {
         let keys: Vec<RecordKey> = cached.records.iter().filter_map(|k| parse_key(k)).collect();
         if !self.store.has_records(&self.id, &keys).unwrap_or(false) {
             return Ok(None);
@@ -265,18 +302,30 @@ impl DcatSource {
         }))
     }
 
-    async fn fetch(&self, url: &Url, validators: Option<&Validators>, cancel: &CancellationToken) -> Result<Fetched, PageFailure> {
-        self.fetcher.fetch(url, validators, cancel).await.map_err(|e| PageFailure {
-            cancelled: e.kind == FetchErrorKind::Cancelled,
-            ..PageFailure::new(url.as_str(), Stage::Fetch, e.message)
-        })
+    async fn fetch(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        cancel: &CancellationToken,
+    ) -> Result<Fetched, PageFailure> {
+        self.fetcher
+            .fetch(url, validators, cancel)
+            .await
+            .map_err(|e| PageFailure {
+                cancelled: e.kind == FetchErrorKind::Cancelled,
+                ..PageFailure::new(url.as_str(), Stage::Fetch, e.message)
+            })
     }
 
     fn check_repeat(&mut self, url: &str, body_hash: &str) -> Result<(), PageFailure> {
         if self.seen_bodies.insert(body_hash.to_owned()) {
             Ok(())
         } else {
-            Err(PageFailure::new(url, Stage::Page, "paging loop: this page repeats the content of an earlier page of this run"))
+            Err(PageFailure::new(
+                url,
+                Stage::Page,
+                "paging loop: this page repeats the content of an earlier page of this run",
+            ))
         }
     }
 
@@ -292,11 +341,21 @@ impl DcatSource {
 
     fn next_url(&self, next: &str, from: &str) -> Result<Url, PageFailure> {
         let mut target = next.to_owned();
-        if let Some((prefix, replacement)) = self.options.page_url_rewrite.iter().find(|(p, _)| next.starts_with(p.as_str())) {
+        if let Some((prefix, replacement)) = self
+            .options
+            .page_url_rewrite
+            .iter()
+            .find(|(p, _)| next.starts_with(p.as_str()))
+        {
             target = format!("{replacement}{}", &next[prefix.len()..]);
         }
-        let url = Url::parse(&target)
-            .map_err(|e| PageFailure::new(from, Stage::Page, format!("the next-page link <{target}> is not a valid URL: {e}")))?;
+        let url = Url::parse(&target).map_err(|e| {
+            PageFailure::new(
+                from,
+                Stage::Page,
+                format!("the next-page link <{target}> is not a valid URL: {e}"),
+            )
+        })?;
         let o = origin(&url);
         if o != self.start_origin && !self.options.page_origins.contains(&o) {
             return Err(PageFailure::new(
@@ -313,23 +372,41 @@ impl DcatSource {
 
     /// Makes the remote contexts a JSON-LD page names available: bundled, or loaded from the
     /// location the configuration gives. Others stay unknown and the parser refuses them.
-    async fn load_contexts(&mut self, body: &[u8], base: &str, cancel: &CancellationToken) -> Result<(), PageFailure> {
+    async fn load_contexts(
+        &mut self,
+        body: &[u8],
+        base: &str,
+        cancel: &CancellationToken,
+    ) -> Result<(), PageFailure> {
         let mut pending = remote_context_iris(body, base);
         let mut loaded = 0;
         while let Some(iri) = pending.pop() {
             if self.contexts.contains(&iri) {
                 continue;
             }
-            let Some(location) = self.options.jsonld_contexts.get(&iri) else { continue };
+            let Some(location) = self.options.jsonld_contexts.get(&iri) else {
+                continue;
+            };
             loaded += 1;
             if loaded > 16 {
-                return Err(PageFailure::new(base, Stage::Parse, "more than 16 remote JSON-LD contexts"));
+                return Err(PageFailure::new(
+                    base,
+                    Stage::Parse,
+                    "more than 16 remote JSON-LD contexts",
+                ));
             }
             let content = match self.fetcher.fetch(location, None, cancel).await {
                 Ok(Fetched::Body { body, .. }) => body.to_vec(),
                 Ok(Fetched::NotModified) => continue,
                 Err(e) => {
-                    return Err(PageFailure::new(base, Stage::Fetch, format!("cannot load the JSON-LD context <{iri}> from {location}: {}", e.message)));
+                    return Err(PageFailure::new(
+                        base,
+                        Stage::Fetch,
+                        format!(
+                            "cannot load the JSON-LD context <{iri}> from {location}: {}",
+                            e.message
+                        ),
+                    ));
                 }
             };
             pending.extend(remote_context_iris(&content, location.as_str()));

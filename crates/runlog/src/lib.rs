@@ -128,7 +128,30 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn record_error(&mut self, record: impl Into<String>, stage: Stage, message: impl Into<String>) {
+    /// A run of `source` starting now.
+    pub fn new(id: u64, source: &str) -> Self {
+        Self {
+            id,
+            source: source.to_owned(),
+            started: Utc::now(),
+            ended: None,
+            outcome: Outcome::Running,
+            counts: Counts::default(),
+            pages: 0,
+            announced: None,
+            records: None,
+            errors: Vec::new(),
+            errors_dropped: 0,
+            message: None,
+        }
+    }
+
+    pub fn record_error(
+        &mut self,
+        record: impl Into<String>,
+        stage: Stage,
+        message: impl Into<String>,
+    ) {
         if self.errors.len() < MAX_RECORDED_ERRORS {
             self.errors.push(RecordError {
                 record: record.into(),
@@ -173,7 +196,10 @@ impl RunLog {
     pub fn open(path: &Path) -> Result<Self, RunLogError> {
         let db = sled::Config::new().path(path).open().map_err(|e| {
             let text = e.to_string();
-            let message = if text.contains("lock") || text.contains("WouldBlock") || text.contains("temporarily unavailable") {
+            let message = if text.contains("lock")
+                || text.contains("WouldBlock")
+                || text.contains("temporarily unavailable")
+            {
                 format!("{text} — another Alzette process (e.g. `alzette serve`) has it open")
             } else {
                 text
@@ -196,26 +222,15 @@ impl RunLog {
     pub fn start(&self, source: &str) -> Result<Run, RunLogError> {
         // sled's generate_id jumps by large steps across restarts; runs get plain 1, 2, 3...
         let next = self.db.update_and_fetch(b"next-run-id", |old| {
-            let n = old.and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_be_bytes);
+            let n = old
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_be_bytes);
             Some((n + 1).to_be_bytes().to_vec())
         })?;
         let id = next
             .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
             .map_or(1, u64::from_be_bytes);
-        let run = Run {
-            id,
-            source: source.to_owned(),
-            started: Utc::now(),
-            ended: None,
-            outcome: Outcome::Running,
-            counts: Counts::default(),
-            pages: 0,
-            announced: None,
-            records: None,
-            errors: Vec::new(),
-            errors_dropped: 0,
-            message: None,
-        };
+        let run = Run::new(id, source);
         self.save(&run)?;
         self.open_runs.insert(id.to_be_bytes(), source.as_bytes())?;
         self.by_source.insert(source_key(source, id), &[])?;
@@ -225,12 +240,18 @@ impl RunLog {
 
     /// Saves a run's progress.
     pub fn save(&self, run: &Run) -> Result<(), RunLogError> {
-        self.runs.insert(run.id.to_be_bytes(), serde_json::to_vec(run)?)?;
+        self.runs
+            .insert(run.id.to_be_bytes(), serde_json::to_vec(run)?)?;
         Ok(())
     }
 
     /// Ends a run.
-    pub fn finish(&self, run: &mut Run, outcome: Outcome, message: Option<String>) -> Result<(), RunLogError> {
+    pub fn finish(
+        &self,
+        run: &mut Run,
+        outcome: Outcome,
+        message: Option<String>,
+    ) -> Result<(), RunLogError> {
         run.outcome = outcome;
         run.ended = Some(Utc::now());
         if message.is_some() {
@@ -250,7 +271,8 @@ impl RunLog {
             if let Some(bytes) = self.runs.get(&id)? {
                 let mut run: Run = serde_json::from_slice(&bytes)?;
                 run.outcome = Outcome::Interrupted;
-                run.message.get_or_insert_with(|| "the process stopped before the run ended".into());
+                run.message
+                    .get_or_insert_with(|| "the process stopped before the run ended".into());
                 self.save(&run)?;
                 closed.push(run);
             }
@@ -294,8 +316,14 @@ impl RunLog {
         }
     }
 
-    pub fn put_page(&self, source: &str, url: &str, entry: &PageCacheEntry) -> Result<(), RunLogError> {
-        self.pages.insert(page_key(source, url), serde_json::to_vec(entry)?)?;
+    pub fn put_page(
+        &self,
+        source: &str,
+        url: &str,
+        entry: &PageCacheEntry,
+    ) -> Result<(), RunLogError> {
+        self.pages
+            .insert(page_key(source, url), serde_json::to_vec(entry)?)?;
         Ok(())
     }
 
@@ -306,7 +334,11 @@ impl RunLog {
 
     /// Forgets the pages of a source that are not in `keep` (pages its catalogue no longer
     /// has); returns how many.
-    pub fn retain_pages(&self, source: &str, keep: &std::collections::HashSet<String>) -> Result<usize, RunLogError> {
+    pub fn retain_pages(
+        &self,
+        source: &str,
+        keep: &std::collections::HashSet<String>,
+    ) -> Result<usize, RunLogError> {
         let prefix = source_prefix(source);
         let mut removed = 0;
         for item in self.pages.scan_prefix(&prefix) {
@@ -405,7 +437,10 @@ mod tests {
         assert_eq!(log.retain_pages("a", &keep).unwrap(), 2);
         assert!(log.page("a", "u2").unwrap().is_some());
         assert!(log.page("a", "u1").unwrap().is_none());
-        assert!(log.page("ab", "u9").unwrap().is_some(), "another source's pages stay");
+        assert!(
+            log.page("ab", "u9").unwrap().is_some(),
+            "another source's pages stay"
+        );
     }
 
     #[test]

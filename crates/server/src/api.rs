@@ -1,12 +1,12 @@
 //! Operational read-only JSON: `/health`, `/api/sources`, `/api/runs`; and `/`, a page that says
 //! where everything is.
 
-use crate::catalog::error;
 use crate::AppState;
-use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use crate::catalog::error;
 use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 pub async fn health(State(state): State<AppState>) -> Response {
@@ -49,7 +49,10 @@ pub struct RunsQuery {
 }
 
 pub async fn runs(State(state): State<AppState>, Query(q): Query<RunsQuery>) -> Response {
-    match state.runlog.runs(q.source.as_deref(), q.limit.unwrap_or(20).min(1000)) {
+    match state
+        .runlog
+        .runs(q.source.as_deref(), q.limit.unwrap_or(20).min(1000))
+    {
         Ok(runs) => Json(runs).into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }

@@ -4,11 +4,11 @@
 //! publisher: the record graphs carry them) and costs the same whatever its number: the store
 //! finds it by position.
 
-use crate::rdf::{content_type, from_extension, negotiate_rdf, serialize};
 use crate::AppState;
+use crate::rdf::{content_type, from_extension, negotiate_rdf, serialize};
 use alzette_vocab::{hydra, rdf as rdfv, xsd};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oxigraph::model::{Graph, Literal, NamedNode, Triple};
 use serde::Deserialize;
@@ -20,35 +20,64 @@ pub struct PageQuery {
     page_size: Option<String>,
 }
 
-pub async fn federation(state: State<AppState>, headers: HeaderMap, q: Query<PageQuery>) -> Response {
+pub async fn federation(
+    state: State<AppState>,
+    headers: HeaderMap,
+    q: Query<PageQuery>,
+) -> Response {
     respond(state, headers, q, None, None).await
 }
 
-pub async fn federation_ttl(state: State<AppState>, headers: HeaderMap, q: Query<PageQuery>) -> Response {
+pub async fn federation_ttl(
+    state: State<AppState>,
+    headers: HeaderMap,
+    q: Query<PageQuery>,
+) -> Response {
     respond(state, headers, q, None, Some("ttl")).await
 }
 
-pub async fn federation_rdf(state: State<AppState>, headers: HeaderMap, q: Query<PageQuery>) -> Response {
+pub async fn federation_rdf(
+    state: State<AppState>,
+    headers: HeaderMap,
+    q: Query<PageQuery>,
+) -> Response {
     respond(state, headers, q, None, Some("rdf")).await
 }
 
-pub async fn federation_jsonld(state: State<AppState>, headers: HeaderMap, q: Query<PageQuery>) -> Response {
+pub async fn federation_jsonld(
+    state: State<AppState>,
+    headers: HeaderMap,
+    q: Query<PageQuery>,
+) -> Response {
     respond(state, headers, q, None, Some("jsonld")).await
 }
 
-pub async fn federation_nt(state: State<AppState>, headers: HeaderMap, q: Query<PageQuery>) -> Response {
+pub async fn federation_nt(
+    state: State<AppState>,
+    headers: HeaderMap,
+    q: Query<PageQuery>,
+) -> Response {
     respond(state, headers, q, None, Some("nt")).await
 }
 
 /// `/catalog/{source}` and `/catalog/{source}.{ext}`.
-pub async fn source(state: State<AppState>, Path(segment): Path<String>, headers: HeaderMap, q: Query<PageQuery>) -> Response {
+pub async fn source(
+    state: State<AppState>,
+    Path(segment): Path<String>,
+    headers: HeaderMap,
+    q: Query<PageQuery>,
+) -> Response {
     let (source, ext) = match segment.rsplit_once('.') {
         Some((s, e)) if from_extension(e).is_some() => (s.to_owned(), Some(e)),
         _ => (segment.clone(), None),
     };
-    let known = state.sources.iter().any(|s| s.id == source) || state.store.count(Some(&source)) > 0;
+    let known =
+        state.sources.iter().any(|s| s.id == source) || state.store.count(Some(&source)) > 0;
     if !known {
-        return error(StatusCode::NOT_FOUND, format!("there is no source \"{source}\"; /api/sources lists them"));
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("there is no source \"{source}\"; /api/sources lists them"),
+        );
     }
     let ext = ext.map(str::to_owned);
     respond(state, headers, q, Some(source), ext.as_deref()).await
@@ -78,9 +107,18 @@ async fn respond(
         Ok(p) => p,
         Err(m) => return error(StatusCode::BAD_REQUEST, format!("page: {m}")),
     };
-    let size = match parse_positive(q.page_size.as_deref(), config.catalog_page_size, config.catalog_max_page_size) {
+    let size = match parse_positive(
+        q.page_size.as_deref(),
+        config.catalog_page_size,
+        config.catalog_max_page_size,
+    ) {
         Ok(s) => s,
-        Err(m) => return error(StatusCode::BAD_REQUEST, format!("pageSize: {m} (at most {})", config.catalog_max_page_size)),
+        Err(m) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("pageSize: {m} (at most {})", config.catalog_max_page_size),
+            );
+        }
     };
 
     let path = match (&source, ext) {
@@ -99,7 +137,14 @@ async fn respond(
             return Ok(Err(last));
         }
         let mut graph: Graph = catalog_page.triples.iter().collect();
-        for t in hydra_view(&catalog_page.catalog, &endpoint, page, size, last, catalog_page.total) {
+        for t in hydra_view(
+            &catalog_page.catalog,
+            &endpoint,
+            page,
+            size,
+            last,
+            catalog_page.total,
+        ) {
             graph.insert(&t);
         }
         Ok::<_, alzette_store::StoreError>(Ok(serialize(format, graph.iter())))
@@ -114,27 +159,49 @@ async fn respond(
             body,
         )
             .into_response(),
-        Ok(Ok(Err(last))) => error(StatusCode::NOT_FOUND, format!("page {page} is beyond the last page ({last}) at pageSize={size}")),
-        Ok(Ok(Ok(Err(e)))) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot write the page: {e}")),
+        Ok(Ok(Err(last))) => error(
+            StatusCode::NOT_FOUND,
+            format!("page {page} is beyond the last page ({last}) at pageSize={size}"),
+        ),
+        Ok(Ok(Ok(Err(e)))) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot write the page: {e}"),
+        ),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 
 /// The Hydra collection and the view of this page, with links to first, previous, next, last.
-fn hydra_view(catalog: &NamedNode, endpoint: &str, page: usize, size: usize, last: usize, total: usize) -> Vec<Triple> {
-    let page_iri = |n: usize| NamedNode::new_unchecked(format!("{endpoint}?page={n}&pageSize={size}"));
+fn hydra_view(
+    catalog: &NamedNode,
+    endpoint: &str,
+    page: usize,
+    size: usize,
+    last: usize,
+    total: usize,
+) -> Vec<Triple> {
+    let page_iri =
+        |n: usize| NamedNode::new_unchecked(format!("{endpoint}?page={n}&pageSize={size}"));
     let view = page_iri(page);
     let mut t = vec![
         Triple::new(catalog.clone(), rdfv::TYPE, hydra::COLLECTION),
-        Triple::new(catalog.clone(), hydra::TOTAL_ITEMS, Literal::new_typed_literal(total.to_string(), xsd::INTEGER)),
+        Triple::new(
+            catalog.clone(),
+            hydra::TOTAL_ITEMS,
+            Literal::new_typed_literal(total.to_string(), xsd::INTEGER),
+        ),
         Triple::new(catalog.clone(), hydra::VIEW, view.clone()),
         Triple::new(view.clone(), rdfv::TYPE, hydra::PARTIAL_COLLECTION_VIEW),
         Triple::new(view.clone(), hydra::FIRST, page_iri(1)),
         Triple::new(view.clone(), hydra::LAST, page_iri(last)),
     ];
     if page > 1 {
-        t.push(Triple::new(view.clone(), hydra::PREVIOUS, page_iri(page - 1)));
+        t.push(Triple::new(
+            view.clone(),
+            hydra::PREVIOUS,
+            page_iri(page - 1),
+        ));
     }
     if page < last {
         t.push(Triple::new(view, hydra::NEXT, page_iri(page + 1)));
@@ -153,5 +220,10 @@ fn parse_positive(value: Option<&str>, default: usize, max: usize) -> Result<usi
 }
 
 pub(crate) fn error(status: StatusCode, message: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{message}\n")).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{message}\n"),
+    )
+        .into_response()
 }

@@ -74,7 +74,9 @@ pub fn negotiate(accept: Option<&str>, offered: &[&str]) -> Option<usize> {
                 Some((specificity, r))
             })
             .max_by_key(|(s, _)| *s);
-        let Some((specificity, range)) = matching else { continue };
+        let Some((specificity, range)) = matching else {
+            continue;
+        };
         if range.q <= 0.0 {
             continue;
         }
@@ -96,13 +98,30 @@ mod tests {
 
     #[test]
     fn q_values_and_order() {
-        let offered = ["text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples"];
+        let offered = [
+            "text/turtle",
+            "application/rdf+xml",
+            "application/ld+json",
+            "application/n-triples",
+        ];
         assert_eq!(negotiate(Some("application/ld+json"), &offered), Some(2));
-        assert_eq!(negotiate(Some("application/rdf+xml;q=0.5, application/n-triples"), &offered), Some(3));
-        assert_eq!(negotiate(Some("application/n-triples, application/rdf+xml"), &offered), Some(3));
+        assert_eq!(
+            negotiate(
+                Some("application/rdf+xml;q=0.5, application/n-triples"),
+                &offered
+            ),
+            Some(3)
+        );
+        assert_eq!(
+            negotiate(Some("application/n-triples, application/rdf+xml"), &offered),
+            Some(3)
+        );
         assert_eq!(negotiate(Some("*/*"), &offered), Some(0));
         assert_eq!(negotiate(Some("application/*"), &offered), Some(1));
         assert_eq!(negotiate(Some("text/html"), &offered), None);
-        assert_eq!(negotiate(Some("TEXT/Turtle; charset=utf-8"), &offered), Some(0));
+        assert_eq!(
+            negotiate(Some("TEXT/Turtle; charset=utf-8"), &offered),
+            Some(0)
+        );
     }
 }

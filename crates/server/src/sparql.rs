@@ -2,13 +2,13 @@
 //! graphs; `default-graph-uri` / `named-graph-uri` (or the query's FROM) narrow it. A query
 //! runs in a blocking thread and is cancelled at `server.query_timeout`.
 
+use crate::AppState;
 use crate::catalog::error;
 use crate::negotiate::negotiate;
 use crate::rdf::{content_type as rdf_content_type, negotiate_rdf};
-use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oxigraph::io::RdfSerializer;
 use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode};
@@ -51,7 +51,11 @@ impl Params {
     }
 }
 
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let mut params = Params::default();
     params.read(raw.unwrap_or_default().as_bytes());
     if params.update.is_some() {
@@ -63,7 +67,12 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw
     }
 }
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
     let mut params = Params::default();
     params.read(raw.unwrap_or_default().as_bytes());
     let content_type = headers
@@ -79,13 +88,20 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, RawQuery(ra
         "application/x-www-form-urlencoded" => params.read(&body),
         "application/sparql-query" => match String::from_utf8(body.to_vec()) {
             Ok(q) => params.query = Some(q),
-            Err(_) => return error(StatusCode::BAD_REQUEST, "the query is not valid UTF-8".into()),
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "the query is not valid UTF-8".into(),
+                );
+            }
         },
         "application/sparql-update" => return refuse_update(),
         other => {
             return error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("a query is POSTed as application/sparql-query or application/x-www-form-urlencoded, not \"{other}\""),
+                format!(
+                    "a query is POSTed as application/sparql-query or application/x-www-form-urlencoded, not \"{other}\""
+                ),
             );
         }
     }
@@ -94,16 +110,25 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, RawQuery(ra
     }
     match params.query.take() {
         Some(query) => run(state, headers, query, params).await,
-        None => error(StatusCode::BAD_REQUEST, "no query given (parameter `query`)".into()),
+        None => error(
+            StatusCode::BAD_REQUEST,
+            "no query given (parameter `query`)".into(),
+        ),
     }
 }
 
 fn refuse_update() -> Response {
-    error(StatusCode::FORBIDDEN, "this endpoint is read-only: SPARQL Update is not accepted".into())
+    error(
+        StatusCode::FORBIDDEN,
+        "this endpoint is read-only: SPARQL Update is not accepted".into(),
+    )
 }
 
 async fn run(state: AppState, headers: HeaderMap, query: String, params: Params) -> Response {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let timeout = state.config.query_timeout;
     let limit = usize::try_from(state.config.max_query_result_size).unwrap_or(usize::MAX);
     let token = CancellationToken::new();
@@ -117,7 +142,15 @@ async fn run(state: AppState, headers: HeaderMap, query: String, params: Params)
     let store = state.store.clone();
     let started = std::time::Instant::now();
     let evaluation = tokio::task::spawn_blocking(move || {
-        let result = execute(store.oxigraph(), &query, &params, accept.as_deref(), token, timeout, limit);
+        let result = execute(
+            store.oxigraph(),
+            &query,
+            &params,
+            accept.as_deref(),
+            token,
+            timeout,
+            limit,
+        );
         let took = started.elapsed();
         if took > timeout + GRACE {
             // Oxigraph checks for cancellation when it reads the store; a join computed in
@@ -130,7 +163,14 @@ async fn run(state: AppState, headers: HeaderMap, query: String, params: Params)
     let result = tokio::time::timeout(timeout + GRACE, evaluation).await;
     timer.abort();
     match result {
-        Ok(Ok(Ok((content_type, body)))) => ([(header::CONTENT_TYPE, content_type), (header::VARY, "Accept".to_owned())], body).into_response(),
+        Ok(Ok(Ok((content_type, body)))) => (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::VARY, "Accept".to_owned()),
+            ],
+            body,
+        )
+            .into_response(),
         Ok(Ok(Err((status, message)))) => error(status, message),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, timeout_message(timeout)),
@@ -141,7 +181,10 @@ async fn run(state: AppState, headers: HeaderMap, query: String, params: Params)
 const GRACE: Duration = Duration::from_millis(500);
 
 fn timeout_message(timeout: Duration) -> String {
-    format!("the query was cancelled after {} s (limit server.query_timeout)", timeout.as_secs_f64())
+    format!(
+        "the query was cancelled after {} s (limit server.query_timeout)",
+        timeout.as_secs_f64()
+    )
 }
 
 type Failure = (StatusCode, String);
@@ -155,20 +198,44 @@ fn execute(
     timeout: Duration,
     limit: usize,
 ) -> Result<(String, Vec<u8>), Failure> {
-    let mut prepared = match SparqlEvaluator::new().with_cancellation_token(token).parse_query(query) {
+    let mut prepared = match SparqlEvaluator::new()
+        .with_cancellation_token(token)
+        .parse_query(query)
+    {
         Ok(p) => p,
         Err(e) => {
             if SparqlEvaluator::new().parse_update(query).is_ok() {
-                return Err((StatusCode::FORBIDDEN, "this endpoint is read-only: SPARQL Update is not accepted".into()));
+                return Err((
+                    StatusCode::FORBIDDEN,
+                    "this endpoint is read-only: SPARQL Update is not accepted".into(),
+                ));
             }
-            return Err((StatusCode::BAD_REQUEST, format!("the query is not valid SPARQL: {e}")));
+            return Err((
+                StatusCode::BAD_REQUEST,
+                format!("the query is not valid SPARQL: {e}"),
+            ));
         }
     };
     let dataset = prepared.dataset_mut();
     if !params.default_graphs.is_empty() || !params.named_graphs.is_empty() {
-        let iri = |s: &String| NamedNode::new(s).map_err(|e| (StatusCode::BAD_REQUEST, format!("<{s}> is not a valid graph IRI: {e}")));
-        let defaults = params.default_graphs.iter().map(|g| iri(g).map(GraphName::from)).collect::<Result<Vec<_>, _>>()?;
-        let named = params.named_graphs.iter().map(|g| iri(g).map(NamedOrBlankNode::from)).collect::<Result<Vec<_>, _>>()?;
+        let iri = |s: &String| {
+            NamedNode::new(s).map_err(|e| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("<{s}> is not a valid graph IRI: {e}"),
+                )
+            })
+        };
+        let defaults = params
+            .default_graphs
+            .iter()
+            .map(|g| iri(g).map(GraphName::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        let named = params
+            .named_graphs
+            .iter()
+            .map(|g| iri(g).map(NamedOrBlankNode::from))
+            .collect::<Result<Vec<_>, _>>()?;
         dataset.set_default_graph(defaults);
         if !named.is_empty() {
             dataset.set_available_named_graphs(named);
@@ -176,20 +243,37 @@ fn execute(
     } else if dataset.is_default_dataset() {
         dataset.set_default_graph_as_union();
     }
-    let timed_out = |e: QueryEvaluationError| -> Failure {
+    let evaluation_failure = |e: QueryEvaluationError| -> Failure {
         if matches!(e, QueryEvaluationError::Cancelled) {
             (StatusCode::SERVICE_UNAVAILABLE, timeout_message(timeout))
         } else {
-            (StatusCode::INTERNAL_SERVER_ERROR, format!("the query failed: {e}"))
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the query failed: {e}"),
+            )
         }
     };
-    let results = prepared.on_store(store).execute().map_err(timed_out)?;
-    let mut out = Limited { buf: Vec::new(), limit };
+    let results = prepared
+        .on_store(store)
+        .execute()
+        .map_err(evaluation_failure)?;
+    let mut out = Limited {
+        buf: Vec::new(),
+        limit,
+    };
     let io = |e: std::io::Error| -> Failure {
         if e.kind() == std::io::ErrorKind::FileTooLarge {
-            (StatusCode::INTERNAL_SERVER_ERROR, format!("the result is larger than {limit} bytes (limit server.max_query_result_size); add a LIMIT"))
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "the result is larger than {limit} bytes (limit server.max_query_result_size); add a LIMIT"
+                ),
+            )
         } else {
-            (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot write the results: {e}"))
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot write the results: {e}"),
+            )
         }
     };
     match results {
@@ -199,10 +283,8 @@ fn execute(
                 .serialize_solutions_to_writer(&mut out, solutions.variables().to_vec())
                 .map_err(io)?;
             for solution in solutions {
-                let solution = solution.map_err(timed_out)?;
-                writer
-                    .serialize(&solution)
-                    .map_err(io)?;
+                let solution = solution.map_err(evaluation_failure)?;
+                writer.serialize(&solution).map_err(io)?;
             }
             writer.finish().map_err(io)?;
             Ok((media, out.buf))
@@ -223,10 +305,8 @@ fn execute(
             })?;
             let mut writer = RdfSerializer::from_format(format).for_writer(&mut out);
             for t in triples {
-                let t = t.map_err(timed_out)?;
-                writer
-                    .serialize_triple(&t)
-                    .map_err(io)?;
+                let t = t.map_err(evaluation_failure)?;
+                writer.serialize_triple(&t).map_err(io)?;
             }
             writer.finish().map_err(io)?;
             Ok((rdf_content_type(format).to_owned(), out.buf))
@@ -259,7 +339,10 @@ struct Limited {
 impl Write for Limited {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         if self.buf.len() + data.len() > self.limit {
-            return Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, "result too large"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "result too large",
+            ));
         }
         self.buf.extend_from_slice(data);
         Ok(data.len())
@@ -272,8 +355,12 @@ impl Write for Limited {
 
 /// The SPARQL 1.1 Service Description of the endpoint.
 fn service_description(state: &AppState, headers: &HeaderMap) -> Response {
-    let Some(format) = negotiate_rdf(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
-        return error(StatusCode::NOT_ACCEPTABLE, "the service description is available in the RDF syntaxes".into());
+    let Some(format) = negotiate_rdf(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
+    else {
+        return error(
+            StatusCode::NOT_ACCEPTABLE,
+            "the service description is available in the RDF syntaxes".into(),
+        );
     };
     let endpoint = format!("{}sparql", state.config.base_uri);
     let turtle = format!(

@@ -78,7 +78,12 @@ impl CatalogIndex {
         let mut out = Vec::new();
         for (source, list) in &self.by_source {
             let step = (list.len() / n.max(1)).max(1);
-            out.extend(list.iter().step_by(step).chain(list.last()).map(|e| (source.clone(), e.key)));
+            out.extend(
+                list.iter()
+                    .step_by(step)
+                    .chain(list.last())
+                    .map(|e| (source.clone(), e.key)),
+            );
         }
         out
     }
@@ -121,7 +126,10 @@ impl CatalogIndex {
                 r.read_exact(&mut issued)?;
                 let mut key = [0; 16];
                 r.read_exact(&mut key)?;
-                list.push(Entry { issued: i64::from_le_bytes(issued), key });
+                list.push(Entry {
+                    issued: i64::from_le_bytes(issued),
+                    key,
+                });
             }
             if !list.is_sorted() {
                 return Err(invalid("entries out of order"));
@@ -133,7 +141,12 @@ impl CatalogIndex {
 
     /// The records at positions `offset..offset + limit` of the catalogue (one source's, or the
     /// federation's: sources in id order).
-    pub fn slice(&self, source: Option<&str>, offset: usize, limit: usize) -> Vec<(String, RecordKey)> {
+    pub fn slice(
+        &self,
+        source: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<(String, RecordKey)> {
         let mut out = Vec::with_capacity(limit);
         let mut skip = offset;
         let lists: Box<dyn Iterator<Item = (&String, &Vec<Entry>)>> = match source {
@@ -183,7 +196,10 @@ mod tests {
     use super::*;
 
     fn e(issued: i64, k: u8) -> Entry {
-        Entry { issued, key: [k; 16] }
+        Entry {
+            issued,
+            key: [k; 16],
+        }
     }
 
     #[test]

@@ -70,10 +70,12 @@ impl Iris {
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 pub fn parse_key(text: &str) -> Option<RecordKey> {
@@ -96,7 +98,10 @@ mod tests {
         let iris = Iris::new("http://localhost:8080/");
         let key = Iris::record_key("https://data.public.lu/dataset/1");
         let rec = iris.record("lu-dcat", &key);
-        assert!(rec.as_str().starts_with("http://localhost:8080/record/lu-dcat/"));
+        assert!(
+            rec.as_str()
+                .starts_with("http://localhost:8080/record/lu-dcat/")
+        );
         assert_eq!(iris.parse_record(rec.as_str()), Some(("lu-dcat", key)));
         assert_eq!(iris.parse_record("http://other/record/x/00"), None);
     }

@@ -24,7 +24,7 @@ use alzette_dcat::{ContentHash, RecordGraph, RecordKind};
 use alzette_vocab::{alz, dcat, dct, foaf, rdf, xsd};
 use chrono::{DateTime, SecondsFormat, Utc};
 use index::{CatalogIndex, Entry};
-pub use iris::{hex, parse_key, Iris, RecordKey};
+pub use iris::{Iris, RecordKey, hex, parse_key};
 use oxigraph::model::{
     BlankNode, GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad,
     QuadRef, Term, Triple,
@@ -155,17 +155,29 @@ impl RecordStore {
     }
 
     /// (Re)writes the federation catalogue's and the sources' catalogue descriptions.
-    pub fn describe_catalogs(&self, title: &str, sources: &[SourceDescription]) -> Result<(), StoreError> {
+    pub fn describe_catalogs(
+        &self,
+        title: &str,
+        sources: &[SourceDescription],
+    ) -> Result<(), StoreError> {
         let federation = self.iris.federation_catalog();
         let mut tx = self.store.start_transaction()?;
         tx.clear_graph(&federation)?;
         let g = GraphNameRef::from(&federation);
         tx.insert(QuadRef::new(&federation, rdf::TYPE, dcat::CATALOG, g));
-        tx.insert(QuadRef::new(&federation, dct::TITLE, &Literal::new_language_tagged_literal_unchecked(title, "en"), g));
+        tx.insert(QuadRef::new(
+            &federation,
+            dct::TITLE,
+            &Literal::new_language_tagged_literal_unchecked(title, "en"),
+            g,
+        ));
         tx.insert(QuadRef::new(
             &federation,
             dct::DESCRIPTION,
-            &Literal::new_language_tagged_literal_unchecked("Datasets harvested by Alzette from the sources listed as parts of this catalogue.", "en"),
+            &Literal::new_language_tagged_literal_unchecked(
+                "Datasets harvested by Alzette from the sources listed as parts of this catalogue.",
+                "en",
+            ),
             g,
         ));
         for s in sources {
@@ -175,14 +187,27 @@ impl RecordStore {
             tx.clear_graph(&cat)?;
             let cg = GraphNameRef::from(&cat);
             tx.insert(QuadRef::new(&cat, rdf::TYPE, dcat::CATALOG, cg));
-            tx.insert(QuadRef::new(&cat, dct::TITLE, &Literal::new_language_tagged_literal_unchecked(&s.title, "en"), cg));
+            tx.insert(QuadRef::new(
+                &cat,
+                dct::TITLE,
+                &Literal::new_language_tagged_literal_unchecked(&s.title, "en"),
+                cg,
+            ));
             tx.insert(QuadRef::new(
                 &cat,
                 dct::DESCRIPTION,
-                &Literal::new_language_tagged_literal_unchecked(format!("Records harvested from the source \"{}\".", s.id), "en"),
+                &Literal::new_language_tagged_literal_unchecked(
+                    format!("Records harvested from the source \"{}\".", s.id),
+                    "en",
+                ),
                 cg,
             ));
-            tx.insert(QuadRef::new(&cat, dct::IDENTIFIER, &Literal::new_simple_literal(&s.id), cg));
+            tx.insert(QuadRef::new(
+                &cat,
+                dct::IDENTIFIER,
+                &Literal::new_simple_literal(&s.id),
+                cg,
+            ));
             if let Ok(url) = NamedNode::new(&s.url) {
                 tx.insert(QuadRef::new(&cat, dct::SOURCE, &url, cg));
             }
@@ -197,7 +222,9 @@ impl RecordStore {
     pub fn sort(&self, source: &str, records: Vec<RecordGraph>) -> Result<Sorted, StoreError> {
         let mut sorted = Sorted::default();
         for r in records {
-            let graph = self.iris.record(source, &Iris::record_key(r.resource.as_str()));
+            let graph = self
+                .iris
+                .record(source, &Iris::record_key(r.resource.as_str()));
             if !self.store.contains_named_graph(&graph)? {
                 sorted.new.push(r);
             } else if stored_hash(&self.store, &graph)? == Some(r.hash) {
@@ -212,7 +239,12 @@ impl RecordStore {
     /// Adds records that have no graph yet (see [`RecordStore::sort`]) through Oxigraph's bulk
     /// loader: sorted files ingested at once, atomically, several times faster than a
     /// transaction. Batches of thousands of records keep RocksDB's compaction work low.
-    pub fn add(&self, source: &str, records: &[RecordGraph], now: DateTime<Utc>) -> Result<usize, StoreError> {
+    pub fn add(
+        &self,
+        source: &str,
+        records: &[RecordGraph],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
         if records.is_empty() {
             return Ok(0);
         }
@@ -241,7 +273,12 @@ impl RecordStore {
 
     /// Replaces records that changed (see [`RecordStore::sort`]), in one transaction: a reader
     /// sees the old versions or the new ones. `dct:issued` stays; `dct:modified` becomes `now`.
-    pub fn update(&self, source: &str, records: &[RecordGraph], now: DateTime<Utc>) -> Result<usize, StoreError> {
+    pub fn update(
+        &self,
+        source: &str,
+        records: &[RecordGraph],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
         if records.is_empty() {
             return Ok(0);
         }
@@ -250,8 +287,13 @@ impl RecordStore {
         for r in records {
             let key = Iris::record_key(r.resource.as_str());
             let graph = self.iris.record(source, &key);
-            let issued = first_literal(tx.quads_for_pattern(Some((&graph).into()), Some(dct::ISSUED), None, Some((&graph).into())))?
-                .unwrap_or_else(|| now_literal.clone());
+            let issued = first_literal(tx.quads_for_pattern(
+                Some((&graph).into()),
+                Some(dct::ISSUED),
+                None,
+                Some((&graph).into()),
+            ))?
+            .unwrap_or_else(|| now_literal.clone());
             let quads = self.build_record_quads(source, r, &key, &graph, &issued, &now_literal);
             tx.clear_graph(&graph)?;
             tx.extend(&quads);
@@ -262,7 +304,12 @@ impl RecordStore {
 
     /// Writes records of a source: [`RecordStore::sort`], then [`RecordStore::update`] and
     /// [`RecordStore::add`]. A record whose content hash is the stored one is not rewritten.
-    pub fn write(&self, source: &str, records: Vec<RecordGraph>, now: DateTime<Utc>) -> Result<WriteSummary, StoreError> {
+    pub fn write(
+        &self,
+        source: &str,
+        records: Vec<RecordGraph>,
+        now: DateTime<Utc>,
+    ) -> Result<WriteSummary, StoreError> {
         let sorted = self.sort(source, records)?;
         Ok(WriteSummary {
             updated: self.update(source, &sorted.changed, now)?,
@@ -286,20 +333,38 @@ impl RecordStore {
         let prefix = format!("r{}_", hex(&key[..8]));
         let mut quads = Vec::with_capacity(r.triples.len() + 8);
         for t in &r.triples {
-            quads.push(Quad::new(relabel_subject(&t.subject, &prefix), t.predicate.clone(), relabel_object(&t.object, &prefix), g.clone()));
+            quads.push(Quad::new(
+                relabel_subject(&t.subject, &prefix),
+                t.predicate.clone(),
+                relabel_object(&t.object, &prefix),
+                g.clone(),
+            ));
         }
-        let mut about = |p: NamedNodeRef<'_>, o: Term| quads.push(Quad::new(graph.clone(), p, o, g.clone()));
+        let mut about =
+            |p: NamedNodeRef<'_>, o: Term| quads.push(Quad::new(graph.clone(), p, o, g.clone()));
         about(rdf::TYPE, dcat::CATALOG_RECORD.into_owned().into());
         about(foaf::PRIMARY_TOPIC, r.resource.clone().into());
         about(dct::ISSUED, issued.clone().into());
         about(dct::MODIFIED, modified.clone().into());
-        about(alz::CONTENT_HASH, Literal::new_simple_literal(r.hash.to_string()).into());
+        about(
+            alz::CONTENT_HASH,
+            Literal::new_simple_literal(r.hash.to_string()).into(),
+        );
         if let Some(original) = r.source_record() {
             about(dct::SOURCE, relabel_subject(original, &prefix).into());
         }
         let catalog = self.iris.source_catalog(source);
-        let listing = if r.kinds == [RecordKind::DataService] { dcat::SERVICE } else { dcat::DATASET_PROPERTY };
-        quads.push(Quad::new(catalog.clone(), dcat::RECORD, graph.clone(), g.clone()));
+        let listing = if r.kinds == [RecordKind::DataService] {
+            dcat::SERVICE
+        } else {
+            dcat::DATASET_PROPERTY
+        };
+        quads.push(Quad::new(
+            catalog.clone(),
+            dcat::RECORD,
+            graph.clone(),
+            g.clone(),
+        ));
         quads.push(Quad::new(catalog, listing, r.resource.clone(), g));
         quads
     }
@@ -307,7 +372,10 @@ impl RecordStore {
     /// Whether every one of these records of a source is in the store.
     pub fn has_records(&self, source: &str, keys: &[RecordKey]) -> Result<bool, StoreError> {
         for key in keys {
-            if !self.store.contains_named_graph(&self.iris.record(source, key))? {
+            if !self
+                .store
+                .contains_named_graph(&self.iris.record(source, key))?
+            {
                 return Ok(false);
             }
         }
@@ -334,9 +402,18 @@ impl RecordStore {
     }
 
     /// The resource a record is about.
-    pub fn resource_of(&self, source: &str, key: &RecordKey) -> Result<Option<NamedNode>, StoreError> {
+    pub fn resource_of(
+        &self,
+        source: &str,
+        key: &RecordKey,
+    ) -> Result<Option<NamedNode>, StoreError> {
         let graph = self.iris.record(source, key);
-        for q in self.store.quads_for_pattern(Some((&graph).into()), Some(foaf::PRIMARY_TOPIC), None, Some((&graph).into())) {
+        for q in self.store.quads_for_pattern(
+            Some((&graph).into()),
+            Some(foaf::PRIMARY_TOPIC),
+            None,
+            Some((&graph).into()),
+        ) {
             if let Term::NamedNode(n) = q?.object {
                 return Ok(Some(n));
             }
@@ -346,7 +423,12 @@ impl RecordStore {
 
     /// A page of a catalogue: the federation's (`source` None) or one source's. `offset` and
     /// `limit` count records; the cost does not depend on `offset`.
-    pub fn catalog_page(&self, source: Option<&str>, offset: usize, limit: usize) -> Result<CatalogPage, StoreError> {
+    pub fn catalog_page(
+        &self,
+        source: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<CatalogPage, StoreError> {
         let source_filter = source;
         let (slice, total) = {
             let index = self.index.read().expect("index lock");
@@ -358,14 +440,18 @@ impl RecordStore {
         };
         let mut triples: Vec<Triple> = Vec::new();
         let mut described = HashSet::new();
-        let mut describe = |catalog: &NamedNode, triples: &mut Vec<Triple>| -> Result<(), StoreError> {
-            if described.insert(catalog.clone()) {
-                for q in self.store.quads_for_pattern(None, None, None, Some(catalog.into())) {
-                    triples.push(q?.into());
+        let mut describe =
+            |catalog: &NamedNode, triples: &mut Vec<Triple>| -> Result<(), StoreError> {
+                if described.insert(catalog.clone()) {
+                    for q in self
+                        .store
+                        .quads_for_pattern(None, None, None, Some(catalog.into()))
+                    {
+                        triples.push(q?.into());
+                    }
                 }
-            }
-            Ok(())
-        };
+                Ok(())
+            };
         describe(&catalog, &mut triples)?;
         let mut items = 0;
         for (source, key) in slice {
@@ -374,9 +460,14 @@ impl RecordStore {
             let graph = self.iris.record(&source, &key);
             let mut resource = None;
             let mut listing = dcat::DATASET_PROPERTY;
-            for q in self.store.quads_for_pattern(None, None, None, Some((&graph).into())) {
+            for q in self
+                .store
+                .quads_for_pattern(None, None, None, Some((&graph).into()))
+            {
                 let q = q?;
-                if q.subject == NamedOrBlankNode::from(graph.clone()) && q.predicate == foaf::PRIMARY_TOPIC {
+                if q.subject == NamedOrBlankNode::from(graph.clone())
+                    && q.predicate == foaf::PRIMARY_TOPIC
+                {
                     if let Term::NamedNode(n) = &q.object {
                         resource = Some(n.clone());
                     }
@@ -396,7 +487,12 @@ impl RecordStore {
                 }
             }
         }
-        Ok(CatalogPage { catalog, triples, total, items })
+        Ok(CatalogPage {
+            catalog,
+            triples,
+            total,
+            items,
+        })
     }
 
     /// The quads of one record graph.
@@ -427,7 +523,11 @@ impl RecordStore {
             .ok()?;
         // A spot check against the records, in case the store was changed behind Alzette's back.
         for (source, key) in index.sample(16) {
-            if !self.store.contains_named_graph(&self.iris.record(&source, &key)).unwrap_or(false) {
+            if !self
+                .store
+                .contains_named_graph(&self.iris.record(&source, &key))
+                .unwrap_or(false)
+            {
                 tracing::warn!("the saved catalogue order does not match the store; rebuilding it");
                 return None;
             }
@@ -440,7 +540,10 @@ impl RecordStore {
         let tmp = self.order_file.with_extension("order.tmp");
         {
             let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-            self.index.read().expect("index lock").save(self.iris.base(), &mut w)?;
+            self.index
+                .read()
+                .expect("index lock")
+                .save(self.iris.base(), &mut w)?;
             std::io::Write::flush(&mut w)?;
             w.get_ref().sync_all()?;
         }
@@ -451,9 +554,16 @@ impl RecordStore {
     /// per 100,000 records, which is why a clean stop saves it.
     fn rebuild_index(&self) -> Result<CatalogIndex, StoreError> {
         let mut entries = Vec::new();
-        for q in self.store.quads_for_pattern(None, Some(dct::ISSUED), None, None) {
+        for q in self
+            .store
+            .quads_for_pattern(None, Some(dct::ISSUED), None, None)
+        {
             let q = q?;
-            let (NamedOrBlankNode::NamedNode(subject), oxigraph::model::GraphName::NamedNode(graph)) = (&q.subject, &q.graph_name) else {
+            let (
+                NamedOrBlankNode::NamedNode(subject),
+                oxigraph::model::GraphName::NamedNode(graph),
+            ) = (&q.subject, &q.graph_name)
+            else {
                 continue;
             };
             if subject != graph {
@@ -463,7 +573,9 @@ impl RecordStore {
                 continue;
             };
             let issued = match &q.object {
-                Term::Literal(l) => DateTime::parse_from_rfc3339(l.value()).map(|d| d.timestamp_micros()).unwrap_or(0),
+                Term::Literal(l) => DateTime::parse_from_rfc3339(l.value())
+                    .map(|d| d.timestamp_micros())
+                    .unwrap_or(0),
                 _ => 0,
             };
             entries.push((source.to_owned(), Entry { issued, key }));
@@ -473,11 +585,18 @@ impl RecordStore {
 }
 
 fn stored_hash(store: &Store, graph: &NamedNode) -> Result<Option<ContentHash>, StoreError> {
-    let hash = first_literal(store.quads_for_pattern(Some(graph.into()), Some(alz::CONTENT_HASH), None, Some(graph.into())))?;
+    let hash = first_literal(store.quads_for_pattern(
+        Some(graph.into()),
+        Some(alz::CONTENT_HASH),
+        None,
+        Some(graph.into()),
+    ))?;
     Ok(hash.and_then(|h| h.value().parse().ok()))
 }
 
-fn first_literal(mut quads: impl Iterator<Item = Result<Quad, StorageError>>) -> Result<Option<Literal>, StoreError> {
+fn first_literal(
+    mut quads: impl Iterator<Item = Result<Quad, StorageError>>,
+) -> Result<Option<Literal>, StoreError> {
     match quads.next() {
         Some(q) => match q?.object {
             Term::Literal(l) => Ok(Some(l)),
@@ -488,12 +607,17 @@ fn first_literal(mut quads: impl Iterator<Item = Result<Quad, StorageError>>) ->
 }
 
 fn date_time(t: DateTime<Utc>) -> Literal {
-    Literal::new_typed_literal(t.to_rfc3339_opts(SecondsFormat::Millis, true), xsd::DATE_TIME)
+    Literal::new_typed_literal(
+        t.to_rfc3339_opts(SecondsFormat::Millis, true),
+        xsd::DATE_TIME,
+    )
 }
 
 fn relabel_subject(s: &NamedOrBlankNode, prefix: &str) -> NamedOrBlankNode {
     match s {
-        NamedOrBlankNode::BlankNode(b) => BlankNode::new_unchecked(format!("{prefix}{}", b.as_str())).into(),
+        NamedOrBlankNode::BlankNode(b) => {
+            BlankNode::new_unchecked(format!("{prefix}{}", b.as_str())).into()
+        }
         other => other.clone(),
     }
 }
@@ -510,7 +634,9 @@ fn relabel_object(o: &Term, prefix: &str) -> Term {
 fn explain_open_error(e: &StorageError) -> String {
     let text = e.to_string();
     if text.contains("lock") || text.contains("LOCK") || text.contains("temporarily unavailable") {
-        format!("{text} — another Alzette process (e.g. `alzette serve`) has it open; stop it or use its HTTP interface")
+        format!(
+            "{text} — another Alzette process (e.g. `alzette serve`) has it open; stop it or use its HTTP interface"
+        )
     } else {
         text
     }

@@ -1,21 +1,30 @@
 //! The store through its public interface, on disk.
 
-use alzette_dcat::{split_records, PageParser, RdfFormat, SplitOptions};
+use alzette_dcat::{PageParser, RdfFormat, SplitOptions, split_records};
 use alzette_store::RecordStore;
 use chrono::{TimeZone, Utc};
 
 const BASE: &str = "http://alz.example/";
 
 fn records(ids: std::ops::Range<usize>, version: u32) -> Vec<alzette_dcat::RecordGraph> {
-    let mut ttl = String::from("@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n");
+    let mut ttl = String::from(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n",
+    );
     for i in ids {
         ttl.push_str(&format!("<http://e.org/d{i}> a dcat:Dataset ; dct:title \"D{i} v{version}\" ; dcat:contactPoint [ dct:title \"c\" ] .\n"));
     }
-    let graph = PageParser::new(RdfFormat::Turtle, "http://e.org/").parse(ttl.as_bytes()).unwrap();
+    let graph = PageParser::new(RdfFormat::Turtle, "http://e.org/")
+        .parse(ttl.as_bytes())
+        .unwrap();
     split_records(&graph, &SplitOptions::new(format!("{BASE}id/s/"))).records
 }
 
-fn page_resources(store: &RecordStore, source: Option<&str>, offset: usize, limit: usize) -> Vec<String> {
+fn page_resources(
+    store: &RecordStore,
+    source: Option<&str>,
+    offset: usize,
+    limit: usize,
+) -> Vec<String> {
     let page = store.catalog_page(source, offset, limit).unwrap();
     let mut out: Vec<String> = page
         .triples
@@ -41,22 +50,35 @@ fn writes_sort_updates_and_deletes() {
     assert_eq!((w.added, w.updated, w.unchanged), (2, 2, 0));
     assert_eq!(store.count(Some("s")), 7);
     // An updated record keeps its first-seen date.
-    let rec = store.iris().record("s", &alzette_store::Iris::record_key("http://e.org/d3"));
+    let rec = store
+        .iris()
+        .record("s", &alzette_store::Iris::record_key("http://e.org/d3"));
     let quads = store.record_graph_quads(rec.as_ref()).unwrap();
-    let value = |p: &str| quads.iter().find(|q| q.predicate.as_str() == p).unwrap().object.to_string();
+    let value = |p: &str| {
+        quads
+            .iter()
+            .find(|q| q.predicate.as_str() == p)
+            .unwrap()
+            .object
+            .to_string()
+    };
     assert!(value("http://purl.org/dc/terms/issued").contains("2026-01-01"));
     assert!(value("http://purl.org/dc/terms/modified").contains("2026-02-01"));
     // Blank nodes of different records are different nodes.
     let blank: std::collections::HashSet<String> = (0..7)
         .flat_map(|i| {
-            let rec = store.iris().record("s", &alzette_store::Iris::record_key(&format!("http://e.org/d{i}")));
+            let rec = store.iris().record(
+                "s",
+                &alzette_store::Iris::record_key(&format!("http://e.org/d{i}")),
+            );
             store.record_graph_quads(rec.as_ref()).unwrap()
         })
         .filter(|q| q.subject.is_blank_node())
         .map(|q| q.subject.to_string())
         .collect();
     assert_eq!(blank.len(), 7);
-    let keys: std::collections::HashSet<_> = [alzette_store::Iris::record_key("http://e.org/d0")].into();
+    let keys: std::collections::HashSet<_> =
+        [alzette_store::Iris::record_key("http://e.org/d0")].into();
     assert_eq!(store.delete("s", &keys).unwrap(), 1);
     assert_eq!(store.count(Some("s")), 6);
     assert!(!page_resources(&store, Some("s"), 0, 100).contains(&"<http://e.org/d0>".to_owned()));
@@ -67,19 +89,44 @@ fn the_catalogue_order_survives_a_clean_stop_and_is_rebuilt_after_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     let order = path.join("alzette-catalog-order");
-    let pages = |store: &RecordStore| (0..4).map(|p| page_resources(store, None, p * 3, 3)).collect::<Vec<_>>();
+    let pages = |store: &RecordStore| {
+        (0..4)
+            .map(|p| page_resources(store, None, p * 3, 3))
+            .collect::<Vec<_>>()
+    };
     let before = {
         let store = RecordStore::open(&path, BASE).unwrap();
-        store.write("b", records(0..4, 1), Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()).unwrap();
-        store.write("a", records(10..15, 1), Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap()).unwrap();
-        store.write("a", records(20..22, 1), Utc.with_ymd_and_hms(2026, 1, 3, 0, 0, 0).unwrap()).unwrap();
+        store
+            .write(
+                "b",
+                records(0..4, 1),
+                Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            )
+            .unwrap();
+        store
+            .write(
+                "a",
+                records(10..15, 1),
+                Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap(),
+            )
+            .unwrap();
+        store
+            .write(
+                "a",
+                records(20..22, 1),
+                Utc.with_ymd_and_hms(2026, 1, 3, 0, 0, 0).unwrap(),
+            )
+            .unwrap();
         pages(&store)
     };
     assert!(order.exists(), "a clean stop saves the order");
     assert_eq!(before.iter().map(Vec::len).sum::<usize>(), 11);
     {
         let store = RecordStore::open(&path, BASE).unwrap();
-        assert!(!order.exists(), "the saved order is consumed while the store is open");
+        assert!(
+            !order.exists(),
+            "the saved order is consumed while the store is open"
+        );
         assert_eq!(pages(&store), before);
     }
     // As after a crash: no saved order. The order is rebuilt from the records, the same.
@@ -89,16 +136,23 @@ fn the_catalogue_order_survives_a_clean_stop_and_is_rebuilt_after_a_crash() {
     // Source a's records come first (sources in id order), oldest first: its five of 2 January,
     // then its two of 3 January, then source b's four.
     let first_seen_2_jan: Vec<String> = (10..15).map(|i| format!("<http://e.org/d{i}>")).collect();
-    assert!(before[0].iter().all(|r| first_seen_2_jan.contains(r)), "{before:?}");
+    assert!(
+        before[0].iter().all(|r| first_seen_2_jan.contains(r)),
+        "{before:?}"
+    );
     let of_b: Vec<String> = (0..4).map(|i| format!("<http://e.org/d{i}>")).collect();
-    assert!(before[3].iter().all(|r| of_b.contains(r)) && before[3].len() == 2, "{before:?}");
+    assert!(
+        before[3].iter().all(|r| of_b.contains(r)) && before[3].len() == 2,
+        "{before:?}"
+    );
     drop(store);
 
     // A saved order that no longer matches the store (a record removed behind Alzette's back)
     // is not trusted.
     {
         let raw = oxigraph::store::Store::open(&path).unwrap();
-        let rec = alzette_store::Iris::new(BASE).record("a", &alzette_store::Iris::record_key("http://e.org/d10"));
+        let rec = alzette_store::Iris::new(BASE)
+            .record("a", &alzette_store::Iris::record_key("http://e.org/d10"));
         raw.remove_named_graph(&rec).unwrap();
     }
     let store = RecordStore::open(&path, BASE).unwrap();

@@ -9,8 +9,8 @@
 //! assert_eq!(dct::TITLE.as_str(), "http://purl.org/dc/terms/title");
 //! ```
 
-pub use oxrdf::vocab::{rdf, xsd};
 use oxrdf::NamedNodeRef;
+pub use oxrdf::vocab::{rdf, xsd};
 
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $module:ident = $namespace:literal { $($name:ident = $local:literal),* $(,)? }) => {
