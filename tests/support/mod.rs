@@ -597,11 +597,10 @@ pub fn select(store: &RecordStore, query: &str) -> Vec<String> {
 
 /// `dct:modified` of each record of a source, by resource.
 pub fn modified_times(store: &RecordStore) -> Vec<(String, String)> {
-    let rows = select_pairs(
+    select_pairs(
         store,
         "SELECT ?r ?m WHERE { GRAPH ?g { ?g <http://xmlns.com/foaf/0.1/primaryTopic> ?r ; <http://purl.org/dc/terms/modified> ?m } }",
-    );
-    rows
+    )
 }
 
 pub fn select_pairs(store: &RecordStore, query: &str) -> Vec<(String, String)> {

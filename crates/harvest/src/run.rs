@@ -82,17 +82,8 @@ impl Harvester {
         }
     }
 
-    pub fn store(&self) -> &Arc<RecordStore> {
-        &self.store
-    }
-
     pub fn runlog(&self) -> &Arc<RunLog> {
         &self.runlog
-    }
-
-    /// Whether a run of this source is going on.
-    pub fn is_running(&self, source: &str) -> bool {
-        self.running.lock().expect("running lock").contains(source)
     }
 
     /// Runs one harvest of `source`. `shutdown` stops it between records (the run is then
@@ -266,14 +257,15 @@ struct RunState<'a> {
     /// Page URLs visited in this walk.
     visited: HashSet<String>,
     /// The bulk load under way: its result, its size, its pages.
-    loading: Option<
-        tokio::task::JoinHandle<(
-            Result<usize, StoreError>,
-            usize,
-            Vec<(String, PageCacheEntry)>,
-        )>,
-    >,
+    loading: Option<tokio::task::JoinHandle<Loaded>>,
 }
+
+/// What a background bulk load gives back: its result, how many records, the pages it stood for.
+type Loaded = (
+    Result<usize, StoreError>,
+    usize,
+    Vec<(String, PageCacheEntry)>,
+);
 
 /// New records are added in batches of this many: large bulk loads leave RocksDB far less
 /// compaction work than one per page (about 200 MB of records in memory at most).
@@ -516,10 +508,10 @@ impl RunState<'_> {
 
     /// After a complete walk, the pages not visited are no longer the source's.
     fn forget_old_pages(&self) {
-        if let Some(log) = self.runlog {
-            if let Err(e) = log.retain_pages(&self.source.id, &self.visited) {
-                tracing::warn!(source = %self.source.id, "cannot prune remembered pages: {e}");
-            }
+        if let Some(log) = self.runlog
+            && let Err(e) = log.retain_pages(&self.source.id, &self.visited)
+        {
+            tracing::warn!(source = %self.source.id, "cannot prune remembered pages: {e}");
         }
     }
 

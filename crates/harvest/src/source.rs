@@ -201,10 +201,10 @@ impl DcatSource {
             let bundled_only = remote_context_iris(&body, url.as_str())
                 .iter()
                 .all(|iri| ContextSet::bundled_iris().any(|b| b == iri));
-            if bundled_only {
-                if let Some(page) = self.unchanged(&url_text, cached, Some(validators.clone()))? {
-                    return Ok(page);
-                }
+            if bundled_only
+                && let Some(page) = self.unchanged(&url_text, cached, Some(validators.clone()))?
+            {
+                return Ok(page);
             }
         }
         self.check_repeat(&url_text, &body_hash)?;

@@ -21,10 +21,10 @@ fn parse(accept: &str) -> Vec<Range> {
             let (main, sub) = media.split_once('/')?;
             let mut q = 1.0;
             for p in parts {
-                if let Some((k, v)) = p.split_once('=') {
-                    if k.trim().eq_ignore_ascii_case("q") {
-                        q = v.trim().parse().unwrap_or(0.0);
-                    }
+                if let Some((k, v)) = p.split_once('=')
+                    && k.trim().eq_ignore_ascii_case("q")
+                {
+                    q = v.trim().parse().unwrap_or(0.0);
                 }
             }
             Some(Range {

@@ -467,10 +467,9 @@ impl RecordStore {
                 let q = q?;
                 if q.subject == NamedOrBlankNode::from(graph.clone())
                     && q.predicate == foaf::PRIMARY_TOPIC
+                    && let Term::NamedNode(n) = &q.object
                 {
-                    if let Term::NamedNode(n) = &q.object {
-                        resource = Some(n.clone());
-                    }
+                    resource = Some(n.clone());
                 }
                 if q.predicate == dcat::SERVICE {
                     listing = dcat::SERVICE;
