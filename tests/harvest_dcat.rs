@@ -196,6 +196,23 @@ fn conditional_get_skips_unchanged_pages() {
 }
 
 #[test]
+fn last_modified_is_sent_back_as_if_modified_since() {
+    let server = PageServer::start();
+    let ids: Vec<usize> = (0..4).collect();
+    let pages: Vec<_> = catalogue_pages(&server.url(""), &ids, 2, Syntax::Turtle, false, &v1)
+        .into_iter()
+        .map(|(p, page)| (p, page.with_last_modified("Wed, 25 Nov 2026 10:00:00 GMT")))
+        .collect();
+    server.serve_catalogue(&pages);
+    let env = Env::new(&dcat_source("s", &server.url("/catalog.ttl?page=1"), ""));
+    assert_eq!(env.harvest("s", &[]).0, 0);
+    let (code, out) = env.harvest("s", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(server.not_modified(), 2, "both pages answered 304");
+    assert!(out.contains("unchanged 4"), "{out}");
+}
+
+#[test]
 fn known_pages_without_validators_are_not_parsed_again_unless_the_store_lost_them() {
     let server = PageServer::start();
     let ids: Vec<usize> = (0..6).collect();

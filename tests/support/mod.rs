@@ -25,6 +25,8 @@ pub struct Page {
     pub delay: Option<Duration>,
     /// A Content-Encoding header (the body is sent as it is).
     pub content_encoding: Option<String>,
+    /// Send this Last-Modified and answer 304 to the same If-Modified-Since.
+    pub last_modified: Option<String>,
 }
 
 impl Page {
@@ -36,6 +38,7 @@ impl Page {
             etag: false,
             delay: None,
             content_encoding: None,
+            last_modified: None,
         }
     }
 
@@ -47,11 +50,17 @@ impl Page {
             etag: false,
             delay: None,
             content_encoding: None,
+            last_modified: None,
         }
     }
 
     pub fn with_etag(mut self) -> Self {
         self.etag = true;
+        self
+    }
+
+    pub fn with_last_modified(mut self, date: &str) -> Self {
+        self.last_modified = Some(date.to_owned());
         self
     }
 
@@ -168,7 +177,27 @@ async fn answer(state: &Mutex<Shared>, req: axum::extract::Request) -> axum::res
             return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
         }
     }
+    if let Some(lm) = &page.last_modified {
+        let unchanged = req
+            .headers()
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == lm);
+        if unchanged {
+            state.lock().unwrap().not_modified += 1;
+            return (
+                StatusCode::NOT_MODIFIED,
+                [(header::LAST_MODIFIED, lm.clone())],
+            )
+                .into_response();
+        }
+    }
     let mut response = (StatusCode::from_u16(page.status).unwrap(), page.body).into_response();
+    if let Some(lm) = &page.last_modified {
+        response
+            .headers_mut()
+            .insert(header::LAST_MODIFIED, HeaderValue::from_str(lm).unwrap());
+    }
     if let Some(ct) = page.content_type {
         response
             .headers_mut()
