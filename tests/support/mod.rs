@@ -27,6 +27,8 @@ pub struct Page {
     pub content_encoding: Option<String>,
     /// Send this Last-Modified and answer 304 to the same If-Modified-Since.
     pub last_modified: Option<String>,
+    /// Other headers.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Page {
@@ -39,6 +41,7 @@ impl Page {
             delay: None,
             content_encoding: None,
             last_modified: None,
+            headers: Vec::new(),
         }
     }
 
@@ -51,11 +54,17 @@ impl Page {
             delay: None,
             content_encoding: None,
             last_modified: None,
+            headers: Vec::new(),
         }
     }
 
     pub fn with_etag(mut self) -> Self {
         self.etag = true;
+        self
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 
@@ -73,6 +82,8 @@ impl Page {
 #[derive(Default)]
 struct Shared {
     pages: HashMap<String, Page>,
+    /// Answers given in turn before `pages` takes over.
+    sequences: HashMap<String, std::collections::VecDeque<Page>>,
     hits: HashMap<String, usize>,
     not_modified: usize,
 }
@@ -121,6 +132,15 @@ impl PageServer {
             .insert(path.to_owned(), page);
     }
 
+    /// Answers `pages` to the next requests of `path`, one each, then `set`'s page.
+    pub fn set_sequence(&self, path: &str, pages: Vec<Page>) {
+        self.shared
+            .lock()
+            .unwrap()
+            .sequences
+            .insert(path.to_owned(), pages.into());
+    }
+
     pub fn remove(&self, path: &str) {
         self.shared.lock().unwrap().pages.remove(path);
     }
@@ -157,7 +177,8 @@ async fn answer(state: &Mutex<Shared>, req: axum::extract::Request) -> axum::res
     let page = {
         let mut s = state.lock().unwrap();
         *s.hits.entry(key.clone()).or_default() += 1;
-        s.pages.get(&key).cloned()
+        let next = s.sequences.get_mut(&key).and_then(|q| q.pop_front());
+        next.or_else(|| s.pages.get(&key).cloned())
     };
     let Some(page) = page else {
         return (StatusCode::NOT_FOUND, "no such page").into_response();
@@ -207,6 +228,12 @@ async fn answer(state: &Mutex<Shared>, req: axum::extract::Request) -> axum::res
         response
             .headers_mut()
             .insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
+    }
+    for (name, value) in &page.headers {
+        response.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
     }
     if let Some(encoding) = page.content_encoding {
         response.headers_mut().insert(
@@ -674,4 +701,83 @@ pub fn shared_fixtures(test: &str) -> Option<PathBuf> {
         "NOTICE: {test}: ../shared/fixtures is absent (set ALZETTE_SHARED to the shared folder); skipped"
     );
     None
+}
+
+/// What a [`FaultServer`] does with each connection once it has read the request.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Close the connection without answering.
+    Close,
+    /// Keep the connection open and never answer.
+    Hang,
+    /// Answer `200` with a body of `len` bytes, sent one byte every `every`.
+    Trickle { len: usize, every: Duration },
+    /// Announce `declared` bytes, send `sent`, close.
+    Truncate { declared: usize, sent: usize },
+}
+
+/// A raw TCP server on 127.0.0.1 that misbehaves below HTTP, for fault tests.
+pub struct FaultServer {
+    pub addr: SocketAddr,
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FaultServer {
+    pub fn start(fault: Fault) -> Self {
+        use std::io::{Read, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let count = Arc::clone(&connections);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let fault = fault.clone();
+                std::thread::spawn(move || {
+                    // Read the request head.
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    match fault {
+                        Fault::Close => {}
+                        Fault::Hang => std::thread::sleep(Duration::from_secs(3600)),
+                        Fault::Trickle { len, every } => {
+                            let _ = write!(
+                                stream,
+                                "HTTP/1.1 200 OK\r\nContent-Type: text/turtle\r\nContent-Length: {len}\r\n\r\n"
+                            );
+                            for _ in 0..len {
+                                if stream.write_all(b"#").is_err() {
+                                    return;
+                                }
+                                std::thread::sleep(every);
+                            }
+                        }
+                        Fault::Truncate { declared, sent } => {
+                            let _ = write!(
+                                stream,
+                                "HTTP/1.1 200 OK\r\nContent-Type: text/turtle\r\nContent-Length: {declared}\r\n\r\n"
+                            );
+                            let _ = stream.write_all(&vec![b'#'; sent]);
+                        }
+                    }
+                });
+            }
+        });
+        Self { addr, connections }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }

@@ -47,6 +47,12 @@ impl PageParser {
         self
     }
 
+    /// The same parser for another syntax.
+    pub fn with_format(mut self, format: RdfFormat) -> Self {
+        self.format = format;
+        self
+    }
+
     /// Refuse pages with more triples than this.
     pub fn with_max_triples(mut self, max: usize) -> Self {
         self.max_triples = max;

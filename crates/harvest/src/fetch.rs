@@ -185,6 +185,19 @@ impl Fetcher {
         if !status.is_success() {
             let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
             let after = retry_after(response.headers());
+            if status.is_redirection() {
+                // reqwest follows http(s) redirects only; anything else ends up here.
+                let to = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("nowhere");
+                return Err(Retryable::fatal(error(
+                    url,
+                    FetchErrorKind::Redirect,
+                    format!("HTTP {status}: redirect to a non-HTTP URL ({to}) refused"),
+                )));
+            }
             let err = error(
                 url,
                 FetchErrorKind::Status(status.as_u16()),

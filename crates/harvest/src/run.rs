@@ -352,8 +352,13 @@ impl RunState<'_> {
             url,
             content,
             cache,
+            warnings,
             ..
         } = page;
+        for w in warnings {
+            tracing::warn!(source = %self.source.id, page = %url, "{w}");
+            self.run.record_error(&url, Stage::Parse, w);
+        }
         self.visited.insert(url.clone());
         match content {
             PageContent::Unchanged { keys } => {

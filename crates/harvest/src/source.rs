@@ -4,8 +4,9 @@
 use crate::fetch::{FetchErrorKind, Fetched, Fetcher, Validators};
 use alzette_config::{DcatOptions, RdfSyntax, SourceConfig};
 use alzette_dcat::{
-    ContextSet, JSON_LD, PageParser, RdfFormat, RecordGraph, RecordProblem, SplitOptions,
-    detect_syntax, page_links, remote_context_iris, split_records, syntax_name,
+    ContextSet, DetectedBy, JSON_LD, PageParser, RdfFormat, RecordGraph, RecordProblem,
+    SplitOptions, detect_syntax, from_url, page_links, remote_context_iris, sniff, split_records,
+    syntax_name,
 };
 use alzette_runlog::{PageCacheEntry, RunLog, Stage};
 use alzette_store::{RecordKey, RecordStore, hex, parse_key};
@@ -25,6 +26,8 @@ pub struct SourcePage {
     pub announced: Option<u64>,
     /// What to remember of the page once its records are stored.
     pub cache: Option<PageCacheEntry>,
+    /// What the source should fix though the page was read (logged with the run).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -209,10 +212,9 @@ impl DcatSource {
         }
         self.check_repeat(&url_text, &body_hash)?;
 
-        let format = match self.options.format {
-            Some(forced) => format_of(forced),
+        let detected = match self.options.format {
+            Some(forced) => (format_of(forced), DetectedBy::Configuration),
             None => detect_syntax(content_type.as_deref(), final_url.as_str(), &body)
-                .map(|(f, _)| f)
                 .ok_or_else(|| {
                     PageFailure::new(
                         &url_text,
@@ -224,6 +226,13 @@ impl DcatSource {
                     )
                 })?,
         };
+        let format = detected.0;
+        // A Content-Type can be wrong (RDF/XML sent as text/turtle...): when the declared
+        // syntax does not parse, what the content looks like is tried before giving up.
+        let fallback = (detected.1 == DetectedBy::ContentType)
+            .then(|| from_url(final_url.as_str()).or_else(|| sniff(&body)))
+            .flatten()
+            .filter(|f| *f != format);
         if matches!(format, RdfFormat::JsonLd { .. }) {
             self.load_contexts(&body, final_url.as_str(), cancel)
                 .await?;
@@ -234,16 +243,25 @@ impl DcatSource {
         let split = self.split.clone();
         let base = final_url.to_string();
         let parsed = tokio::task::spawn_blocking(move || {
-            let graph = parser.parse(&body)?;
+            let (graph, used) = match parser.parse(&body) {
+                Ok(graph) => (graph, format),
+                Err(e) => match fallback {
+                    Some(other) => match parser.with_format(other).parse(&body) {
+                        Ok(graph) => (graph, other),
+                        Err(_) => return Err(e),
+                    },
+                    None => return Err(e),
+                },
+            };
             let links = page_links(&graph, &base);
             let page = split_records(&graph, &split);
-            Ok::<_, alzette_dcat::PageError>((links, page))
+            Ok::<_, alzette_dcat::PageError>((links, page, used))
         })
         .await
         .map_err(|e| {
             PageFailure::new(&url_text, Stage::Parse, format!("the parser stopped: {e}"))
         })?;
-        let (links, split) = parsed.map_err(|e| {
+        let (links, split, used) = parsed.map_err(|e| {
             // A declared syntax that does not parse may be a wrong Content-Type: say what the
             // content looks like.
             PageFailure::new(
@@ -265,8 +283,19 @@ impl DcatSource {
             records: Vec::new(),
             fingerprint: self.fingerprint.clone(),
         };
+        let mut warnings = Vec::new();
+        if used != format {
+            warnings.push(format!(
+                "the server declares {} (Content-Type {}) but the page is {}; it was read as {}",
+                syntax_name(format),
+                content_type.as_deref().unwrap_or_default(),
+                syntax_name(used),
+                syntax_name(used)
+            ));
+        }
         Ok(SourcePage {
             url: url_text,
+            warnings,
             content: PageContent::Records {
                 records: split.records,
                 problems: split.problems,
@@ -299,6 +328,7 @@ impl DcatSource {
             content: PageContent::Unchanged { keys },
             announced: cached.announced,
             cache: Some(entry),
+            warnings: Vec::new(),
         }))
     }
 

@@ -1,0 +1,217 @@
+//! Faults at the source: each checks the run's outcome and that nothing harvested earlier is
+//! lost. (Hydra loops, repeated pages and a suddenly empty catalogue are in harvest_dcat.rs.)
+
+mod support;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+use support::*;
+
+const GOOD: &str = "/good.ttl";
+
+/// A source harvested once from a good page (3 datasets), then pointed at `url` with `extra`
+/// limits; returns the second run's exit code and output.
+fn after_a_good_harvest(url: &str, extra: &str) -> (Env, i32, String) {
+    let good = PageServer::start();
+    let ids: Vec<usize> = (0..3).collect();
+    let (_, page) =
+        catalogue_pages(&good.url(""), &ids, 10, Syntax::Turtle, false, &|_| 1).remove(0);
+    good.set(GOOD, page);
+    let source = |u: &str| {
+        format!(
+            "[[source]]\nid = \"s\"\nkind = \"dcat\"\nurl = \"{u}\"\nschedule = \"0 3 * * *\"\n{extra}\n"
+        )
+    };
+    let env = Env::new(&source(&good.url(GOOD)));
+    let (code, out) = env.harvest("s", &[]);
+    assert_eq!(code, 0, "{out}");
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace(&good.url(GOOD), url);
+    std::fs::write(&env.config, text).unwrap();
+    let (code, out) = env.harvest("s", &[]);
+    assert_eq!(
+        env.store().count(Some("s")),
+        3,
+        "nothing harvested earlier is lost: {out}"
+    );
+    (env, code, out)
+}
+
+const RETRIES: &str = "retries = 2\nretry_backoff = \"50ms\"";
+
+#[test]
+fn server_errors_are_retried_a_bounded_number_of_times() {
+    for status in [500, 502, 503] {
+        let server = PageServer::start();
+        server.set("/c.ttl", Page::status(status));
+        let (_, code, out) = after_a_good_harvest(&server.url("/c.ttl"), RETRIES);
+        assert_eq!(code, 1, "{status}: {out}");
+        assert!(
+            out.contains(&format!("HTTP {status}")) && out.contains(": failed"),
+            "{out}"
+        );
+        assert_eq!(
+            server.hits("/c.ttl"),
+            3,
+            "{status}: one try and two retries"
+        );
+    }
+}
+
+#[test]
+fn retry_after_is_honoured_and_the_run_recovers() {
+    for status in [503, 502, 429] {
+        let server = PageServer::start();
+        let ids: Vec<usize> = (0..3).collect();
+        let (_, page) =
+            catalogue_pages(&server.url(""), &ids, 10, Syntax::Turtle, false, &|_| 1).remove(0);
+        server.set("/c.ttl", page);
+        server.set_sequence(
+            "/c.ttl",
+            vec![Page::status(status).with_header("Retry-After", "1")],
+        );
+        let started = Instant::now();
+        let (_, code, out) = after_a_good_harvest(&server.url("/c.ttl"), RETRIES);
+        assert_eq!(code, 0, "{status}: {out}");
+        assert!(out.contains("unchanged 3"), "{out}");
+        assert_eq!(server.hits("/c.ttl"), 2);
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "waited as the server asked"
+        );
+    }
+    // Without Retry-After: exponential backoff, then success.
+    let server = PageServer::start();
+    let ids: Vec<usize> = (0..3).collect();
+    let (_, page) =
+        catalogue_pages(&server.url(""), &ids, 10, Syntax::Turtle, false, &|_| 1).remove(0);
+    server.set("/c.ttl", page);
+    server.set_sequence("/c.ttl", vec![Page::status(503), Page::status(503)]);
+    let (_, code, out) = after_a_good_harvest(&server.url("/c.ttl"), RETRIES);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(server.hits("/c.ttl"), 3);
+}
+
+#[test]
+fn connection_refused() {
+    let url = format!("http://127.0.0.1:{}/c.ttl", free_port());
+    let (_, code, out) = after_a_good_harvest(&url, "retries = 1\nretry_backoff = \"50ms\"");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.to_lowercase().contains("connect"), "{out}");
+}
+
+#[test]
+fn connection_closed_without_an_answer() {
+    let server = FaultServer::start(Fault::Close);
+    let (_, code, out) = after_a_good_harvest(
+        &server.url("/c.ttl"),
+        "retries = 1\nretry_backoff = \"50ms\"",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(server.connections(), 2, "tried twice");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out() {
+    let server = FaultServer::start(Fault::Hang);
+    let started = Instant::now();
+    let (_, code, out) = after_a_good_harvest(&server.url("/c.ttl"), "request_timeout = \"1s\"");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("timed out (limit request_timeout)"), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn a_trickling_body_hits_the_request_and_the_run_deadlines() {
+    let server = FaultServer::start(Fault::Trickle {
+        len: 1000,
+        every: Duration::from_secs(1),
+    });
+    let (_, code, out) = after_a_good_harvest(&server.url("/c.ttl"), "request_timeout = \"2s\"");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("timed out (limit request_timeout)"), "{out}");
+    let (_, code, out) = after_a_good_harvest(
+        &server.url("/c.ttl"),
+        "request_timeout = \"1h\"\nrun_deadline = \"2s\"",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("deadline") && out.contains("run_deadline"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_truncated_body_is_an_error() {
+    let server = FaultServer::start(Fault::Truncate {
+        declared: 5000,
+        sent: 100,
+    });
+    let (_, code, out) = after_a_good_harvest(
+        &server.url("/c.ttl"),
+        "retries = 1\nretry_backoff = \"50ms\"",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(server.connections(), 2);
+}
+
+#[test]
+fn a_wrong_content_type_is_read_by_what_the_content_is_and_reported() {
+    let server = PageServer::start();
+    let ids: Vec<usize> = (0..3).collect();
+    let (_, page) =
+        catalogue_pages(&server.url(""), &ids, 10, Syntax::RdfXml, false, &|_| 1).remove(0);
+    // RDF/XML declared as Turtle, at a URL without extension.
+    server.set("/c", Page::ok("text/turtle", page.body));
+    let (_, code, out) = after_a_good_harvest(&server.url("/c"), "");
+    assert_eq!(code, 3, "ok-with-errors: {out}");
+    assert!(
+        out.contains("declares Turtle") && out.contains("read as RDF/XML"),
+        "{out}"
+    );
+    assert!(out.contains("unchanged 3"), "{out}");
+}
+
+#[test]
+fn redirect_loops_and_redirects_out_of_http_are_refused() {
+    let server = PageServer::start();
+    let redirect = |to: &str| {
+        let mut p = Page::status(302);
+        p.headers.push(("Location".into(), to.into()));
+        p
+    };
+    server.set("/a", redirect(&server.url("/b")));
+    server.set("/b", redirect(&server.url("/a")));
+    let (_, code, out) = after_a_good_harvest(&server.url("/a"), "");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("redirect"), "{out}");
+    server.set("/secret", redirect("file:///etc/passwd"));
+    let (_, code, out) = after_a_good_harvest(&server.url("/secret"), "");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("redirect to a non-HTTP URL (file:///etc/passwd) refused"),
+        "{out}"
+    );
+    assert!(!out.contains("root:"), "nothing of the file was read");
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_body_limit() {
+    let server = PageServer::start();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    for _ in 0..64 {
+        gz.write_all(&vec![b' '; 1 << 20]).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 200_000, "64 MiB in {} bytes", bomb.len());
+    let mut page = Page::ok("text/turtle", bomb);
+    page.content_encoding = Some("gzip".into());
+    server.set("/bomb.ttl", page);
+    let (_, code, out) = after_a_good_harvest(&server.url("/bomb.ttl"), "max_body_size = \"1MiB\"");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("larger than 1048576 bytes (limit max_body_size)"),
+        "{out}"
+    );
+}
