@@ -91,10 +91,19 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
         alzette_server::serve(listener, state, shutdown.clone()),
         scheduler.run(shutdown.clone())
     );
-    store.flush()?;
-    runlog.flush()?;
+    flush(&store, &runlog);
     served.context("the HTTP server stopped")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Flushes before exit. A failure (a full disk) is reported; the run's outcome says the rest.
+fn flush(store: &RecordStore, runlog: &RunLog) {
+    if let Err(e) = store.flush() {
+        eprintln!("warning: flushing the store: {e}");
+    }
+    if let Err(e) = runlog.flush() {
+        eprintln!("warning: flushing the run log: {e}");
+    }
 }
 
 fn summary(s: &SourceConfig) -> SourceSummary {
@@ -155,8 +164,6 @@ pub async fn harvest(
         )
         .await?;
     progress.finish();
-    store.flush()?;
-    runlog.flush()?;
     let run = &report.run;
     if let Some(plan) = &report.plan {
         println!("dry run of \"{}\": nothing was written", source.id);
@@ -188,6 +195,7 @@ pub async fn harvest(
             source.id
         );
     }
+    flush(&store, &runlog);
     Ok(match run.outcome {
         Outcome::Ok => ExitCode::SUCCESS,
         Outcome::OkWithErrors => ExitCode::from(EXIT_WITH_ERRORS),

@@ -6,10 +6,6 @@ mod tables;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-// Parsing and canonicalising pages allocate many small strings; mimalloc does that markedly
-// faster than glibc's allocator (docs/performance.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -4,10 +4,6 @@
 //! cargo run --release -p alzette-dcat --example split_page PAGE.ttl [ROUNDS]
 //! ```
 
-// The binary uses mimalloc; measure with the same allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use alzette_dcat::{PageParser, RdfFormat, SplitOptions, detect_syntax, split_records};
 use std::time::Instant;
 
