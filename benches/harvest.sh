@@ -32,6 +32,8 @@ if [ ! -x "$BENCH_DIR/venv/bin/oxigraph" ]; then
 fi
 
 cleanup() {
+  # The source is stopped (SIGSTOP) while pages are timed: continue it so that it can end.
+  [ -f "$BENCH_DIR/hydra.pid" ] && kill -CONT "$(cat "$BENCH_DIR/hydra.pid")" 2>/dev/null || true
   [ -f "$BENCH_DIR/hydra.pid" ] && kill "$(cat "$BENCH_DIR/hydra.pid")" 2>/dev/null || true
   [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true
 }
@@ -40,7 +42,11 @@ trap cleanup EXIT
 echo "== source: $N datasets in pages of $PAGE_SIZE on 127.0.0.1:$PORT"
 rm -f "$BENCH_DIR/hydra.pid"
 python3 "$tools/hydra_serve.py" --port "$PORT" --n "$N" --page-size "$PAGE_SIZE" --pidfile "$BENCH_DIR/hydra.pid" 2>"$BENCH_DIR/hydra.log" &
-until grep -q serving "$BENCH_DIR/hydra.log" 2>/dev/null; do sleep 1; done
+hydra=$!
+until grep -q serving "$BENCH_DIR/hydra.log" 2>/dev/null; do
+  kill -0 "$hydra" 2>/dev/null || { cat "$BENCH_DIR/hydra.log"; exit 1; }
+  sleep 1
+done
 pages=$(( (N + PAGE_SIZE - 1) / PAGE_SIZE ))
 
 seconds() { python3 -c 'import time; print(time.time())'; }
