@@ -4,7 +4,6 @@
 use oxrdf::dataset::{CanonicalizationAlgorithm, CanonicalizationHashAlgorithm};
 use oxrdf::{BlankNode, Graph, NamedNode, NamedOrBlankNode, Term, Triple};
 use sha2::{Digest, Sha256};
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
@@ -129,6 +128,14 @@ impl RecordGraph {
     }
 }
 
+/// Blank nodes sharing a first-degree hash that RDFC-1.0's N-degree steps may be run on. Those
+/// steps grow faster than the square of the tied nodes on symmetric structures (a ring of 128
+/// takes 0.12 s, of 50,000 days): a hostile record could stall a run. Past this many, the tied
+/// nodes are labelled in order of appearance instead: the hash of such a record may then change
+/// with its blank node labels (it is rewritten as if changed), which is the price of not
+/// stalling.
+pub const MAX_TIED_BLANK_NODES: usize = 256;
+
 /// Puts triples in canonical form (RDFC-1.0 blank node labels, sorted) and hashes them.
 ///
 /// ```
@@ -153,15 +160,16 @@ pub fn canonicalize(triples: Vec<Triple>) -> (Vec<Triple>, ContentHash) {
         .any(|(_, t)| t.subject.is_blank_node() || matches!(t.object, Term::BlankNode(_)));
     if has_blank_nodes {
         let triples: Vec<Triple> = lines.into_iter().map(|(_, t)| t).collect();
-        let relabelled = match first_degree_labels(&triples) {
-            Some(labels) => relabel(&triples, &labels),
-            None => {
-                let mut graph: Graph = triples.iter().collect();
-                graph.canonicalize(CanonicalizationAlgorithm::Rdfc10 {
-                    hash_algorithm: CanonicalizationHashAlgorithm::Sha256,
-                });
-                graph.iter().map(|t| t.into_owned()).collect()
-            }
+        let groups = first_degree_groups(&triples);
+        let tied: usize = groups.values().filter(|g| g.len() > 1).map(Vec::len).sum();
+        let relabelled = if tied == 0 || tied > MAX_TIED_BLANK_NODES {
+            relabel(&triples, &labels_in_order(&groups))
+        } else {
+            let mut graph: Graph = triples.iter().collect();
+            graph.canonicalize(CanonicalizationAlgorithm::Rdfc10 {
+                hash_algorithm: CanonicalizationHashAlgorithm::Sha256,
+            });
+            graph.iter().map(|t| t.into_owned()).collect()
         };
         lines = sorted_lines(relabelled);
     }
@@ -181,39 +189,50 @@ fn sorted_lines(triples: Vec<Triple>) -> Vec<(String, Triple)> {
     lines
 }
 
-/// RDFC-1.0 canonical labels when every blank node has its own first-degree hash (steps 1-4 of
-/// the algorithm: the usual case for catalogue records), `None` when some share one and the
-/// N-degree steps are needed (then oxrdf's complete implementation runs). The quads are written
-/// as oxrdf writes them for hashing, so the labels are the ones it would give.
-fn first_degree_labels(triples: &[Triple]) -> Option<HashMap<&str, BlankNode>> {
+/// Blank nodes grouped by their RDFC-1.0 first-degree hash (steps 1-3 of the algorithm), groups
+/// in hash order, members in order of first appearance. The quads are written as oxrdf writes
+/// them for hashing, so that the hashes are the ones it computes.
+fn first_degree_groups(triples: &[Triple]) -> BTreeMap<String, Vec<&str>> {
+    let mut order: Vec<&str> = Vec::new();
     let mut quads_of: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, t) in triples.iter().enumerate() {
-        if let NamedOrBlankNode::BlankNode(b) = &t.subject {
-            quads_of.entry(b.as_str()).or_default().push(i);
-        }
-        if let Term::BlankNode(b) = &t.object {
-            let list = quads_of.entry(b.as_str()).or_default();
+        let subject = match &t.subject {
+            NamedOrBlankNode::BlankNode(b) => Some(b.as_str()),
+            _ => None,
+        };
+        let object = match &t.object {
+            Term::BlankNode(b) => Some(b.as_str()),
+            _ => None,
+        };
+        for blank in [subject, object].into_iter().flatten() {
+            let list = quads_of.entry(blank).or_insert_with(|| {
+                order.push(blank);
+                Vec::new()
+            });
             if list.last() != Some(&i) {
                 list.push(i);
             }
         }
     }
-    let name = |node: Option<&BlankNode>, reference: &str| match node {
-        Some(b) if b.as_str() == reference => "_:a",
-        _ => "_:z",
+    let name = |b: &BlankNode, reference: &str| {
+        if b.as_str() == reference {
+            "_:a"
+        } else {
+            "_:z"
+        }
     };
-    let mut by_hash: BTreeMap<String, Option<&str>> = BTreeMap::new();
-    for (blank, indices) in &quads_of {
-        let mut nquads: Vec<String> = indices
+    let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for blank in order {
+        let mut nquads: Vec<String> = quads_of[blank]
             .iter()
             .map(|i| {
                 let t = &triples[*i];
                 let subject = match &t.subject {
-                    NamedOrBlankNode::BlankNode(b) => name(Some(b), blank).to_owned(),
+                    NamedOrBlankNode::BlankNode(b) => name(b, blank).to_owned(),
                     s => s.to_string(),
                 };
                 let object = match &t.object {
-                    Term::BlankNode(b) => name(Some(b), blank).to_owned(),
+                    Term::BlankNode(b) => name(b, blank).to_owned(),
                     o => o.to_string(),
                 };
                 format!("{subject} {} {object} .\n", t.predicate)
@@ -221,20 +240,20 @@ fn first_degree_labels(triples: &[Triple]) -> Option<HashMap<&str, BlankNode>> {
             .collect();
         nquads.sort_unstable();
         let hash = hex(&Sha256::digest(nquads.concat().as_bytes()));
-        match by_hash.entry(hash) {
-            Entry::Vacant(e) => {
-                e.insert(Some(*blank));
-            }
-            Entry::Occupied(mut e) => {
-                e.insert(None);
-            }
-        }
+        groups.entry(hash).or_default().push(blank);
     }
-    let mut labels = HashMap::with_capacity(by_hash.len());
-    for (i, blank) in by_hash.into_values().enumerate() {
-        labels.insert(blank?, BlankNode::new_unchecked(format!("c14n{i}")));
-    }
-    Some(labels)
+    groups
+}
+
+/// `c14n0`, `c14n1`... in group order: RDFC-1.0's labels when no two blank nodes share a
+/// first-degree hash (step 4 of the algorithm).
+fn labels_in_order<'a>(groups: &BTreeMap<String, Vec<&'a str>>) -> HashMap<&'a str, BlankNode> {
+    groups
+        .values()
+        .flatten()
+        .enumerate()
+        .map(|(i, b)| (*b, BlankNode::new_unchecked(format!("c14n{i}"))))
+        .collect()
 }
 
 fn relabel(triples: &[Triple], labels: &HashMap<&str, BlankNode>) -> Vec<Triple> {
@@ -291,7 +310,7 @@ mod tests {
             .map(|q| Triple::from(q.unwrap()))
             .collect();
         assert!(
-            first_degree_labels(&triples).is_some(),
+            first_degree_groups(&triples).values().all(|g| g.len() == 1),
             "all first-degree hashes differ here"
         );
         let (fast, fast_hash) = canonicalize(triples.clone());
@@ -308,10 +327,36 @@ mod tests {
             .for_slice(b"<http://e.org/d> <http://e.org/p> [ <http://e.org/q> 1 ], [ <http://e.org/q> 1 ] .".as_slice())
             .map(|q| Triple::from(q.unwrap()))
             .collect();
-        assert!(first_degree_labels(&twins).is_none());
+        assert!(first_degree_groups(&twins).values().any(|g| g.len() == 2));
         let (c, _) = canonicalize(twins);
         assert_eq!(c.len(), 4);
         assert_ne!(fast_hash, canonicalize(vec![]).1);
+    }
+
+    /// A symmetric structure of many tied blank nodes is labelled in order of appearance
+    /// instead of running RDFC-1.0's N-degree steps on it (which would take days here): the
+    /// test finishing is the check, and the labels are still deterministic for the same input.
+    #[test]
+    fn large_tied_structures_are_bounded() {
+        let p = NamedNode::new("http://e.org/q").unwrap();
+        let n = 20_000;
+        let ring = |prefix: &str| -> Vec<Triple> {
+            (0..n)
+                .map(|i| {
+                    let node = |j: usize| BlankNode::new(format!("{prefix}{j}")).unwrap();
+                    Triple::new(node(i), p.clone(), node((i + 1) % n))
+                })
+                .collect()
+        };
+        assert!(
+            first_degree_groups(&ring("b"))
+                .values()
+                .any(|g| g.len() > MAX_TIED_BLANK_NODES)
+        );
+        let (out, hash) = canonicalize(ring("b"));
+        assert_eq!(out.len(), n);
+        assert!(out.iter().all(|t| matches!(&t.subject, NamedOrBlankNode::BlankNode(b) if b.as_str().starts_with("c14n"))));
+        assert_eq!(canonicalize(ring("b")).1, hash);
     }
 
     #[test]
