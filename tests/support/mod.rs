@@ -473,8 +473,14 @@ impl Env {
 
     /// Starts `alzette serve` and waits until it answers /health.
     pub fn serve(&self) -> Server {
+        self.serve_with_env(&[])
+    }
+
+    /// Starts `alzette serve` with extra environment variables.
+    pub fn serve_with_env(&self, vars: &[(&str, &str)]) -> Server {
         let child = self
             .command(&["serve"])
+            .envs(vars.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -1,15 +1,16 @@
 //! What each subcommand does: open what it needs, call the library, print.
 
+use crate::admin::{DaemonAdmin, admin_token};
 use crate::progress::TerminalProgress;
 use crate::tables;
 use alzette_config::{Config, SourceConfig};
 use alzette_harvest::{Harvester, RunOptions, Scheduler};
 use alzette_runlog::{Outcome, Run, RunLog, RunLogError};
-use alzette_server::{AppState, SourceSummary};
+use alzette_server::{AdminAccess, AppState, SourceList, SourceSummary};
 use alzette_store::{RecordStore, SourceDescription};
 use anyhow::{Context, Result, bail};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 /// Exit code of `harvest` when the run ended `ok-with-errors`.
@@ -21,6 +22,12 @@ fn open(config: &Config) -> Result<(Arc<RecordStore>, Arc<RunLog>)> {
     for run in runlog.close_interrupted()? {
         tracing::warn!(source = %run.source, run = run.id, started = %run.started, "a run left open by a stopped process is marked interrupted");
     }
+    describe_sources(&store, config)?;
+    Ok((Arc::new(store), Arc::new(runlog)))
+}
+
+/// Writes the federation catalogue and one catalogue per configured source.
+pub fn describe_sources(store: &RecordStore, config: &Config) -> Result<()> {
     let sources: Vec<SourceDescription> = config
         .sources
         .iter()
@@ -31,7 +38,7 @@ fn open(config: &Config) -> Result<(Arc<RecordStore>, Arc<RunLog>)> {
         })
         .collect();
     store.describe_catalogs("Alzette federation catalogue", &sources)?;
-    Ok((Arc::new(store), Arc::new(runlog)))
+    Ok(())
 }
 
 /// Cancelled on Ctrl-C or SIGTERM.
@@ -66,26 +73,50 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
         config.harvest.user_agent.clone(),
     ));
     let shutdown = shutdown_on_signals();
+    let token = admin_token(&config)?;
     let bind = config.server.bind;
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
         format!("cannot listen on {bind} (is another server using it? change [server] bind)")
     })?;
+    let (scheduler, control) = Scheduler::new(
+        harvester,
+        config.sources.clone(),
+        config.harvest.max_concurrent_runs,
+    );
+    let sources = Arc::new(SourceList::new(
+        config.sources.iter().map(summary).collect(),
+    ));
+    let daemon = Arc::new(DaemonAdmin {
+        scheduler: control,
+        store: Arc::clone(&store),
+        sources: Arc::clone(&sources),
+        config: Mutex::new(config.clone()),
+    });
+    reload_on_sighup(Arc::clone(&daemon), shutdown.clone());
+    match &token {
+        Some(_) => tracing::info!(
+            "admin API on at {}api/admin/ (bearer token)",
+            config.server.base_uri
+        ),
+        None => tracing::info!(
+            "admin API off: set [server] admin_token or ALZETTE_ADMIN_TOKEN to turn it on"
+        ),
+    }
     let state = AppState {
         store: Arc::clone(&store),
         runlog: Arc::clone(&runlog),
         config: Arc::new(config.server.clone()),
-        sources: Arc::new(config.sources.iter().map(summary).collect()),
+        sources,
+        admin: token.map(|token| AdminAccess {
+            token,
+            actions: daemon as Arc<dyn alzette_server::Admin>,
+        }),
     };
     tracing::info!(
         "serving http://{bind}/ — catalogue {}catalog, SPARQL {}sparql; {} records",
         config.server.base_uri,
         config.server.base_uri,
         store.count(None)
-    );
-    let scheduler = Scheduler::new(
-        harvester,
-        config.sources.clone(),
-        config.harvest.max_concurrent_runs,
     );
     let (served, ()) = tokio::join!(
         alzette_server::serve(listener, state, shutdown.clone()),
@@ -106,7 +137,31 @@ fn flush(store: &RecordStore, runlog: &RunLog) {
     }
 }
 
-fn summary(s: &SourceConfig) -> SourceSummary {
+/// SIGHUP re-reads the configuration, as `POST /api/admin/reload` does.
+fn reload_on_sighup(daemon: Arc<DaemonAdmin>, shutdown: CancellationToken) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP; reload through the admin API");
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = hup.recv() => {}
+                () = shutdown.cancelled() => return,
+            }
+            match daemon.reload_config().await {
+                Ok(report) => tracing::info!(%report, "SIGHUP: configuration reloaded"),
+                Err(e) => tracing::error!("SIGHUP: configuration not reloaded: {e}"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (daemon, shutdown);
+}
+
+pub fn summary(s: &SourceConfig) -> SourceSummary {
     SourceSummary {
         id: s.id.clone(),
         kind: s.kind.name().to_owned(),

@@ -1,5 +1,6 @@
 //! `alzette`: the command line over the library crates.
 
+mod admin;
 mod commands;
 mod progress;
 mod tables;

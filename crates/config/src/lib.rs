@@ -66,6 +66,29 @@ pub struct ServerConfig {
     pub catalog_page_size: usize,
     /// Largest page size a client may ask for.
     pub catalog_max_page_size: usize,
+    /// The bearer token of the admin API (`/api/admin/...`); the API is off without one.
+    /// `ALZETTE_ADMIN_TOKEN` in the environment takes precedence (the binary reads it).
+    pub admin_token: Option<Secret>,
+}
+
+/// A value that must not appear in logs or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// `[store]`: where the data lives.
@@ -100,6 +123,12 @@ pub struct HarvestLimits {
     pub max_pages: u64,
     /// Records (triples) per record graph above which the record is refused.
     pub max_record_triples: usize,
+    /// Triples per page above which the page is refused (pages are held in memory whole).
+    pub max_page_triples: usize,
+    /// A literal longer than this (bytes) makes its record refused.
+    pub max_literal_size: u64,
+    /// XML elements or JSON objects and arrays nested deeper than this make the page refused.
+    pub max_nesting_depth: usize,
     /// Share of a source's records that one run may delete (0.0 to 1.0).
     pub max_shrink: f64,
     /// Retries of a failed request (5xx, 429, connection errors), with exponential backoff.
@@ -118,6 +147,9 @@ impl Default for HarvestLimits {
             max_body_size: 512 * 1024 * 1024,
             max_pages: 100_000,
             max_record_triples: 100_000,
+            max_page_triples: 2_000_000,
+            max_literal_size: 1024 * 1024,
+            max_nesting_depth: 256,
             max_shrink: 0.2,
             retries: 3,
             retry_backoff: Duration::from_secs(1),
@@ -127,7 +159,7 @@ impl Default for HarvestLimits {
 }
 
 /// One `[[source]]`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SourceConfig {
     pub id: String,
     pub title: Option<String>,
@@ -143,9 +175,19 @@ pub struct SourceConfig {
 }
 
 /// What a source is, with the options only that kind has.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SourceKind {
     Dcat(DcatOptions),
+}
+
+impl SourceConfig {
+    /// True when `other` configures the same harvest (where it sits in the file aside).
+    pub fn same_settings(&self, other: &Self) -> bool {
+        self == &Self {
+            line: self.line,
+            ..other.clone()
+        }
+    }
 }
 
 impl SourceKind {
@@ -157,7 +199,7 @@ impl SourceKind {
 }
 
 /// Options of `kind = "dcat"`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DcatOptions {
     /// Force the RDF syntax instead of detecting it (`turtle`, `ntriples`, `rdfxml`, `jsonld`).
     pub format: Option<RdfSyntax>,

@@ -28,6 +28,9 @@ macro_rules! table_with_limits {
             max_body_size: Option<S<Quantity>>,
             max_pages: Option<S<u64>>,
             max_record_triples: Option<S<usize>>,
+            max_page_triples: Option<S<usize>>,
+            max_literal_size: Option<S<Quantity>>,
+            max_nesting_depth: Option<S<usize>>,
             max_shrink: Option<S<f64>>,
             retries: Option<S<u32>>,
             retry_backoff: Option<S<Quantity>>,
@@ -57,6 +60,7 @@ struct RawServer {
     max_request_body_size: Option<S<Quantity>>,
     catalog_page_size: Option<S<usize>>,
     catalog_max_page_size: Option<S<usize>>,
+    admin_token: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -240,6 +244,25 @@ macro_rules! limits_of {
                 &key("max_record_triples"),
                 base.max_record_triples,
             )?,
+            max_page_triples: positive(
+                $ctx,
+                &raw.max_page_triples,
+                &key("max_page_triples"),
+                base.max_page_triples,
+            )?,
+            max_literal_size: quantity(
+                $ctx,
+                &raw.max_literal_size,
+                &key("max_literal_size"),
+                units::size,
+                base.max_literal_size,
+            )?,
+            max_nesting_depth: positive(
+                $ctx,
+                &raw.max_nesting_depth,
+                &key("max_nesting_depth"),
+                base.max_nesting_depth,
+            )?,
             max_shrink: match &raw.max_shrink {
                 None => base.max_shrink,
                 Some(v) if (0.0..=1.0).contains(v.get_ref()) => *v.get_ref(),
@@ -387,6 +410,7 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
         max_request_body_size: None,
         catalog_page_size: None,
         catalog_max_page_size: None,
+        admin_token: None,
     });
     let bind = match &raw.bind {
         None => "127.0.0.1:8080".parse().expect("a valid default address"),
@@ -453,9 +477,20 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
             format!("{page_size} is larger than catalog_max_page_size ({max_page_size})"),
         ));
     }
+    let admin_token = match &raw.admin_token {
+        Some(t) if t.get_ref().trim().len() < 16 => {
+            return Err(ctx.err(
+                &t.span(),
+                "server.admin_token",
+                "shorter than 16 characters; use a long random string (e.g. `openssl rand -hex 32`)",
+            ));
+        }
+        t => t.as_ref().map(|t| crate::Secret::new(t.get_ref().trim())),
+    };
     Ok(ServerConfig {
         bind,
         base_uri,
+        admin_token,
         query_timeout: quantity(
             ctx,
             &raw.query_timeout,

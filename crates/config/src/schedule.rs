@@ -28,6 +28,13 @@ impl Schedule {
     }
 }
 
+/// Two schedules are the same when written the same.
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.expression == other.expression
+    }
+}
+
 impl fmt::Debug for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Schedule({:?})", self.expression)

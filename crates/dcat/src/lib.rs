@@ -9,6 +9,7 @@
 //!    be recognised whatever its blank node labels.
 
 mod contexts;
+mod guard;
 mod hydra;
 mod page;
 mod parse;
@@ -17,6 +18,7 @@ mod split;
 mod syntax;
 
 pub use contexts::{ContextSet, remote_context_iris};
+pub use guard::{PageLimits, check_page};
 pub use hydra::{PageLinks, page_links};
 pub use page::PageGraph;
 pub use parse::{PageError, PageParser};

@@ -1,6 +1,7 @@
 //! Parsing one page of a DCAT source into a graph.
 
 use crate::contexts::ContextSet;
+use crate::guard::{PageLimits, check_page};
 use crate::page::PageGraph;
 use crate::syntax::syntax_name;
 use oxrdf::Triple;
@@ -15,8 +16,10 @@ pub enum PageError {
         syntax: &'static str,
         message: String,
     },
-    #[error("the page has more than {limit} triples")]
+    #[error("the page has more than {limit} triples (limit max_page_triples)")]
     TooManyTriples { limit: usize },
+    #[error("the page is refused before parsing: {0}")]
+    Refused(String),
     #[error("{0} is not a syntax a DCAT page can be written in")]
     UnsupportedSyntax(&'static str),
 }
@@ -27,7 +30,7 @@ pub struct PageParser {
     format: RdfFormat,
     base_iri: String,
     contexts: Arc<ContextSet>,
-    max_triples: usize,
+    limits: PageLimits,
 }
 
 impl PageParser {
@@ -37,7 +40,7 @@ impl PageParser {
             format,
             base_iri: base_iri.into(),
             contexts: Arc::new(ContextSet::bundled()),
-            max_triples: usize::MAX,
+            limits: PageLimits::default(),
         }
     }
 
@@ -53,9 +56,9 @@ impl PageParser {
         self
     }
 
-    /// Refuse pages with more triples than this.
-    pub fn with_max_triples(mut self, max: usize) -> Self {
-        self.max_triples = max;
+    /// Refuse pages beyond these limits (triples, nesting, XML entity expansion).
+    pub fn with_limits(mut self, limits: PageLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -76,6 +79,7 @@ impl PageParser {
         if matches!(self.format, RdfFormat::N3) {
             return Err(PageError::UnsupportedSyntax(syntax));
         }
+        check_page(body, self.format, &self.limits).map_err(PageError::Refused)?;
         let mut parser = RdfParser::from_format(self.format);
         if let Ok(p) = parser.clone().with_base_iri(self.base_iri.as_str()) {
             parser = p;
@@ -104,9 +108,9 @@ impl PageParser {
                 message: e.to_string(),
             })?;
             graph.insert(Triple::from(quad));
-            if graph.len() > self.max_triples {
+            if graph.len() > self.limits.max_triples {
                 return Err(PageError::TooManyTriples {
-                    limit: self.max_triples,
+                    limit: self.limits.max_triples,
                 });
             }
         }

@@ -15,6 +15,8 @@ pub struct SplitOptions {
     pub mint_base: String,
     /// A record with more triples than this is refused.
     pub max_record_triples: usize,
+    /// A record with a literal longer than this (bytes) is refused.
+    pub max_literal_size: u64,
     /// How many links away from the resource its description is followed.
     pub max_depth: usize,
 }
@@ -24,6 +26,7 @@ impl SplitOptions {
         Self {
             mint_base: mint_base.into(),
             max_record_triples: 100_000,
+            max_literal_size: 1024 * 1024,
             max_depth: 16,
         }
     }
@@ -211,6 +214,19 @@ fn make_record(
     }
     if triples.len() > options.max_record_triples {
         return Err(too_many(options.max_record_triples));
+    }
+    if let Some(t) = triples.iter().find(|t| {
+        matches!(&t.object, Term::Literal(l) if l.value().len() as u64 > options.max_literal_size)
+    }) {
+        let Term::Literal(l) = &t.object else {
+            unreachable!("found a literal")
+        };
+        return Err(format!(
+            "its {} value is {} bytes, more than {} (limit max_literal_size)",
+            t.predicate,
+            l.value().len(),
+            options.max_literal_size
+        ));
     }
     let kinds: Vec<RecordKind> = kinds.iter().copied().collect();
     match root {
@@ -443,6 +459,17 @@ mod tests {
         assert_eq!(page.problems.len(), 1);
         assert!(page.problems[0].record.contains("\"Big\""));
         assert!(page.problems[0].message.contains("max_record_triples"));
+
+        let g = PageParser::new(RdfFormat::Turtle, "http://e.org/")
+            .parse(format!("{P}<long> a dcat:Dataset ; dct:description \"{}\" . <short> a dcat:Dataset ; dct:description \"ok\" .", "x".repeat(101)).as_bytes())
+            .unwrap();
+        let mut o = SplitOptions::new("http://alz/id/s/");
+        o.max_literal_size = 100;
+        let page = split_records(&g, &o);
+        assert_eq!(page.records.len(), 1);
+        assert_eq!(page.records[0].resource.as_str(), "http://e.org/short");
+        assert_eq!(page.problems[0].record, "<http://e.org/long>");
+        assert!(page.problems[0].message.contains("<http://purl.org/dc/terms/description> value is 101 bytes, more than 100 (limit max_literal_size)"), "{}", page.problems[0].message);
     }
 
     #[test]

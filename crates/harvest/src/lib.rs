@@ -15,5 +15,5 @@ mod source;
 
 pub use fetch::{FetchError, FetchErrorKind, Fetched, Fetcher, Validators};
 pub use run::{HarvestError, Harvester, Plan, Progress, Quiet, RunOptions, RunReport};
-pub use scheduler::Scheduler;
+pub use scheduler::{ControlError, ReloadReport, Scheduler, SchedulerHandle};
 pub use source::{DcatSource, PageContent, PageFailure, Source, SourcePage};

@@ -1,101 +1,299 @@
 //! Runs every enabled source on its cron schedule: at most `max_concurrent_runs` at once, never
-//! two of one source, and once at start for a source that never ran.
+//! two of one source, and once at start for a source that never ran. A [`SchedulerHandle`] lets
+//! the admin API run a source now, pause and resume its schedule, and swap in a re-read
+//! configuration, all while runs go on.
 
 use crate::run::{Harvester, Quiet, RunOptions};
 use alzette_config::SourceConfig;
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub struct Scheduler {
     harvester: Arc<Harvester>,
-    sources: Vec<SourceConfig>,
+    sources: Vec<Slot>,
     max_concurrent_runs: usize,
+    commands: mpsc::Receiver<Command>,
+}
+
+/// A source and when it fires next (`None`: disabled, or its schedule has no future firing).
+struct Slot {
+    config: SourceConfig,
+    next: Option<DateTime<Utc>>,
+}
+
+/// Talks to a running [`Scheduler`]; cheap to clone.
+#[derive(Clone)]
+pub struct SchedulerHandle {
+    commands: mpsc::Sender<Command>,
+}
+
+/// Why the scheduler refused an admin action.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    #[error("there is no source \"{0}\" in the configuration")]
+    UnknownSource(String),
+    #[error("source \"{0}\" is already running or waiting for a free run slot")]
+    AlreadyRunning(String),
+    #[error("the scheduler is shutting down")]
+    Stopped,
+    #[error("{0}")]
+    RunLog(String),
+}
+
+/// What a reload changed, by source id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReloadReport {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+    pub unchanged: Vec<String>,
+}
+
+enum Command {
+    RunNow(String, oneshot::Sender<Result<(), ControlError>>),
+    Pause(String, bool, oneshot::Sender<Result<(), ControlError>>),
+    Reload(Vec<SourceConfig>, oneshot::Sender<ReloadReport>),
+}
+
+impl SchedulerHandle {
+    /// Starts a run of `source` now (as soon as a run slot is free), whether or not it is
+    /// enabled or paused.
+    pub async fn run_now(&self, source: &str) -> Result<(), ControlError> {
+        self.ask(|reply| Command::RunNow(source.to_owned(), reply))
+            .await?
+    }
+
+    /// Stops firing `source` on its schedule (a run under way goes on); lasts across restarts.
+    pub async fn pause(&self, source: &str) -> Result<(), ControlError> {
+        self.ask(|reply| Command::Pause(source.to_owned(), true, reply))
+            .await?
+    }
+
+    /// Fires `source` on its schedule again.
+    pub async fn resume(&self, source: &str) -> Result<(), ControlError> {
+        self.ask(|reply| Command::Pause(source.to_owned(), false, reply))
+            .await?
+    }
+
+    /// Replaces the sources: new ones are scheduled, removed ones no longer fire (a run under
+    /// way finishes), changed ones get their new settings from their next run on.
+    pub async fn reload(&self, sources: Vec<SourceConfig>) -> Result<ReloadReport, ControlError> {
+        self.ask(|reply| Command::Reload(sources, reply)).await
+    }
+
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, ControlError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(command(reply))
+            .await
+            .map_err(|_| ControlError::Stopped)?;
+        answer.await.map_err(|_| ControlError::Stopped)
+    }
 }
 
 impl Scheduler {
+    /// A scheduler over all configured sources (disabled ones can still be run by hand).
     pub fn new(
         harvester: Arc<Harvester>,
         sources: Vec<SourceConfig>,
         max_concurrent_runs: usize,
-    ) -> Self {
-        Self {
+    ) -> (Self, SchedulerHandle) {
+        let (tx, commands) = mpsc::channel(16);
+        let now = Utc::now();
+        let mut scheduler = Self {
             harvester,
-            sources: sources.into_iter().filter(|s| s.enabled).collect(),
+            sources: Vec::new(),
             max_concurrent_runs: max_concurrent_runs.max(1),
-        }
+            commands,
+        };
+        scheduler.sources = sources
+            .into_iter()
+            .map(|config| scheduler.slot(config, now))
+            .collect();
+        (scheduler, SchedulerHandle { commands: tx })
+    }
+
+    fn slot(&self, config: SourceConfig, now: DateTime<Utc>) -> Slot {
+        let next = if !config.enabled {
+            None
+        } else if matches!(self.harvester.runlog().last_run(&config.id), Ok(None)) {
+            Some(now)
+        } else {
+            config.schedule.next_after(&now)
+        };
+        tracing::info!(source = %config.id, schedule = config.schedule.expression(), next = ?next, "scheduled");
+        Slot { config, next }
     }
 
     /// Schedules until `shutdown`; then waits for the runs going on, which stop between records
     /// and are marked interrupted.
-    pub async fn run(self, shutdown: CancellationToken) {
-        let permits = Arc::new(Semaphore::new(self.max_concurrent_runs));
-        let queued: Arc<Mutex<HashSet<String>>> = Arc::default();
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let runs = Runs {
+            harvester: Arc::clone(&self.harvester),
+            permits: Arc::new(Semaphore::new(self.max_concurrent_runs)),
+            queued: Arc::default(),
+            shutdown: shutdown.clone(),
+        };
         let mut tasks = JoinSet::new();
-        let now = Utc::now();
-        let mut next: Vec<Option<DateTime<Utc>>> = self
-            .sources
-            .iter()
-            .map(|s| {
-                let never_ran = matches!(self.harvester.runlog().last_run(&s.id), Ok(None));
-                if never_ran {
-                    Some(now)
-                } else {
-                    s.schedule.next_after(&now)
-                }
-            })
-            .collect();
-        for (s, when) in self.sources.iter().zip(&next) {
-            tracing::info!(source = %s.id, schedule = s.schedule.expression(), next = ?when, "scheduled");
-        }
         loop {
-            let Some(soonest) = next.iter().flatten().min().copied() else {
-                shutdown.cancelled().await;
-                break;
-            };
-            let wait = (soonest - Utc::now()).to_std().unwrap_or_default();
+            let soonest = self.sources.iter().filter_map(|s| s.next).min();
+            let wait = soonest.map(|t| (t - Utc::now()).to_std().unwrap_or_default());
             tokio::select! {
-                () = tokio::time::sleep(wait) => {}
+                () = sleep_or_forever(wait) => {}
                 () = shutdown.cancelled() => break,
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+                Some(command) = self.commands.recv() => {
+                    self.obey(command, &runs, &mut tasks);
+                    continue;
+                }
             }
             let now = Utc::now();
-            for (i, source) in self.sources.iter().enumerate() {
-                if next[i].is_none_or(|t| t > now) {
+            for slot in &mut self.sources {
+                if slot.next.is_none_or(|t| t > now) {
                     continue;
                 }
-                next[i] = source.schedule.next_after(&now);
-                if !queued.lock().expect("queue lock").insert(source.id.clone()) {
-                    tracing::info!(source = %source.id, "still running or waiting from its previous firing; this firing is skipped");
-                    continue;
-                }
-                let harvester = Arc::clone(&self.harvester);
-                let permits = Arc::clone(&permits);
-                let queued = Arc::clone(&queued);
-                let shutdown = shutdown.clone();
-                let source = source.clone();
-                tasks.spawn(async move {
-                    let permit = tokio::select! {
-                        p = permits.acquire_owned() => p,
-                        () = shutdown.cancelled() => {
-                            queued.lock().expect("queue lock").remove(&source.id);
-                            return;
-                        }
-                    };
-                    if let Err(e) = harvester
-                        .run(&source, RunOptions::default(), &shutdown, &Quiet)
-                        .await
-                    {
-                        tracing::error!(source = %source.id, "{e}");
+                slot.next = slot.config.schedule.next_after(&now);
+                let id = &slot.config.id;
+                match self.harvester.runlog().paused_since(id) {
+                    Ok(Some(since)) => {
+                        tracing::info!(source = %id, %since, "paused; this firing is skipped");
+                        continue;
                     }
-                    drop(permit);
-                    queued.lock().expect("queue lock").remove(&source.id);
-                });
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(source = %id, "cannot read whether the source is paused, running it: {e}")
+                    }
+                }
+                if runs.start(&slot.config, &mut tasks).is_err() {
+                    tracing::info!(source = %id, "still running or waiting from its previous firing; this firing is skipped");
+                }
             }
         }
         while tasks.join_next().await.is_some() {}
+    }
+
+    fn obey(&mut self, command: Command, runs: &Runs, tasks: &mut JoinSet<()>) {
+        match command {
+            Command::RunNow(id, reply) => {
+                let result = match self.find(&id) {
+                    Some(slot) => runs.start(&slot.config, tasks),
+                    None => Err(ControlError::UnknownSource(id)),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Pause(id, paused, reply) => {
+                let result = match self.find(&id) {
+                    Some(_) => self
+                        .harvester
+                        .runlog()
+                        .set_paused(&id, paused)
+                        .map_err(|e| ControlError::RunLog(e.to_string())),
+                    None => Err(ControlError::UnknownSource(id.clone())),
+                };
+                if result.is_ok() {
+                    tracing::info!(source = %id, "{}", if paused { "paused" } else { "resumed" });
+                }
+                let _ = reply.send(result);
+            }
+            Command::Reload(sources, reply) => {
+                let _ = reply.send(self.reload(sources));
+            }
+        }
+    }
+
+    fn find(&self, id: &str) -> Option<&Slot> {
+        self.sources.iter().find(|s| s.config.id == id)
+    }
+
+    fn reload(&mut self, sources: Vec<SourceConfig>) -> ReloadReport {
+        let now = Utc::now();
+        let mut report = ReloadReport::default();
+        let mut old: Vec<Slot> = std::mem::take(&mut self.sources);
+        for config in sources {
+            let slot = match old.iter().position(|s| s.config.id == config.id) {
+                Some(i) => {
+                    let previous = old.swap_remove(i);
+                    if previous.config.same_settings(&config) {
+                        report.unchanged.push(config.id.clone());
+                        Slot { config, ..previous }
+                    } else {
+                        report.changed.push(config.id.clone());
+                        self.slot(config, now)
+                    }
+                }
+                None => {
+                    report.added.push(config.id.clone());
+                    self.slot(config, now)
+                }
+            };
+            self.sources.push(slot);
+        }
+        report.removed = old.into_iter().map(|s| s.config.id).collect();
+        tracing::info!(
+            added = ?report.added,
+            removed = ?report.removed,
+            changed = ?report.changed,
+            "sources reloaded"
+        );
+        report
+    }
+}
+
+/// Starts runs: one per source at a time, at most as many at once as there are permits.
+struct Runs {
+    harvester: Arc<Harvester>,
+    permits: Arc<Semaphore>,
+    /// Sources running or waiting for a permit.
+    queued: Arc<Mutex<HashSet<String>>>,
+    shutdown: CancellationToken,
+}
+
+impl Runs {
+    fn start(&self, source: &SourceConfig, tasks: &mut JoinSet<()>) -> Result<(), ControlError> {
+        if !self
+            .queued
+            .lock()
+            .expect("queue lock")
+            .insert(source.id.clone())
+        {
+            return Err(ControlError::AlreadyRunning(source.id.clone()));
+        }
+        let harvester = Arc::clone(&self.harvester);
+        let permits = Arc::clone(&self.permits);
+        let queued = Arc::clone(&self.queued);
+        let shutdown = self.shutdown.clone();
+        let source = source.clone();
+        tasks.spawn(async move {
+            let permit = tokio::select! {
+                p = permits.acquire_owned() => p,
+                () = shutdown.cancelled() => {
+                    queued.lock().expect("queue lock").remove(&source.id);
+                    return;
+                }
+            };
+            if let Err(e) = harvester
+                .run(&source, RunOptions::default(), &shutdown, &Quiet)
+                .await
+            {
+                tracing::error!(source = %source.id, "{e}");
+            }
+            drop(permit);
+            queued.lock().expect("queue lock").remove(&source.id);
+        });
+        Ok(())
+    }
+}
+
+async fn sleep_or_forever(wait: Option<std::time::Duration>) {
+    match wait {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
     }
 }

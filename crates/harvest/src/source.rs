@@ -4,7 +4,7 @@
 use crate::fetch::{FetchErrorKind, Fetched, Fetcher, Validators};
 use alzette_config::{DcatOptions, RdfSyntax, SourceConfig};
 use alzette_dcat::{
-    ContextSet, DetectedBy, JSON_LD, PageParser, RdfFormat, RecordGraph, RecordProblem,
+    ContextSet, DetectedBy, JSON_LD, PageLimits, PageParser, RdfFormat, RecordGraph, RecordProblem,
     SplitOptions, detect_syntax, from_url, page_links, remote_context_iris, sniff, split_records,
     syntax_name,
 };
@@ -88,6 +88,7 @@ pub struct DcatSource {
     /// still has them.
     store: Arc<RecordStore>,
     split: SplitOptions,
+    page_limits: PageLimits,
     max_pages: u64,
     fingerprint: String,
     start_origin: String,
@@ -109,11 +110,20 @@ impl DcatSource {
         let mint_base = store.iris().mint_base(&config.id);
         let mut split = SplitOptions::new(&mint_base);
         split.max_record_triples = config.limits.max_record_triples;
+        split.max_literal_size = config.limits.max_literal_size;
+        let page_limits = PageLimits {
+            max_triples: config.limits.max_page_triples,
+            max_nesting_depth: config.limits.max_nesting_depth,
+            max_expanded_size: config.limits.max_body_size,
+        };
         // Anything that changes what a page yields invalidates what was remembered of it.
         let fingerprint = hex(&Sha256::digest(
             format!(
-                "{}|{:?}|{mint_base}|{}",
-                config.url, options, config.limits.max_record_triples
+                "{}|{:?}|{mint_base}|{}|{}|{page_limits:?}",
+                config.url,
+                options,
+                config.limits.max_record_triples,
+                config.limits.max_literal_size
             )
             .as_bytes(),
         )[..16]);
@@ -124,6 +134,7 @@ impl DcatSource {
             runlog,
             store,
             split,
+            page_limits,
             max_pages: config.limits.max_pages,
             fingerprint,
             start_origin: origin(&config.url),
@@ -238,8 +249,9 @@ impl DcatSource {
                 .await?;
         }
 
-        let parser =
-            PageParser::new(format, final_url.as_str()).with_contexts(Arc::clone(&self.contexts));
+        let parser = PageParser::new(format, final_url.as_str())
+            .with_contexts(Arc::clone(&self.contexts))
+            .with_limits(self.page_limits);
         let split = self.split.clone();
         let base = final_url.to_string();
         let parsed = tokio::task::spawn_blocking(move || {

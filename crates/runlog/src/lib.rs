@@ -13,6 +13,8 @@
 //! run.counts.added = 3;
 //! log.finish(&mut run, Outcome::Ok, None).unwrap();
 //! assert_eq!(log.last_run("sample-dcat").unwrap().unwrap().counts.added, 3);
+//! log.set_paused("sample-dcat", true).unwrap();
+//! assert!(log.paused_since("sample-dcat").unwrap().is_some());
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -190,6 +192,7 @@ pub struct RunLog {
     by_source: sled::Tree,
     open_runs: sled::Tree,
     pages: sled::Tree,
+    paused: sled::Tree,
 }
 
 impl RunLog {
@@ -214,6 +217,7 @@ impl RunLog {
             by_source: db.open_tree("runs-by-source")?,
             open_runs: db.open_tree("open-runs")?,
             pages: db.open_tree("pages")?,
+            paused: db.open_tree("paused")?,
             db,
         })
     }
@@ -350,6 +354,26 @@ impl RunLog {
             }
         }
         Ok(removed)
+    }
+
+    /// Pauses or resumes the schedule of a source; a pause lasts across restarts, until resumed.
+    pub fn set_paused(&self, source: &str, paused: bool) -> Result<(), RunLogError> {
+        if paused {
+            let since = serde_json::to_vec(&Utc::now())?;
+            self.paused.insert(source.as_bytes(), since)?;
+        } else {
+            self.paused.remove(source.as_bytes())?;
+        }
+        self.paused.flush()?;
+        Ok(())
+    }
+
+    /// Since when the schedule of a source is paused, if it is.
+    pub fn paused_since(&self, source: &str) -> Result<Option<DateTime<Utc>>, RunLogError> {
+        match self.paused.get(source.as_bytes())? {
+            None => Ok(None),
+            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+        }
     }
 
     pub fn flush(&self) -> Result<(), RunLogError> {

@@ -23,19 +23,26 @@ pub struct SourceStatus {
     #[serde(flatten)]
     pub source: crate::SourceSummary,
     pub records: usize,
+    /// Since when its schedule is paused (admin API), if it is.
+    pub paused_since: Option<chrono::DateTime<chrono::Utc>>,
     pub last_run: Option<alzette_runlog::Run>,
 }
 
 pub async fn sources(State(state): State<AppState>) -> Response {
     let mut out = Vec::new();
-    for s in state.sources.iter() {
-        let last_run = match state.runlog.last_run(&s.id) {
+    for s in state.sources.get().iter() {
+        let status = state
+            .runlog
+            .last_run(&s.id)
+            .and_then(|last| Ok((last, state.runlog.paused_since(&s.id)?)));
+        let (last_run, paused_since) = match status {
             Ok(r) => r,
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         };
         out.push(SourceStatus {
             source: s.clone(),
             records: state.store.count(Some(&s.id)),
+            paused_since,
             last_run,
         });
     }
@@ -62,6 +69,7 @@ pub async fn index(State(state): State<AppState>) -> Response {
     let base = &state.config.base_uri;
     let sources: String = state
         .sources
+        .get()
         .iter()
         .map(|s| {
             format!(

@@ -72,7 +72,7 @@ pub async fn source(
         _ => (segment.clone(), None),
     };
     let known =
-        state.sources.iter().any(|s| s.id == source) || state.store.count(Some(&source)) > 0;
+        state.sources.get().iter().any(|s| s.id == source) || state.store.count(Some(&source)) > 0;
     if !known {
         return error(
             StatusCode::NOT_FOUND,

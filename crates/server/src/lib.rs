@@ -1,5 +1,6 @@
 //! HTTP publication: the DCAT-AP catalogue (`/catalog`), the SPARQL endpoint (`/sparql`), the
-//! operational JSON (`/api/sources`, `/api/runs`) and `/health`.
+//! operational JSON (`/api/sources`, `/api/runs`), `/health`, and the admin API
+//! (`/api/admin/...`, behind a bearer token; see `docs/api.md`).
 //!
 //! ```no_run
 //! # async fn f(state: alzette_server::AppState) -> std::io::Result<()> {
@@ -8,6 +9,7 @@
 //! # }
 //! ```
 
+mod admin;
 mod api;
 mod catalog;
 mod negotiate;
@@ -18,10 +20,11 @@ use alzette_config::ServerConfig;
 use alzette_runlog::RunLog;
 use alzette_store::RecordStore;
 use axum::Router;
-use axum::routing::get;
-use std::sync::Arc;
+use axum::routing::{get, post};
+use std::sync::{Arc, RwLock};
 use tokio_util::sync::CancellationToken;
 
+pub use admin::{Admin, AdminAccess, AdminError};
 pub use negotiate::negotiate;
 
 /// What a source looks like to the operational API.
@@ -40,13 +43,45 @@ pub struct AppState {
     pub store: Arc<RecordStore>,
     pub runlog: Arc<RunLog>,
     pub config: Arc<ServerConfig>,
-    pub sources: Arc<Vec<SourceSummary>>,
+    pub sources: Arc<SourceList>,
+    /// The admin API; `None` turns it off.
+    pub admin: Option<AdminAccess>,
+}
+
+/// The configured sources, replaced as a whole when the configuration is reloaded.
+#[derive(Default)]
+pub struct SourceList(RwLock<Arc<Vec<SourceSummary>>>);
+
+impl SourceList {
+    pub fn new(sources: Vec<SourceSummary>) -> Self {
+        Self(RwLock::new(Arc::new(sources)))
+    }
+
+    pub fn get(&self) -> Arc<Vec<SourceSummary>> {
+        Arc::clone(&self.0.read().expect("source list lock"))
+    }
+
+    pub fn set(&self, sources: Vec<SourceSummary>) {
+        *self.0.write().expect("source list lock") = Arc::new(sources);
+    }
 }
 
 /// The routes.
 pub fn router(state: AppState) -> Router {
     let body_limit = usize::try_from(state.config.max_request_body_size).unwrap_or(usize::MAX);
+    // Admin actions take no body: anything beyond a few bytes is refused before it is read.
+    let admin = Router::new()
+        .route("/api/admin/sources/{id}/run", post(admin::run_now))
+        .route("/api/admin/sources/{id}/pause", post(admin::pause))
+        .route("/api/admin/sources/{id}/resume", post(admin::resume))
+        .route("/api/admin/reload", post(admin::reload))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::guard,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(4096));
     Router::new()
+        .merge(admin)
         .route("/", get(api::index))
         .route("/health", get(api::health))
         .route("/api/sources", get(api::sources))

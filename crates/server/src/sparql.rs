@@ -246,6 +246,19 @@ fn execute(
     let evaluation_failure = |e: QueryEvaluationError| -> Failure {
         if matches!(e, QueryEvaluationError::Cancelled) {
             (StatusCode::SERVICE_UNAVAILABLE, timeout_message(timeout))
+        } else if matches!(
+            e,
+            QueryEvaluationError::Service(_)
+                | QueryEvaluationError::UnsupportedService(_)
+                | QueryEvaluationError::UnboundService
+                | QueryEvaluationError::InvalidServiceName(_)
+        ) {
+            // The binary is built without Oxigraph's HTTP client: the endpoint never makes
+            // requests on a client's behalf (no SSRF through SERVICE).
+            (
+                StatusCode::BAD_REQUEST,
+                format!("federated queries (SERVICE) are off on this endpoint: {e}"),
+            )
         } else {
             (
                 StatusCode::INTERNAL_SERVER_ERROR,

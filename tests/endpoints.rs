@@ -1,0 +1,398 @@
+//! The endpoints' security: the admin API behind its bearer token (run now, pause, resume,
+//! reload, SIGHUP), and public endpoints that change nothing.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use support::*;
+
+const TOKEN: &str = "admin-token-for-tests-0123456789";
+
+fn source(id: &str, url: &str, schedule: &str, extra: &str) -> String {
+    format!(
+        "[[source]]\nid = \"{id}\"\nkind = \"dcat\"\nurl = \"{url}\"\nschedule = \"{schedule}\"\n{extra}\n"
+    )
+}
+
+/// POSTs to the admin API: (status, JSON body, headers).
+fn admin(
+    server: &Server,
+    path: &str,
+    auth: Option<&str>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+    let (status, headers, body) = http(Method::POST, &server.url(path), &headers, None).unwrap();
+    let json = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| panic!("{path} answers JSON: {}", String::from_utf8_lossy(&body)));
+    (status, json, headers)
+}
+
+fn sorted_lines(body: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> = String::from_utf8_lossy(body)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn bearer() -> String {
+    format!("Bearer {TOKEN}")
+}
+
+/// The finished runs of a source, newest first.
+fn finished_runs(server: &Server, source: &str) -> Vec<Value> {
+    let (_, _, body) = http_get(
+        &server.url(&format!("/api/runs?source={source}&limit=1000")),
+        &[],
+    )
+    .unwrap();
+    let runs: Vec<Value> = serde_json::from_slice(&body).unwrap();
+    runs.into_iter()
+        .filter(|r| r["outcome"] != "running")
+        .collect()
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn source_status(server: &Server) -> Vec<Value> {
+    let (_, _, body) = http_get(&server.url("/api/sources"), &[]).unwrap();
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn source_ids(server: &Server) -> Vec<String> {
+    source_status(server)
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
+    let pages = PageServer::start();
+    pages.serve_catalogue(&catalogue_pages(
+        &pages.url(""),
+        &[0, 1, 2],
+        2,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    ));
+    let slow = format!("{PREFIXES}<https://e.org/slow> a dcat:Dataset ; dct:title \"Slow\" .");
+    pages.set(
+        "/slow.ttl",
+        Page::ok("text/turtle", slow).with_delay(Duration::from_secs(3)),
+    );
+    let catalogue = pages.url("/catalog.ttl?page=1");
+    let sources = [
+        source("a", &catalogue, "0 3 * * *", ""),
+        source("b", &catalogue, "* * * * * *", ""),
+        source("c", &pages.url("/slow.ttl"), "0 3 * * *", "enabled = false"),
+    ]
+    .concat();
+    let env = Env::with_server(&sources, &format!("admin_token = \"{TOKEN}\""));
+    let head = std::fs::read_to_string(&env.config).unwrap();
+    let head = head[..head.find("[[source]]").unwrap()].to_owned();
+    let server = env.serve();
+    server.wait_for_runs(&["a", "b"]);
+
+    // Without the token, with a wrong one, or in another scheme: 401, and nothing runs.
+    let runs_of_a = finished_runs(&server, "a").len();
+    for auth in [
+        None,
+        Some("Bearer admin-token-for-tests-012345678X".to_owned()),
+        Some(format!("Basic {TOKEN}")),
+        Some(TOKEN.to_owned()),
+    ] {
+        let (status, body, headers) = admin(&server, "/api/admin/sources/a/run", auth.as_deref());
+        assert_eq!(status, 401, "{auth:?}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("Bearer"), "{body}");
+        assert!(
+            headers["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer")
+        );
+    }
+    let (status, _, _) = admin(&server, "/api/admin/reload", Some("Bearer nope"));
+    assert_eq!(status, 401);
+
+    // Run now: 202, and a run follows.
+    let (status, body, _) = admin(&server, "/api/admin/sources/a/run", Some(&bearer()));
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["source"], "a");
+    wait_until("the second run of a finished", || {
+        finished_runs(&server, "a").len() == runs_of_a + 1
+    });
+    assert_eq!(finished_runs(&server, "a")[0]["outcome"], "ok");
+    let (status, body, _) = admin(&server, "/api/admin/sources/nope/run", Some(&bearer()));
+    assert_eq!(status, 404);
+    assert!(body["error"].as_str().unwrap().contains("nope"), "{body}");
+
+    // A disabled source runs when asked; asked again while it runs: 409.
+    let (status, body, _) = admin(&server, "/api/admin/sources/c/run", Some(&bearer()));
+    assert_eq!(status, 202, "{body}");
+    let (status, body, _) = admin(&server, "/api/admin/sources/c/run", Some(&bearer()));
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("already running"),
+        "{body}"
+    );
+    wait_until("c's run finished", || {
+        finished_runs(&server, "c").len() == 1
+    });
+
+    // Pause: b (every second) stops firing; resume: it fires again.
+    let (status, body, _) = admin(&server, "/api/admin/sources/b/pause", Some(&bearer()));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["paused"], true);
+    let paused = |server: &Server| {
+        source_status(server)
+            .iter()
+            .find(|s| s["id"] == "b")
+            .unwrap()["paused_since"]
+            .is_string()
+    };
+    assert!(paused(&server));
+    std::thread::sleep(Duration::from_millis(1500)); // a run fired before the pause ends
+    let runs_of_b = finished_runs(&server, "b").len();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        finished_runs(&server, "b").len(),
+        runs_of_b,
+        "a paused source does not fire"
+    );
+
+    // The pause outlives a restart.
+    server.stop();
+    let server = env.serve();
+    assert!(paused(&server), "paused across a restart");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(finished_runs(&server, "b").len(), runs_of_b);
+    let (status, _, _) = admin(&server, "/api/admin/sources/b/resume", Some(&bearer()));
+    assert_eq!(status, 200);
+    assert!(!paused(&server));
+    wait_until("b fired again", || {
+        finished_runs(&server, "b").len() > runs_of_b
+    });
+
+    // Reload: d added, b removed, c changed, a unchanged; d runs at once (it never ran).
+    let reloaded = [
+        source("a", &catalogue, "0 3 * * *", ""),
+        source("c", &pages.url("/slow.ttl"), "0 4 * * *", "enabled = false"),
+        source("d", &catalogue, "0 3 * * *", ""),
+    ]
+    .concat();
+    std::fs::write(&env.config, format!("{head}{reloaded}")).unwrap();
+    let (status, body, _) = admin(&server, "/api/admin/reload", Some(&bearer()));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["added"], serde_json::json!(["d"]), "{body}");
+    assert_eq!(body["removed"], serde_json::json!(["b"]), "{body}");
+    assert_eq!(body["changed"], serde_json::json!(["c"]), "{body}");
+    assert_eq!(body["unchanged"], serde_json::json!(["a"]), "{body}");
+    assert_eq!(body["needs_restart"], serde_json::json!([]), "{body}");
+    assert_eq!(source_ids(&server), ["a", "c", "d"]);
+    server.wait_for_runs(&["d"]);
+    let (_, _, catalogue_page) =
+        http_get(&server.url("/catalog/d"), &[("accept", "text/turtle")]).unwrap();
+    assert!(
+        String::from_utf8_lossy(&catalogue_page).contains("dataset/1"),
+        "d's records are published"
+    );
+    let runs_of_b = finished_runs(&server, "b").len();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        finished_runs(&server, "b").len(),
+        runs_of_b,
+        "a removed source no longer fires"
+    );
+
+    // An invalid file changes nothing and says where it is wrong.
+    std::fs::write(
+        &env.config,
+        format!("{head}{reloaded}[[source]]\nid = \"Bad Id\"\n"),
+    )
+    .unwrap();
+    let (status, body, _) = admin(&server, "/api/admin/reload", Some(&bearer()));
+    assert_eq!(status, 422, "{body}");
+    let message = body["error"].as_str().unwrap();
+    assert!(
+        message.contains("harvest-sources.toml:30") && message.contains("unchanged"),
+        "{message}"
+    );
+    assert_eq!(source_ids(&server), ["a", "c", "d"]);
+
+    // A server setting changed: applied at the next start, and said so.
+    let head2 = head.replace("[server]\n", "[server]\nquery_timeout = \"5s\"\n");
+    std::fs::write(&env.config, format!("{head2}{reloaded}")).unwrap();
+    let (status, body, _) = admin(&server, "/api/admin/reload", Some(&bearer()));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["needs_restart"],
+        serde_json::json!(["server"]),
+        "{body}"
+    );
+
+    // SIGHUP reloads too.
+    let with_e = format!(
+        "{head}{reloaded}{}",
+        source("e", &catalogue, "0 3 * * *", "")
+    );
+    std::fs::write(&env.config, with_e).unwrap();
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    wait_until("e appeared", || {
+        source_ids(&server).contains(&"e".to_owned())
+    });
+    server.wait_for_runs(&["e"]);
+    let stderr = server.stop();
+    assert!(!stderr.contains(TOKEN), "the token is never logged");
+}
+
+#[test]
+fn without_a_token_the_admin_api_is_off_and_the_environment_can_give_one() {
+    let pages = PageServer::start();
+    pages.serve_catalogue(&catalogue_pages(
+        &pages.url(""),
+        &[0],
+        2,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    ));
+    let env = Env::new(&source(
+        "a",
+        &pages.url("/catalog.ttl?page=1"),
+        "0 3 * * *",
+        "enabled = false",
+    ));
+    let server = env.serve();
+    let (status, body, _) = admin(&server, "/api/admin/sources/a/run", Some(&bearer()));
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("admin API is off"),
+        "{body}"
+    );
+    server.stop();
+
+    let server = env.serve_with_env(&[("ALZETTE_ADMIN_TOKEN", TOKEN)]);
+    let (status, body, _) = admin(&server, "/api/admin/sources/a/run", Some(&bearer()));
+    assert_eq!(status, 202, "{body}");
+    server.wait_for_runs(&["a"]);
+    server.stop();
+
+    // A short token is refused at start, with what to do.
+    let out = env
+        .command(&["serve"])
+        .env("ALZETTE_ADMIN_TOKEN", "short")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ALZETTE_ADMIN_TOKEN is shorter than 16")
+    );
+}
+
+#[test]
+fn public_endpoints_change_nothing_and_make_no_requests() {
+    let pages = PageServer::start();
+    pages.serve_catalogue(&catalogue_pages(
+        &pages.url(""),
+        &[0, 1],
+        2,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    ));
+    let env = Env::new(&source(
+        "a",
+        &pages.url("/catalog.ttl?page=1"),
+        "0 3 * * *",
+        "",
+    ));
+    let server = env.serve();
+    server.wait_for_runs(&["a"]);
+    let (_, _, before) = http_get(&server.url("/catalog.nt"), &[]).unwrap();
+
+    // Graph Store Protocol writes and other methods on the publication: refused.
+    for (method, path) in [
+        (Method::PUT, "/catalog"),
+        (Method::DELETE, "/catalog"),
+        (Method::POST, "/catalog"),
+        (Method::PUT, "/catalog/a"),
+        (Method::DELETE, "/catalog/a"),
+        (Method::PUT, "/sparql?default"),
+        (Method::DELETE, "/sparql?graph=http://e.org/g"),
+        (Method::PUT, "/store?default"),
+        (Method::POST, "/store?graph=http://e.org/g"),
+        (Method::POST, "/api/sources"),
+    ] {
+        let body = Some((
+            "text/turtle",
+            b"<http://e.org/a> <http://e.org/b> <http://e.org/c> .".to_vec(),
+        ));
+        let (status, _, _) = http(method.clone(), &server.url(path), &[], body).unwrap();
+        assert!(
+            matches!(status, 404 | 405 | 415),
+            "{method} {path}: {status}"
+        );
+    }
+
+    // SERVICE would make the server a client of anyone: refused with the reason, and no
+    // request reaches the target.
+    let target = PageServer::start();
+    target.set(
+        "/sparql",
+        Page::ok(
+            "application/sparql-results+json",
+            r#"{"head":{"vars":[]},"results":{"bindings":[]}}"#,
+        ),
+    );
+    let query = format!(
+        "SELECT * WHERE {{ SERVICE <{}> {{ ?s ?p ?o }} }}",
+        target.url("/sparql")
+    );
+    let url = format!(
+        "{}?query={}",
+        server.url("/sparql"),
+        url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+    );
+    let (status, _, body) =
+        http_get(&url, &[("accept", "application/sparql-results+json")]).unwrap();
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert!(
+        String::from_utf8_lossy(&body).contains("SERVICE"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert_eq!(target.hits("/sparql"), 0);
+
+    // A request body over the limit is refused before it is read whole.
+    let big = vec![b'#'; 2 * 1024 * 1024];
+    let (status, _, _) = http(
+        Method::POST,
+        &server.url("/sparql"),
+        &[],
+        Some(("application/sparql-query", big)),
+    )
+    .unwrap();
+    assert_eq!(status, 413);
+
+    let (_, _, after) = http_get(&server.url("/catalog.nt"), &[]).unwrap();
+    assert!(
+        sorted_lines(&before) == sorted_lines(&after),
+        "nothing changed"
+    );
+    server.stop();
+}

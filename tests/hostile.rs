@@ -1,0 +1,359 @@
+//! Hostile input (`tests/hostile/`, and large inputs generated here): each gives a clear error
+//! within the configured limits, with no panic, while the daemon keeps serving and keeps what it
+//! harvested before.
+
+mod support;
+
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use support::*;
+
+const RDF_XML: &str = "application/rdf+xml";
+const TURTLE: &str = "text/turtle";
+const JSON_LD: &str = "application/ld+json";
+
+/// A hostile page and what its run must say.
+struct Case {
+    id: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    /// The run's outcome.
+    outcome: &'static str,
+    /// Said in the run's message or record errors.
+    says: &'static str,
+}
+
+fn corpus(file: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/hostile")
+            .join(file),
+    )
+    .unwrap()
+}
+
+const RDF_HEAD: &str = r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dcat="http://www.w3.org/ns/dcat#" xmlns:dct="http://purl.org/dc/terms/">
+"#;
+
+fn cases() -> Vec<Case> {
+    let case = |id, content_type, body: Vec<u8>, outcome, says| Case {
+        id,
+        content_type,
+        body,
+        outcome,
+        says,
+    };
+    let flat_bomb = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE rdf:RDF [<!ENTITY big \"{}\">]>\n{RDF_HEAD}<dcat:Dataset rdf:about=\"https://hostile.example.org/flat\"><dct:title>{}</dct:title></dcat:Dataset></rdf:RDF>",
+        "x".repeat(100_000),
+        "&big;".repeat(10_000)
+    );
+    let n = 100_000;
+    let deep_xml = format!(
+        "{RDF_HEAD}<dcat:Dataset rdf:about=\"https://hostile.example.org/deep\">{}{}</dcat:Dataset></rdf:RDF>",
+        "<dct:relation><dcat:Dataset>".repeat(n),
+        "</dcat:Dataset></dct:relation>".repeat(n)
+    );
+    let deep_object = format!(
+        "{{\"@context\":{{\"dct\":\"http://purl.org/dc/terms/\"}},\"@id\":\"https://hostile.example.org/deep\",\"@type\":\"http://www.w3.org/ns/dcat#Dataset\",\"dct:relation\":{}{{}}{}}}",
+        "{\"dct:relation\":".repeat(n),
+        "}".repeat(n)
+    );
+    let deep_array = format!(
+        "{{\"@context\":{{\"dct\":\"http://purl.org/dc/terms/\"}},\"@id\":\"https://hostile.example.org/deep\",\"@type\":\"http://www.w3.org/ns/dcat#Dataset\",\"dct:title\":{}\"x\"{}}}",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    let huge_literal = format!(
+        "{PREFIXES}<https://hostile.example.org/huge> a dcat:Dataset ; dct:title \"Huge\" ; dct:description \"{}\" .\n<https://hostile.example.org/fine> a dcat:Dataset ; dct:title \"Fine\" .\n",
+        "x".repeat(20 * 1024 * 1024)
+    );
+    let record_100mb = format!(
+        "{PREFIXES}<https://hostile.example.org/100mb> a dcat:Dataset ; dct:title \"100 MB\" ; dct:description \"{}\" .\n",
+        "y".repeat(100 * 1024 * 1024)
+    );
+    let mut keywords = format!(
+        "{PREFIXES}<https://hostile.example.org/keywords> a dcat:Dataset ; dct:title \"Keywords\""
+    );
+    let mut i = 0;
+    while keywords.len() < 100 * 1024 * 1024 {
+        keywords.push_str(&format!(" ; dcat:keyword \"k{i}\""));
+        i += 1;
+    }
+    keywords.push_str(" .\n");
+    let mut distributions = String::with_capacity(100 * 1024 * 1024);
+    distributions.push_str("<https://hostile.example.org/million> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset> .\n");
+    for i in 0..1_000_000 {
+        distributions.push_str(&format!("<https://hostile.example.org/million> <http://www.w3.org/ns/dcat#distribution> <https://hostile.example.org/million/dist/{i}> .\n"));
+    }
+    vec![
+        case(
+            "billion-laughs",
+            RDF_XML,
+            corpus("billion-laughs.rdf"),
+            "failed",
+            "nested entities",
+        ),
+        case(
+            "xxe",
+            RDF_XML,
+            corpus("xxe.rdf"),
+            "failed",
+            "external entity \"xxe\"",
+        ),
+        case(
+            "xxe-public",
+            RDF_XML,
+            corpus("xxe-public.rdf"),
+            "failed",
+            "external entity \"xxe\"",
+        ),
+        case(
+            "parameter-entity",
+            RDF_XML,
+            corpus("parameter-entity.rdf"),
+            "failed",
+            "parameter entity",
+        ),
+        case(
+            "dtd-namespaces",
+            RDF_XML,
+            corpus("dtd-namespaces.rdf"),
+            "ok",
+            "",
+        ),
+        case(
+            "remote-context",
+            JSON_LD,
+            corpus("remote-context.jsonld"),
+            "failed",
+            "is not allowed; list it under jsonld_contexts",
+        ),
+        case(
+            "invalid-utf8",
+            TURTLE,
+            corpus("invalid-utf8.ttl"),
+            "failed",
+            "Invalid UTF-8",
+        ),
+        case(
+            "iri-space",
+            TURTLE,
+            corpus("iri-space.ttl"),
+            "failed",
+            "Invalid IRI code point ' '",
+        ),
+        case(
+            "flat-entity-bomb",
+            RDF_XML,
+            flat_bomb.into_bytes(),
+            "failed",
+            "limit max_body_size",
+        ),
+        case(
+            "deep-xml",
+            RDF_XML,
+            deep_xml.into_bytes(),
+            "failed",
+            "more than 256 levels deep (limit max_nesting_depth)",
+        ),
+        case(
+            "deep-json-object",
+            JSON_LD,
+            deep_object.into_bytes(),
+            "failed",
+            "limit max_nesting_depth",
+        ),
+        case(
+            "deep-json-array",
+            JSON_LD,
+            deep_array.into_bytes(),
+            "failed",
+            "limit max_nesting_depth",
+        ),
+        case(
+            "huge-literal",
+            TURTLE,
+            huge_literal.into_bytes(),
+            "ok-with-errors",
+            "20971520 bytes, more than 1048576 (limit max_literal_size)",
+        ),
+        case(
+            "record-100mb",
+            TURTLE,
+            record_100mb.into_bytes(),
+            "ok-with-errors",
+            "(limit max_literal_size)",
+        ),
+        case(
+            "page-of-keywords",
+            TURTLE,
+            keywords.into_bytes(),
+            "failed",
+            "more than 2000000 triples (limit max_page_triples)",
+        ),
+        case(
+            "million-distributions",
+            "application/n-triples",
+            distributions.into_bytes(),
+            "ok-with-errors",
+            "more than 100000 triples (limit max_record_triples)",
+        ),
+    ]
+}
+
+/// Everything a run said: its message and its record errors.
+fn said(run: &Value) -> String {
+    let mut text = run["message"].as_str().unwrap_or_default().to_owned();
+    for e in run["errors"].as_array().into_iter().flatten() {
+        text.push('\n');
+        text.push_str(&e.to_string());
+    }
+    text
+}
+
+/// Peak resident memory of a process, in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
+}
+
+#[test]
+fn hostile_pages_are_refused_clearly_while_the_daemon_serves() {
+    let server = PageServer::start();
+    // A normal source harvested first: nothing hostile may touch it.
+    server.serve_catalogue(&catalogue_pages(
+        &server.url(""),
+        &[0, 1, 2],
+        3,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    ));
+    let cases = cases();
+    let mut sources = String::from(
+        "[[source]]\nid = \"good\"\nkind = \"dcat\"\nurl = \"CATALOGUE\"\nschedule = \"0 3 * * *\"\n\n",
+    )
+    .replace("CATALOGUE", &server.url("/catalog.ttl?page=1"));
+    for c in &cases {
+        let path = format!("/{}", c.id);
+        server.set(&path, Page::ok(c.content_type, c.body.clone()));
+        sources.push_str(&format!(
+            "[[source]]\nid = \"{}\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\nenabled = false\n\n",
+            c.id,
+            server.url(&path)
+        ));
+    }
+    let env = Env::new(&sources);
+    assert_eq!(env.harvest("good", &[]).0, 0);
+    let token = "hostile-test-admin-token-0123456789";
+    let daemon = env.serve_with_env(&[("ALZETTE_ADMIN_TOKEN", token)]);
+
+    // Clients keep being served while the hostile runs go on.
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let poller = {
+        let (stop, served) = (Arc::clone(&stop), Arc::clone(&served));
+        let url = daemon.url("/catalog/good.nt");
+        std::thread::spawn(move || {
+            let mut failures = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                match http_get(&url, &[]) {
+                    Ok((200, _, body)) if String::from_utf8_lossy(&body).contains("dataset/2") => {
+                        served.fetch_add(1, Ordering::Relaxed);
+                    }
+                    other => failures.push(format!("{:?}", other.map(|(s, _, _)| s))),
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            failures
+        })
+    };
+
+    let auth = format!("Bearer {token}");
+    for c in &cases {
+        let started = Instant::now();
+        let (status, _, body) = http(
+            reqwest::Method::POST,
+            &daemon.url(&format!("/api/admin/sources/{}/run", c.id)),
+            &[("authorization", &auth)],
+            None,
+        )
+        .unwrap();
+        assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+        let run = daemon.wait_for_runs(&[c.id]);
+        let run = run
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == c.id)
+            .unwrap()["last_run"]
+            .clone();
+        let text = said(&run);
+        assert_eq!(run["outcome"], c.outcome, "{}: {text}", c.id);
+        assert!(
+            text.contains(c.says),
+            "{}: expected {:?} in {text}",
+            c.id,
+            c.says
+        );
+        if c.outcome != "ok" {
+            assert!(
+                text.contains(&server.url(&format!("/{}", c.id)))
+                    || text.contains("hostile.example.org"),
+                "{}: the error names the page or record: {text}",
+                c.id
+            );
+        }
+        eprintln!("{}: {} in {:?}", c.id, c.outcome, started.elapsed());
+    }
+    stop.store(true, Ordering::Relaxed);
+    let failures = poller.join().unwrap();
+    assert!(
+        failures.is_empty(),
+        "requests failed while hostile runs went on: {failures:?}"
+    );
+    assert!(served.load(Ordering::Relaxed) > 10);
+
+    // Memory stayed bounded: the largest page is ~100 MB and is refused or cut, not expanded.
+    let peak = peak_rss(daemon.child.id());
+    eprintln!("peak RSS of alzette serve: {} MB", peak / 1024 / 1024);
+    assert!(
+        peak < 1536 * 1024 * 1024,
+        "peak RSS {} MB",
+        peak / 1024 / 1024
+    );
+
+    let (_, _, body) = http_get(&daemon.url("/health"), &[]).unwrap();
+    let health: Value = serde_json::from_slice(&body).unwrap();
+    // good: 3; dtd-namespaces: 1; huge-literal: the fine one; nothing else.
+    assert_eq!(health["records"], 5, "{health}");
+    let stderr = daemon.stop();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let store = env.store();
+    assert_eq!(stored_resources(&store, "good").len(), 3);
+    assert_eq!(
+        stored_resources(&store, "dtd-namespaces"),
+        ["https://hostile.example.org/dtd-dataset"]
+    );
+    assert_eq!(
+        stored_resources(&store, "huge-literal"),
+        ["https://hostile.example.org/fine"]
+    );
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let first_line = passwd.lines().next().unwrap_or("root:x:0:0");
+    let leaked = select(
+        &store,
+        &format!(
+            "SELECT ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o FILTER(CONTAINS(STR(?o), \"{}\")) }} }}",
+            first_line.replace('"', "")
+        ),
+    );
+    assert!(leaked.is_empty(), "no file content reached the store");
+}
