@@ -24,7 +24,7 @@ end
 
 function request()
   if math.random() < 0.5 then
-    local page = math.random(1, 200)
+    local page = math.random(1, 1000)
     return wrk.format("GET", "/catalog?page=" .. page .. "&pageSize=100", { ["Accept"] = "text/turtle" })
   end
   local q = encoded[math.random(1, #encoded)]

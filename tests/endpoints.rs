@@ -396,3 +396,59 @@ fn public_endpoints_change_nothing_and_make_no_requests() {
     );
     server.stop();
 }
+
+#[test]
+fn a_saturated_sparql_endpoint_answers_503_with_retry_after() {
+    let pages = PageServer::start();
+    let ids: Vec<usize> = (0..40).collect();
+    pages.serve_catalogue(&catalogue_pages(
+        &pages.url(""),
+        &ids,
+        40,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    ));
+    let env = Env::with_server(
+        &source("a", &pages.url("/catalog.ttl?page=1"), "0 3 * * *", ""),
+        "query_timeout = \"3s\"\nmax_concurrent_queries = 1\nmax_queued_queries = 0",
+    );
+    let server = env.serve();
+    server.wait_for_runs(&["a"]);
+    let query_url = |q: &str| {
+        format!(
+            "{}?query={}",
+            server.url("/sparql"),
+            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        )
+    };
+    let quick = query_url("ASK { ?s ?p ?o }");
+    assert_eq!(http_get(&quick, &[]).unwrap().0, 200);
+
+    // One query takes the only slot (it runs until its 3 s timeout); the next one is turned
+    // away at once, saying why and when to come back.
+    let slow = query_url(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . FILTER NOT EXISTS { ?g ?h ?i FILTER(?g = ?a && ?i = ?f) } }",
+    );
+    let running = std::thread::spawn(move || http_get(&slow, &[]).unwrap());
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, headers, body) = http_get(&quick, &[]).unwrap();
+    let message = String::from_utf8_lossy(&body);
+    assert_eq!(status, 503, "{message}");
+    assert_eq!(headers["retry-after"], "1");
+    assert!(
+        message.contains("busy") && message.contains("max_concurrent_queries"),
+        "{message}"
+    );
+    // The catalogue is not behind the SPARQL limit.
+    assert_eq!(http_get(&server.url("/catalog"), &[]).unwrap().0, 200);
+
+    let (status, _, body) = running.join().unwrap();
+    assert_eq!(status, 503);
+    assert!(String::from_utf8_lossy(&body).contains("query_timeout"));
+    // The slot is free again once the runaway query has stopped.
+    wait_until("the slot is free", || {
+        http_get(&quick, &[]).unwrap().0 == 200
+    });
+    server.stop();
+}

@@ -102,16 +102,17 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
             "admin API off: set [server] admin_token or ALZETTE_ADMIN_TOKEN to turn it on"
         ),
     }
-    let state = AppState {
-        store: Arc::clone(&store),
-        runlog: Arc::clone(&runlog),
-        config: Arc::new(config.server.clone()),
+    let admin = token.map(|token| AdminAccess {
+        token,
+        actions: daemon as Arc<dyn alzette_server::Admin>,
+    });
+    let state = AppState::new(
+        Arc::clone(&store),
+        Arc::clone(&runlog),
+        config.server.clone(),
         sources,
-        admin: token.map(|token| AdminAccess {
-            token,
-            actions: daemon as Arc<dyn alzette_server::Admin>,
-        }),
-    };
+        admin,
+    );
     tracing::info!(
         "serving http://{bind}/ — catalogue {}catalog, SPARQL {}sparql; {} records",
         config.server.base_uri,

@@ -58,6 +58,10 @@ pub struct ServerConfig {
     pub base_uri: Url,
     /// A SPARQL query running longer than this is cancelled.
     pub query_timeout: Duration,
+    /// SPARQL queries evaluated at once; more wait in a queue.
+    pub max_concurrent_queries: usize,
+    /// SPARQL queries waiting for a free slot; more are answered 503 with Retry-After at once.
+    pub max_queued_queries: usize,
     /// SPARQL results larger than this are refused with an error instead of being sent.
     pub max_query_result_size: u64,
     /// Largest SPARQL request body (POST) accepted.

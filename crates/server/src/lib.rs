@@ -46,6 +46,31 @@ pub struct AppState {
     pub sources: Arc<SourceList>,
     /// The admin API; `None` turns it off.
     pub admin: Option<AdminAccess>,
+    /// The SPARQL concurrency limit.
+    pub queries: Arc<sparql::QueryGate>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<RecordStore>,
+        runlog: Arc<RunLog>,
+        config: ServerConfig,
+        sources: Arc<SourceList>,
+        admin: Option<AdminAccess>,
+    ) -> Self {
+        let queries = Arc::new(sparql::QueryGate::new(
+            config.max_concurrent_queries,
+            config.max_queued_queries,
+        ));
+        Self {
+            store,
+            runlog,
+            config: Arc::new(config),
+            sources,
+            admin,
+            queries,
+        }
+    }
 }
 
 /// The configured sources, replaced as a whole when the configuration is reloaded.

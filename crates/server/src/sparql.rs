@@ -16,7 +16,10 @@ use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 const RESULT_FORMATS: [(&str, QueryResultsFormat); 7] = [
     ("application/sparql-results+json", QueryResultsFormat::Json),
@@ -130,6 +133,9 @@ async fn run(state: AppState, headers: HeaderMap, query: String, params: Params)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let timeout = state.config.query_timeout;
+    let Some(permit) = state.queries.enter(timeout).await else {
+        return busy(&state);
+    };
     let limit = usize::try_from(state.config.max_query_result_size).unwrap_or(usize::MAX);
     let token = CancellationToken::new();
     let timer = tokio::spawn({
@@ -142,6 +148,9 @@ async fn run(state: AppState, headers: HeaderMap, query: String, params: Params)
     let store = state.store.clone();
     let started = std::time::Instant::now();
     let evaluation = tokio::task::spawn_blocking(move || {
+        // Held until the evaluation really ends: a query that overruns its timeout still
+        // counts against the limit while it uses a core.
+        let _permit = permit;
         let result = execute(
             store.oxigraph(),
             &query,
@@ -175,6 +184,53 @@ async fn run(state: AppState, headers: HeaderMap, query: String, params: Params)
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, timeout_message(timeout)),
     }
+}
+
+/// Limits how many queries are evaluated at once, and how many wait for their turn.
+pub struct QueryGate {
+    running: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+}
+
+impl QueryGate {
+    pub fn new(max_running: usize, max_waiting: usize) -> Self {
+        Self {
+            running: Arc::new(Semaphore::new(max_running.max(1))),
+            waiting: AtomicUsize::new(0),
+            max_waiting,
+        }
+    }
+
+    /// A slot to evaluate a query in, waiting at most `patience` in a bounded queue; `None`
+    /// when the queue is full or the wait too long.
+    async fn enter(&self, patience: Duration) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = Arc::clone(&self.running).try_acquire_owned() {
+            return Some(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let permit =
+            tokio::time::timeout(patience, Arc::clone(&self.running).acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        permit.ok()?.ok()
+    }
+}
+
+fn busy(state: &AppState) -> Response {
+    let mut response = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "the endpoint is busy: {} queries run at once and {} may wait (limits server.max_concurrent_queries, server.max_queued_queries); retry in a moment",
+            state.config.max_concurrent_queries, state.config.max_queued_queries
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
 }
 
 /// How long past its timeout a query's answer may wait for the evaluation to notice.
