@@ -6,6 +6,7 @@ use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{Graph, NamedNodeRef, Term, Triple};
 use reqwest::Method;
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -556,4 +557,215 @@ fn updates_are_refused_and_slow_queries_time_out() {
     );
     // Nothing changed.
     assert_eq!(env.store().count(None), 33);
+}
+
+#[test]
+fn catalogue_responses_are_validated_compressed_and_filtered_by_source() {
+    let pages = PageServer::start();
+    let ids: Vec<usize> = (0..12).collect();
+    pages.serve_catalogue(&catalogue_pages(
+        &pages.url(""),
+        &ids,
+        5,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    ));
+    let token = "publish-test-admin-token-0123456789";
+    let env = Env::with_server(
+        &format!(
+            "[[source]]\nid = \"alpha\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n",
+            pages.url("/catalog.ttl?page=1")
+        ),
+        &format!("admin_token = \"{token}\""),
+    );
+    let server = env.serve();
+    server.wait_for_runs(&["alpha"]);
+    let url = server.url("/catalog?page=2&pageSize=5");
+    let turtle = [("accept", "text/turtle")];
+
+    let (status, headers, body) = http_get(&url, &turtle).unwrap();
+    assert_eq!(status, 200);
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let last_modified = headers["last-modified"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(headers["cache-control"], "no-cache");
+
+    // Unchanged: 304 with no body, by ETag, by date, and by ETag among others.
+    for conditional in [
+        vec![("if-none-match", etag.as_str())],
+        vec![("if-modified-since", last_modified.as_str())],
+        vec![("if-none-match", &format!("\"other\", {etag}"))],
+    ] {
+        let mut h = turtle.to_vec();
+        h.extend(conditional.iter().map(|(k, v)| (*k, *v)));
+        let (status, headers, body) = http_get(&url, &h).unwrap();
+        assert_eq!(status, 304, "{conditional:?}");
+        assert!(body.is_empty());
+        assert_eq!(headers["etag"].to_str().unwrap(), etag);
+    }
+    // If-None-Match decides over If-Modified-Since; another representation has another ETag.
+    let (status, _, _) = http_get(
+        &url,
+        &[
+            ("accept", "text/turtle"),
+            ("if-none-match", "\"stale\""),
+            ("if-modified-since", &last_modified),
+        ],
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    let (status, headers, _) = http_get(
+        &url,
+        &[
+            ("accept", "application/n-triples"),
+            ("if-none-match", &etag),
+        ],
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert_ne!(headers["etag"].to_str().unwrap(), etag);
+    let (status, _, _) = http_get(
+        &url,
+        &[
+            ("accept", "text/turtle"),
+            ("if-modified-since", "Sat, 01 Jan 2000 00:00:00 GMT"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+
+    // Compressed on request (reqwest here decodes nothing: the raw encoding is checked).
+    for (encoding, magic) in [("br", None), ("gzip", Some(&[0x1f_u8, 0x8b][..]))] {
+        let (status, headers, raw) = http_get_undecoded(
+            &url,
+            &[("accept", "text/turtle"), ("accept-encoding", encoding)],
+        )
+        .unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(
+            headers.get("content-encoding").map(|v| v.to_str().unwrap()),
+            Some(encoding),
+            "{headers:?}"
+        );
+        assert!(
+            raw.len() < body.len(),
+            "{encoding}: {} < {}",
+            raw.len(),
+            body.len()
+        );
+        if let Some(magic) = magic {
+            assert_eq!(&raw[..2], magic);
+        }
+    }
+
+    // ?source= is the source's catalogue.
+    let (_, _, by_query) =
+        http_get(&server.url("/catalog.nt?source=alpha&pageSize=100"), &[]).unwrap();
+    let (_, _, by_path) = http_get(&server.url("/catalog/alpha.nt?pageSize=100"), &[]).unwrap();
+    assert_eq!(
+        parse(&by_query, RdfFormat::NTriples, "http://x/").len(),
+        parse(&by_path, RdfFormat::NTriples, "http://x/").len()
+    );
+    assert_eq!(
+        http_get(&server.url("/catalog?source=nope"), &[])
+            .unwrap()
+            .0,
+        404
+    );
+
+    // A changed record: the same conditional request now gets the new page.
+    pages.serve_catalogue(&catalogue_pages(
+        &pages.url(""),
+        &ids,
+        5,
+        Syntax::Turtle,
+        false,
+        &|i| if i == 7 { 2 } else { 1 },
+    ));
+    let (status, _, _) = http(
+        reqwest::Method::POST,
+        &server.url("/api/admin/sources/alpha/run"),
+        &[("authorization", &format!("Bearer {token}"))],
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 202);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, _, runs) = http_get(&server.url("/api/runs?source=alpha"), &[]).unwrap();
+        let runs: serde_json::Value = serde_json::from_slice(&runs).unwrap();
+        if runs.as_array().unwrap().len() == 2 && runs[0]["outcome"] != "running" {
+            assert_eq!(runs[0]["counts"]["updated"], 1, "{runs}");
+            break;
+        }
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (status, headers, _) =
+        http_get(&url, &[("accept", "text/turtle"), ("if-none-match", &etag)]).unwrap();
+    assert_eq!(status, 200);
+    assert_ne!(headers["etag"].to_str().unwrap(), etag);
+    let (_, _, all) = http_get(&server.url("/catalog?pageSize=100"), &turtle).unwrap();
+    assert!(
+        String::from_utf8_lossy(&all).contains("Dataset 7 v2"),
+        "the new version is served"
+    );
+    server.stop();
+}
+
+/// The Python that has SPARQLWrapper and rdflib (`.ci/run` prepares one and sets
+/// `ALZETTE_PYTHON`), or `None` with a notice.
+fn python_with_clients() -> Option<String> {
+    let python = std::env::var("ALZETTE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import SPARQLWrapper, rdflib"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "NOTICE: {python} lacks SPARQLWrapper or rdflib (pip install SPARQLWrapper rdflib, or set ALZETTE_PYTHON); the client check is skipped"
+        );
+    }
+    ok.then_some(python)
+}
+
+#[test]
+fn the_sparql_protocol_checker_and_real_clients_pass() {
+    let (_pages, _env, server) = served();
+    let endpoint = server.url("/sparql");
+    if let Some(fixtures) = shared_fixtures("sparql protocol checker") {
+        let script = fixtures
+            .parent()
+            .unwrap()
+            .join("tools/sparql-protocol-check.sh");
+        let out = std::process::Command::new("bash")
+            .arg(&script)
+            .args([endpoint.as_str(), "-", "-"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && stdout.contains("0 BAD"), "{stdout}");
+        assert!(
+            stdout.lines().filter(|l| l.starts_with("ok ")).count() >= 19,
+            "{stdout}"
+        );
+    }
+    if let Some(python) = python_with_clients() {
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients/sparql_clients.py");
+        let out = std::process::Command::new(python)
+            .arg(script)
+            .args([endpoint.as_str(), "33"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("rdflib SPARQLStore SELECT: 33 datasets"),
+            "{stdout}"
+        );
+    }
+    server.stop();
 }

@@ -577,12 +577,30 @@ pub fn http_get(
     http(reqwest::Method::GET, url, headers, None)
 }
 
+/// A blocking HTTP GET that leaves the body as sent (no gzip decoding).
+pub fn http_get_undecoded(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), String> {
+    request(reqwest::Method::GET, url, headers, None, false)
+}
+
 /// A blocking HTTP request.
 pub fn http(
     method: reqwest::Method,
     url: &str,
     headers: &[(&str, &str)],
     body: Option<(&str, Vec<u8>)>,
+) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), String> {
+    request(method, url, headers, body, true)
+}
+
+fn request(
+    method: reqwest::Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, Vec<u8>)>,
+    decode: bool,
 ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), String> {
     let url = url.to_owned();
     let headers: Vec<(String, String)> = headers
@@ -596,10 +614,11 @@ pub fn http(
             .build()
             .unwrap();
         rt.block_on(async move {
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap();
+            let mut client = reqwest::Client::builder().timeout(Duration::from_secs(60));
+            if !decode {
+                client = client.no_gzip();
+            }
+            let client = client.build().unwrap();
             let mut req = client.request(method, &url);
             for (k, v) in &headers {
                 req = req.header(k, v);

@@ -6,18 +6,23 @@
 
 use crate::AppState;
 use crate::rdf::{content_type, from_extension, negotiate_rdf, serialize};
+use alzette_store::StoreVersion;
 use alzette_vocab::{hydra, rdf as rdfv, xsd};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oxigraph::model::{Graph, Literal, NamedNode, Triple};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::time::SystemTime;
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     page: Option<String>,
     #[serde(rename = "pageSize")]
     page_size: Option<String>,
+    /// `/catalog?source=ID` is `/catalog/ID`.
+    source: Option<String>,
 }
 
 pub async fn federation(
@@ -71,14 +76,6 @@ pub async fn source(
         Some((s, e)) if from_extension(e).is_some() => (s.to_owned(), Some(e)),
         _ => (segment.clone(), None),
     };
-    let known =
-        state.sources.get().iter().any(|s| s.id == source) || state.store.count(Some(&source)) > 0;
-    if !known {
-        return error(
-            StatusCode::NOT_FOUND,
-            format!("there is no source \"{source}\"; /api/sources lists them"),
-        );
-    }
     let ext = ext.map(str::to_owned);
     respond(state, headers, q, Some(source), ext.as_deref()).await
 }
@@ -90,6 +87,17 @@ async fn respond(
     source: Option<String>,
     ext: Option<&str>,
 ) -> Response {
+    let source = source.or(q.source);
+    if let Some(source) = &source {
+        let known = state.sources.get().iter().any(|s| &s.id == source)
+            || state.store.count(Some(source)) > 0;
+        if !known {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("there is no source \"{source}\"; /api/sources lists them"),
+            );
+        }
+    }
     let format = match ext {
         Some(e) => from_extension(e).expect("routes only carry known extensions"),
         None => match negotiate_rdf(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())) {
@@ -128,6 +136,13 @@ async fn respond(
         (Some(s), Some(e)) => format!("catalog/{s}.{e}"),
     };
     let endpoint = format!("{}{path}", config.base_uri);
+    // Validated against the store's version, read before the page: a write landing while the
+    // page is made gives a newer page under the older ETag, never an older page under a newer.
+    let version = state.store.version();
+    let validators = Validators::new(&version, &path, page, size, content_type(format));
+    if validators.matches(&headers) {
+        return validators.not_modified();
+    }
     let store = state.store.clone();
     let result = tokio::task::spawn_blocking(move || {
         let offset = (page - 1).saturating_mul(size);
@@ -151,14 +166,18 @@ async fn respond(
     })
     .await;
     match result {
-        Ok(Ok(Ok(Ok(body)))) => (
-            [
-                (header::CONTENT_TYPE, content_type(format)),
-                (header::VARY, "Accept"),
-            ],
-            body,
-        )
-            .into_response(),
+        Ok(Ok(Ok(Ok(body)))) => {
+            let mut response = (
+                [
+                    (header::CONTENT_TYPE, content_type(format)),
+                    (header::VARY, "Accept"),
+                ],
+                body,
+            )
+                .into_response();
+            validators.add_to(response.headers_mut());
+            response
+        }
         Ok(Ok(Err(last))) => error(
             StatusCode::NOT_FOUND,
             format!("page {page} is beyond the last page ({last}) at pageSize={size}"),
@@ -170,6 +189,81 @@ async fn respond(
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
+}
+
+/// ETag and Last-Modified of a catalogue response, from the store's version.
+struct Validators {
+    etag: HeaderValue,
+    last_modified: HeaderValue,
+    changed: SystemTime,
+}
+
+impl Validators {
+    fn new(version: &StoreVersion, path: &str, page: usize, size: usize, media_type: &str) -> Self {
+        let digest = Sha256::digest(
+            format!(
+                "{}|{}|{path}|{page}|{size}|{media_type}",
+                version.instance, version.generation
+            )
+            .as_bytes(),
+        );
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        // Weak: the same page compressed differently is still the same page.
+        let etag = HeaderValue::from_str(&format!("W/\"{hex}\"")).expect("hex is a valid header");
+        let changed = SystemTime::from(version.changed);
+        let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(changed))
+            .expect("a date is a valid header");
+        Self {
+            etag,
+            last_modified,
+            changed,
+        }
+    }
+
+    /// RFC 9110 section 13.1: If-None-Match (weak comparison) decides when present; else
+    /// If-Modified-Since, at the second.
+    fn matches(&self, headers: &HeaderMap) -> bool {
+        let ours = opaque(self.etag.to_str().unwrap_or_default());
+        if let Some(inm) = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+        {
+            return inm
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || opaque(tag) == ours);
+        }
+        headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .is_some_and(|since| {
+                let changed = httpdate::parse_http_date(&httpdate::fmt_http_date(self.changed))
+                    .unwrap_or(self.changed);
+                changed <= since
+            })
+    }
+
+    fn not_modified(&self) -> Response {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Accept"));
+        self.add_to(response.headers_mut());
+        response
+    }
+
+    fn add_to(&self, headers: &mut HeaderMap) {
+        headers.insert(header::ETAG, self.etag.clone());
+        headers.insert(header::LAST_MODIFIED, self.last_modified.clone());
+        // Caches may keep a page but must ask again before using it: it is cheap to answer 304.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+}
+
+/// An entity tag without its weakness marker.
+fn opaque(tag: &str) -> &str {
+    tag.strip_prefix("W/").unwrap_or(tag)
 }
 
 /// The Hydra collection and the view of this page, with links to first, previous, next, last.

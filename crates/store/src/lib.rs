@@ -54,6 +54,15 @@ impl Drop for RecordStore {
     }
 }
 
+/// A number no other opening of a store is likely to pick: the clock's nanoseconds mixed with
+/// the process id (no randomness crate needed for this).
+fn random_instance() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 40)
+}
+
 /// Memory the bulk loader may use for one batch of new records.
 const BULK_LOAD_MEMORY_MB: usize = 256;
 
@@ -104,10 +113,23 @@ pub struct CatalogPage {
     pub items: usize,
 }
 
+/// Which state of the store a reader saw: any write makes a new one. Catalogue responses are
+/// validated against it (ETag, Last-Modified) without reading a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreVersion {
+    /// Random per opening: versions of two processes never compare equal.
+    pub instance: u64,
+    /// Writes since the store was opened.
+    pub generation: u64,
+    /// When the store last changed (at the latest: when it was opened).
+    pub changed: DateTime<Utc>,
+}
+
 pub struct RecordStore {
     store: Store,
     iris: Iris,
     index: RwLock<CatalogIndex>,
+    version: RwLock<StoreVersion>,
     /// Where the catalogue order is saved when the store is closed cleanly.
     order_file: std::path::PathBuf,
 }
@@ -128,6 +150,11 @@ impl RecordStore {
             store,
             iris: Iris::new(base_uri),
             index: RwLock::new(CatalogIndex::default()),
+            version: RwLock::new(StoreVersion {
+                instance: random_instance(),
+                generation: 0,
+                changed: Utc::now(),
+            }),
             order_file: order_file(path),
         };
         let (index, from) = match this.load_order() {
@@ -147,6 +174,18 @@ impl RecordStore {
     /// The Oxigraph store, for SPARQL.
     pub fn oxigraph(&self) -> &Store {
         &self.store
+    }
+
+    /// The state of the store now.
+    pub fn version(&self) -> StoreVersion {
+        *self.version.read().expect("version lock")
+    }
+
+    /// Called after every committed write.
+    fn changed(&self) {
+        let mut v = self.version.write().expect("version lock");
+        v.generation += 1;
+        v.changed = Utc::now();
     }
 
     /// Records in the store, of one source or all.
@@ -214,6 +253,7 @@ impl RecordStore {
             tx.insert(QuadRef::new(&cat, dct::IS_PART_OF, &federation, cg));
         }
         tx.commit()?;
+        self.changed();
         Ok(())
     }
 
@@ -264,10 +304,14 @@ impl RecordStore {
         loader.load_quads(quads)?;
         loader.commit()?;
         let issued = now.timestamp_micros();
-        let mut index = self.index.write().expect("index lock");
-        for key in keys {
-            index.insert(source, Entry { issued, key });
+        {
+            let mut index = self.index.write().expect("index lock");
+            for key in keys {
+                index.insert(source, Entry { issued, key });
+            }
         }
+        // After the index: a reader that sees the new version sees the new records.
+        self.changed();
         Ok(records.len())
     }
 
@@ -299,6 +343,7 @@ impl RecordStore {
             tx.extend(&quads);
         }
         tx.commit()?;
+        self.changed();
         Ok(records.len())
     }
 
@@ -398,6 +443,7 @@ impl RecordStore {
         }
         tx.commit()?;
         self.index.write().expect("index lock").remove(source, keys);
+        self.changed();
         Ok(keys.len())
     }
 
