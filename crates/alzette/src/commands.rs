@@ -7,7 +7,7 @@ use alzette_config::{Config, SourceConfig};
 use alzette_harvest::{Harvester, RunOptions, Scheduler};
 use alzette_runlog::{Outcome, Run, RunLog, RunLogError};
 use alzette_server::{AdminAccess, AppState, SourceList, SourceSummary};
-use alzette_store::{RecordStore, SourceDescription};
+use alzette_store::{CatalogDescription, RecordStore, SourceDescription};
 use anyhow::{Context, Result, bail};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -37,7 +37,17 @@ pub fn describe_sources(store: &RecordStore, config: &Config) -> Result<()> {
             url: s.url.to_string(),
         })
         .collect();
-    store.describe_catalogs("Alzette federation catalogue", &sources)?;
+    let catalog = CatalogDescription {
+        title: config.catalog.title.clone(),
+        description: config.catalog.description.clone(),
+        publisher_name: config.catalog.publisher_name.clone(),
+        publisher_iri: config
+            .catalog
+            .publisher_uri
+            .as_ref()
+            .map(ToString::to_string),
+    };
+    store.describe_catalogs(&catalog, &sources)?;
     Ok(())
 }
 

@@ -45,6 +45,7 @@ pub struct Config {
     /// The file it was read from (absolute when it was read from a file).
     pub file: PathBuf,
     pub server: ServerConfig,
+    pub catalog: CatalogConfig,
     pub store: StoreConfig,
     pub harvest: HarvestDefaults,
     pub sources: Vec<SourceConfig>,
@@ -93,6 +94,18 @@ impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(..)")
     }
+}
+
+/// `[catalog]`: how the federation catalogue describes itself (DCAT-AP requires a title, a
+/// description and a publisher of every catalogue).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogConfig {
+    pub title: String,
+    pub description: String,
+    /// The publisher of the federation catalogue and of each source's catalogue in it.
+    pub publisher_name: String,
+    /// The publisher's IRI; `{base_uri}publisher` when not given.
+    pub publisher_uri: Option<Url>,
 }
 
 /// `[store]`: where the data lives.

@@ -3,8 +3,8 @@
 
 use crate::units::{self, Quantity};
 use crate::{
-    Config, ConfigError, DcatOptions, HarvestDefaults, HarvestLimits, RdfSyntax, Schedule,
-    ServerConfig, SourceConfig, SourceKind, StoreConfig,
+    CatalogConfig, Config, ConfigError, DcatOptions, HarvestDefaults, HarvestLimits, RdfSyntax,
+    Schedule, ServerConfig, SourceConfig, SourceKind, StoreConfig,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -44,6 +44,7 @@ macro_rules! table_with_limits {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     server: Option<RawServer>,
+    catalog: Option<RawCatalog>,
     store: Option<RawStore>,
     harvest: Option<RawHarvest>,
     #[serde(default)]
@@ -63,6 +64,15 @@ struct RawServer {
     catalog_page_size: Option<S<usize>>,
     catalog_max_page_size: Option<S<usize>>,
     admin_token: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    title: Option<S<String>>,
+    description: Option<S<String>>,
+    publisher_name: Option<S<String>>,
+    publisher_uri: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -313,6 +323,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
 
     let server = server(&ctx, raw.server)?;
     let store = store(&ctx, raw.store);
+    let catalog = catalog(&ctx, raw.catalog)?;
     let harvest = match raw.harvest {
         None => HarvestDefaults {
             max_concurrent_runs: 2,
@@ -393,6 +404,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
     Ok(Config {
         file: file.to_owned(),
         server,
+        catalog,
         store,
         harvest,
         sources,
@@ -525,6 +537,51 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
         )?,
         catalog_page_size: page_size,
         catalog_max_page_size: max_page_size,
+    })
+}
+
+fn catalog(ctx: &Ctx<'_>, raw: Option<RawCatalog>) -> Result<CatalogConfig, ConfigError> {
+    let raw = raw.unwrap_or(RawCatalog {
+        title: None,
+        description: None,
+        publisher_name: None,
+        publisher_uri: None,
+    });
+    let text = |v: &Option<S<String>>, key: &str, default: &str| -> Result<String, ConfigError> {
+        match v {
+            None => Ok(default.to_owned()),
+            Some(t) if t.get_ref().trim().is_empty() => {
+                Err(ctx.err(&t.span(), key, "must not be empty"))
+            }
+            Some(t) => Ok(t.get_ref().trim().to_owned()),
+        }
+    };
+    let publisher_uri = match &raw.publisher_uri {
+        None => None,
+        Some(u) => match Url::parse(u.get_ref()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+            _ => {
+                return Err(ctx.err(
+                    &u.span(),
+                    "catalog.publisher_uri",
+                    format!("\"{}\" is not an http(s) URL", u.get_ref()),
+                ));
+            }
+        },
+    };
+    Ok(CatalogConfig {
+        title: text(&raw.title, "catalog.title", "Alzette federation catalogue")?,
+        description: text(
+            &raw.description,
+            "catalog.description",
+            "Datasets harvested by Alzette from the sources listed as parts of this catalogue.",
+        )?,
+        publisher_name: text(
+            &raw.publisher_name,
+            "catalog.publisher_name",
+            "Operator of this Alzette catalogue",
+        )?,
+        publisher_uri,
     })
 }
 

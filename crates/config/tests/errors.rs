@@ -211,3 +211,48 @@ fn missing_file_is_a_clear_error() {
         "{e}"
     );
 }
+
+#[test]
+fn the_catalogue_description_and_its_refusals() {
+    let c = parse("\n[catalog]\ntitle = \"Luxembourg\"\npublisher_name = \"SIGI\"\npublisher_uri = \"https://example.lu/org/sigi\"\n").unwrap();
+    assert_eq!(c.catalog.title, "Luxembourg");
+    assert_eq!(c.catalog.publisher_name, "SIGI");
+    assert_eq!(
+        c.catalog.publisher_uri.unwrap().as_str(),
+        "https://example.lu/org/sigi"
+    );
+    let defaults = parse("").unwrap().catalog;
+    assert_eq!(defaults.title, "Alzette federation catalogue");
+    assert!(defaults.publisher_uri.is_none());
+
+    let e = refused("\n[catalog]\npublisher_uri = \"urn:x:y\"\n");
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(9), Some("catalog.publisher_uri"))
+    );
+    let e = refused("\n[catalog]\ntitle = \"  \"\n");
+    assert_eq!(e.key.as_deref(), Some("catalog.title"));
+    let e = refused("\n[catalog]\nowner = \"x\"\n");
+    assert!(e.to_string().contains("owner"), "{e}");
+
+    // The admin token: long enough, and never shown.
+    let text = HEAD.replace("[server]\n", "[server]\nadmin_token = \"short\"\n");
+    let e = Config::parse(&text, Path::new("a.toml")).unwrap_err();
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(2), Some("server.admin_token"))
+    );
+    let text = HEAD.replace(
+        "[server]\n",
+        "[server]\nadmin_token = \"0123456789abcdef-secret\"\n",
+    );
+    let c = Config::parse(&text, Path::new("a.toml")).unwrap();
+    assert_eq!(
+        c.server.admin_token.as_ref().unwrap().expose(),
+        "0123456789abcdef-secret"
+    );
+    assert!(
+        !format!("{c:?}").contains("secret"),
+        "the token is not in debug output"
+    );
+}

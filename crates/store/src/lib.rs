@@ -73,6 +73,19 @@ pub enum StoreError {
     Open { path: String, message: String },
     #[error("store error: {0}")]
     Storage(#[from] StorageError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The federation catalogue as it describes itself.
+#[derive(Debug, Clone)]
+pub struct CatalogDescription {
+    pub title: String,
+    pub description: String,
+    /// The publisher of the federation catalogue and of every source's catalogue in it.
+    pub publisher_name: String,
+    /// The publisher's IRI; `{base}publisher` when `None`.
+    pub publisher_iri: Option<String>,
 }
 
 /// A source as its catalogue describes it.
@@ -193,13 +206,21 @@ impl RecordStore {
         self.index.read().expect("index lock").len(source)
     }
 
-    /// (Re)writes the federation catalogue's and the sources' catalogue descriptions.
+    /// (Re)writes the federation catalogue's and the sources' catalogue descriptions. Each
+    /// catalogue names its publisher (a `foaf:Agent` with a name), described in its own graph so
+    /// that every catalogue page carries it.
     pub fn describe_catalogs(
         &self,
-        title: &str,
+        federation_description: &CatalogDescription,
         sources: &[SourceDescription],
     ) -> Result<(), StoreError> {
         let federation = self.iris.federation_catalog();
+        let publisher = match &federation_description.publisher_iri {
+            Some(iri) => NamedNode::new(iri)
+                .map_err(|e| StoreError::Invalid(format!("publisher IRI <{iri}>: {e}")))?,
+            None => NamedNode::new_unchecked(format!("{}publisher", self.iris.base())),
+        };
+        let publisher_name = Literal::new_simple_literal(&federation_description.publisher_name);
         let mut tx = self.store.start_transaction()?;
         tx.clear_graph(&federation)?;
         let g = GraphNameRef::from(&federation);
@@ -207,18 +228,26 @@ impl RecordStore {
         tx.insert(QuadRef::new(
             &federation,
             dct::TITLE,
-            &Literal::new_language_tagged_literal_unchecked(title, "en"),
+            &Literal::new_language_tagged_literal_unchecked(&federation_description.title, "en"),
             g,
         ));
         tx.insert(QuadRef::new(
             &federation,
             dct::DESCRIPTION,
             &Literal::new_language_tagged_literal_unchecked(
-                "Datasets harvested by Alzette from the sources listed as parts of this catalogue.",
+                &federation_description.description,
                 "en",
             ),
             g,
         ));
+        let describe_publisher = |tx: &mut oxigraph::store::Transaction<'_>,
+                                  catalog: &NamedNode,
+                                  graph: GraphNameRef<'_>| {
+            tx.insert(QuadRef::new(catalog, dct::PUBLISHER, &publisher, graph));
+            tx.insert(QuadRef::new(&publisher, rdf::TYPE, foaf::AGENT, graph));
+            tx.insert(QuadRef::new(&publisher, foaf::NAME, &publisher_name, graph));
+        };
+        describe_publisher(&mut tx, &federation, g);
         for s in sources {
             let cat = self.iris.source_catalog(&s.id);
             tx.insert(QuadRef::new(&federation, dcat::CATALOG_PROPERTY, &cat, g));
@@ -251,6 +280,7 @@ impl RecordStore {
                 tx.insert(QuadRef::new(&cat, dct::SOURCE, &url, cg));
             }
             tx.insert(QuadRef::new(&cat, dct::IS_PART_OF, &federation, cg));
+            describe_publisher(&mut tx, &cat, cg);
         }
         tx.commit()?;
         self.changed();
