@@ -43,6 +43,9 @@ seed canonical
 printf '_:a <http://e.org/p> _:b .\n_:b <http://e.org/p> _:a .\n<http://e.org/d> <http://e.org/q> _:a .\n' > corpus/canonical/seed-ring
 seed syntax
 printf 'text/turtle; charset=utf-8' > corpus/syntax/seed-ct
+seed oai_request
+printf 'verb=ListRecords&metadataPrefix=dcat_ap&from=2026-01-01&until=2026-12-31&set=alpha' > corpus/oai_request/seed-list
+printf 'verb=ListIdentifiers&resumptionToken=v1~dcat_ap~alpha~~~1790000000000000~alpha~00ff' > corpus/oai_request/seed-token
 
 failed=()
 for t in "${targets[@]}"; do

@@ -2,17 +2,19 @@
 //! scheduler, and re-read the configuration file.
 
 use crate::commands::{describe_sources, summary};
-use alzette_config::{Config, Secret};
+use alzette_config::{CatalogConfig, Config, Secret};
 use alzette_harvest::{ControlError, SchedulerHandle};
 use alzette_server::{Admin, AdminError, SourceList};
 use alzette_store::RecordStore;
 use futures_util::future::BoxFuture;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 pub struct DaemonAdmin {
     pub scheduler: SchedulerHandle,
     pub store: Arc<RecordStore>,
     pub sources: Arc<SourceList>,
+    /// How the catalogue describes itself, as the server reads it.
+    pub catalog: Arc<RwLock<CatalogConfig>>,
     /// The configuration in force; a reload replaces its sources.
     pub config: Mutex<Config>,
 }
@@ -60,11 +62,13 @@ impl DaemonAdmin {
             .await
             .map_err(control_error)?;
         self.sources.set(new.sources.iter().map(summary).collect());
+        *self.catalog.write().expect("catalog lock") = new.catalog.clone();
         if !needs_restart.is_empty() {
             tracing::warn!(sections = ?needs_restart, "changed in the configuration, but only applied at the next start");
         }
         let mut config = self.config.lock().expect("config lock");
         config.sources = new.sources;
+        config.catalog = new.catalog;
         Ok(serde_json::json!({
             "file": file.display().to_string(),
             "added": report.added,

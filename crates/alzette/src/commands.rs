@@ -10,7 +10,7 @@ use alzette_server::{AdminAccess, AppState, SourceList, SourceSummary};
 use alzette_store::{CatalogDescription, RecordStore, SourceDescription};
 use anyhow::{Context, Result, bail};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio_util::sync::CancellationToken;
 
 /// Exit code of `harvest` when the run ended `ok-with-errors`.
@@ -23,6 +23,14 @@ fn open(config: &Config) -> Result<(Arc<RecordStore>, Arc<RunLog>)> {
         tracing::warn!(source = %run.source, run = run.id, started = %run.started, "a run left open by a stopped process is marked interrupted");
     }
     describe_sources(&store, config)?;
+    store.set_tombstone_retention(config.store.tombstone_retention);
+    let purged = store.purge_tombstones()?;
+    if purged > 0 {
+        tracing::info!(
+            purged,
+            "tombstones older than store.tombstone_retention dropped"
+        );
+    }
     Ok((Arc::new(store), Arc::new(runlog)))
 }
 
@@ -96,10 +104,12 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
     let sources = Arc::new(SourceList::new(
         config.sources.iter().map(summary).collect(),
     ));
+    let catalog = Arc::new(RwLock::new(config.catalog.clone()));
     let daemon = Arc::new(DaemonAdmin {
         scheduler: control,
         store: Arc::clone(&store),
         sources: Arc::clone(&sources),
+        catalog: Arc::clone(&catalog),
         config: Mutex::new(config.clone()),
     });
     reload_on_sighup(Arc::clone(&daemon), shutdown.clone());
@@ -120,6 +130,7 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
         Arc::clone(&store),
         Arc::clone(&runlog),
         config.server.clone(),
+        catalog,
         sources,
         admin,
     );

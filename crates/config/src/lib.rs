@@ -63,6 +63,8 @@ pub struct ServerConfig {
     pub max_concurrent_queries: usize,
     /// SPARQL queries waiting for a free slot; more are answered 503 with Retry-After at once.
     pub max_queued_queries: usize,
+    /// Records in one OAI-PMH list response (then a resumption token).
+    pub oai_page_size: usize,
     /// SPARQL results larger than this are refused with an error instead of being sent.
     pub max_query_result_size: u64,
     /// Largest SPARQL request body (POST) accepted.
@@ -106,6 +108,8 @@ pub struct CatalogConfig {
     pub publisher_name: String,
     /// The publisher's IRI; `{base_uri}publisher` when not given.
     pub publisher_uri: Option<Url>,
+    /// Who answers for the repository (OAI-PMH `adminEmail`).
+    pub admin_email: String,
 }
 
 /// `[store]`: where the data lives.
@@ -115,6 +119,8 @@ pub struct StoreConfig {
     pub path: PathBuf,
     /// The operational run log (sled folder).
     pub runlog: PathBuf,
+    /// How long tombstones of deleted records are kept; `None`: for ever.
+    pub tombstone_retention: Option<Duration>,
 }
 
 /// `[harvest]`: limits every source gets unless it sets its own.

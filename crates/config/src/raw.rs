@@ -59,6 +59,7 @@ struct RawServer {
     query_timeout: Option<S<Quantity>>,
     max_concurrent_queries: Option<S<usize>>,
     max_queued_queries: Option<S<usize>>,
+    oai_page_size: Option<S<usize>>,
     max_query_result_size: Option<S<Quantity>>,
     max_request_body_size: Option<S<Quantity>>,
     catalog_page_size: Option<S<usize>>,
@@ -73,6 +74,7 @@ struct RawCatalog {
     description: Option<S<String>>,
     publisher_name: Option<S<String>>,
     publisher_uri: Option<S<String>>,
+    admin_email: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -80,6 +82,7 @@ struct RawCatalog {
 struct RawStore {
     path: Option<S<String>>,
     runlog: Option<S<String>>,
+    tombstone_retention: Option<S<Quantity>>,
 }
 
 table_with_limits!(RawHarvest {
@@ -322,8 +325,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(&ctx, &e))?;
 
     let server = server(&ctx, raw.server)?;
-    let store = store(&ctx, raw.store);
-    let catalog = catalog(&ctx, raw.catalog)?;
+    let store = store(&ctx, raw.store)?;
+    let catalog = catalog(&ctx, raw.catalog, &server)?;
     let harvest = match raw.harvest {
         None => HarvestDefaults {
             max_concurrent_runs: 2,
@@ -422,6 +425,7 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
         query_timeout: None,
         max_concurrent_queries: None,
         max_queued_queries: None,
+        oai_page_size: None,
         max_query_result_size: None,
         max_request_body_size: None,
         catalog_page_size: None,
@@ -521,6 +525,7 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
             4,
         )?,
         max_queued_queries: raw.max_queued_queries.as_ref().map_or(64, |v| *v.get_ref()),
+        oai_page_size: positive(ctx, &raw.oai_page_size, "server.oai_page_size", 100)?,
         max_query_result_size: quantity(
             ctx,
             &raw.max_query_result_size,
@@ -540,12 +545,17 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
     })
 }
 
-fn catalog(ctx: &Ctx<'_>, raw: Option<RawCatalog>) -> Result<CatalogConfig, ConfigError> {
+fn catalog(
+    ctx: &Ctx<'_>,
+    raw: Option<RawCatalog>,
+    server: &ServerConfig,
+) -> Result<CatalogConfig, ConfigError> {
     let raw = raw.unwrap_or(RawCatalog {
         title: None,
         description: None,
         publisher_name: None,
         publisher_uri: None,
+        admin_email: None,
     });
     let text = |v: &Option<S<String>>, key: &str, default: &str| -> Result<String, ConfigError> {
         match v {
@@ -582,10 +592,24 @@ fn catalog(ctx: &Ctx<'_>, raw: Option<RawCatalog>) -> Result<CatalogConfig, Conf
             "Operator of this Alzette catalogue",
         )?,
         publisher_uri,
+        admin_email: match &raw.admin_email {
+            Some(e) if !e.get_ref().contains('@') || e.get_ref().trim().contains(' ') => {
+                return Err(ctx.err(
+                    &e.span(),
+                    "catalog.admin_email",
+                    format!("\"{}\" is not an e-mail address", e.get_ref()),
+                ));
+            }
+            Some(e) => e.get_ref().trim().to_owned(),
+            None => format!(
+                "webmaster@{}",
+                server.base_uri.host_str().unwrap_or("localhost")
+            ),
+        },
     })
 }
 
-fn store(ctx: &Ctx<'_>, raw: Option<RawStore>) -> StoreConfig {
+fn store(ctx: &Ctx<'_>, raw: Option<RawStore>) -> Result<StoreConfig, ConfigError> {
     let path = raw
         .as_ref()
         .and_then(|r| r.path.as_ref())
@@ -597,7 +621,21 @@ fn store(ctx: &Ctx<'_>, raw: Option<RawStore>) -> StoreConfig {
         },
         |p| ctx.path(p.get_ref()),
     );
-    StoreConfig { path, runlog }
+    let tombstone_retention = match raw.as_ref().and_then(|r| r.tombstone_retention.as_ref()) {
+        None => None,
+        Some(_) => Some(quantity(
+            ctx,
+            &raw.as_ref().and_then(|r| r.tombstone_retention.clone()),
+            "store.tombstone_retention",
+            units::duration,
+            std::time::Duration::ZERO,
+        )?),
+    };
+    Ok(StoreConfig {
+        path,
+        runlog,
+        tombstone_retention,
+    })
 }
 
 fn dcat_options(

@@ -1,4 +1,4 @@
-//! HTTP publication: the DCAT-AP catalogue (`/catalog`), the SPARQL endpoint (`/sparql`), the
+//! HTTP publication: the DCAT-AP catalogue (`/catalog`), OAI-PMH (`/oai`), the SPARQL endpoint (`/sparql`), the
 //! operational JSON (`/api/sources`, `/api/runs`), `/health`, and the admin API
 //! (`/api/admin/...`, behind a bearer token; see `docs/api.md`).
 //!
@@ -13,10 +13,11 @@ mod admin;
 mod api;
 mod catalog;
 mod negotiate;
+mod oai;
 mod rdf;
 mod sparql;
 
-use alzette_config::ServerConfig;
+use alzette_config::{CatalogConfig, ServerConfig};
 use alzette_runlog::RunLog;
 use alzette_store::RecordStore;
 use axum::Router;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub admin: Option<AdminAccess>,
     /// The SPARQL concurrency limit.
     pub queries: Arc<sparql::QueryGate>,
+    /// How the catalogue describes itself (replaced on reload).
+    pub catalog: Arc<RwLock<CatalogConfig>>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
         store: Arc<RecordStore>,
         runlog: Arc<RunLog>,
         config: ServerConfig,
+        catalog: Arc<RwLock<CatalogConfig>>,
         sources: Arc<SourceList>,
         admin: Option<AdminAccess>,
     ) -> Self {
@@ -69,6 +73,7 @@ impl AppState {
             sources,
             admin,
             queries,
+            catalog,
         }
     }
 }
@@ -117,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/catalog.jsonld", get(catalog::federation_jsonld))
         .route("/catalog.nt", get(catalog::federation_nt))
         .route("/catalog/{source}", get(catalog::source))
+        .route("/oai", get(oai::get).post(oai::post))
         .route(
             "/sparql",
             get(sparql::get)

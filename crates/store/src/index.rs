@@ -4,12 +4,13 @@
 //! for 1.5M records) so that any catalogue page is found by position without scanning the pages
 //! before it. New records go to the end of their source, so pages already read stay put.
 
+use crate::changes::ChangeIndex;
 use crate::iris::RecordKey;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 
 /// First bytes of a saved catalogue order.
-const MAGIC: &[u8; 16] = b"alzette-order-1\n";
+const MAGIC: &[u8; 16] = b"alzette-order-2\n";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
@@ -21,6 +22,8 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct CatalogIndex {
     by_source: BTreeMap<String, Vec<Entry>>,
+    /// Records and tombstones by last change, for OAI-PMH.
+    pub changes: ChangeIndex,
 }
 
 impl CatalogIndex {
@@ -50,7 +53,10 @@ impl CatalogIndex {
             list.sort_unstable();
             list.dedup();
         }
-        Self { by_source }
+        Self {
+            by_source,
+            changes: ChangeIndex::default(),
+        }
     }
 
     pub fn remove(&mut self, source: &str, keys: &std::collections::HashSet<RecordKey>) {
@@ -102,7 +108,7 @@ impl CatalogIndex {
                 w.write_all(&e.key)?;
             }
         }
-        Ok(())
+        self.changes.save(w)
     }
 
     /// Reads an order written by [`CatalogIndex::save`] with the same base URI.
@@ -136,7 +142,8 @@ impl CatalogIndex {
             }
             by_source.insert(source, list);
         }
-        Ok(Self { by_source })
+        let changes = ChangeIndex::load(r)?;
+        Ok(Self { by_source, changes })
     }
 
     /// The records at positions `offset..offset + limit` of the catalogue (one source's, or the

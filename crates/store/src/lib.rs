@@ -17,11 +17,13 @@
 //! # Ok::<_, alzette_store::StoreError>(())
 //! ```
 
+mod changes;
 mod index;
 mod iris;
 
 use alzette_dcat::{ContentHash, RecordGraph, RecordKind};
 use alzette_vocab::{alz, dcat, dct, foaf, rdf, xsd};
+pub use changes::{ChangeCursor, ListedChange};
 use chrono::{DateTime, SecondsFormat, Utc};
 use index::{CatalogIndex, Entry};
 pub use iris::{Iris, RecordKey, hex, parse_key};
@@ -143,6 +145,7 @@ pub struct RecordStore {
     iris: Iris,
     index: RwLock<CatalogIndex>,
     version: RwLock<StoreVersion>,
+    tombstone_retention: RwLock<Option<std::time::Duration>>,
     /// Where the catalogue order is saved when the store is closed cleanly.
     order_file: std::path::PathBuf,
 }
@@ -168,6 +171,7 @@ impl RecordStore {
                 generation: 0,
                 changed: Utc::now(),
             }),
+            tombstone_retention: RwLock::new(None),
             order_file: order_file(path),
         };
         let (index, from) = match this.load_order() {
@@ -292,10 +296,17 @@ impl RecordStore {
     pub fn sort(&self, source: &str, records: Vec<RecordGraph>) -> Result<Sorted, StoreError> {
         let mut sorted = Sorted::default();
         for r in records {
-            let graph = self
-                .iris
-                .record(source, &Iris::record_key(r.resource.as_str()));
-            if !self.store.contains_named_graph(&graph)? {
+            let key = Iris::record_key(r.resource.as_str());
+            let graph = self.iris.record(source, &key);
+            // A tombstone's graph is no record: a deleted record that comes back is new again.
+            let tombstoned = self
+                .index
+                .read()
+                .expect("index lock")
+                .changes
+                .tombstone(source, &key)
+                .is_some();
+            if tombstoned || !self.store.contains_named_graph(&graph)? {
                 sorted.new.push(r);
             } else if stored_hash(&self.store, &graph)? == Some(r.hash) {
                 sorted.unchanged += 1;
@@ -319,6 +330,24 @@ impl RecordStore {
             return Ok(0);
         }
         let now_literal = date_time(now);
+        // Records deleted earlier and back now: their tombstones go first.
+        let revived: Vec<(RecordKey, i64)> = {
+            let index = self.index.read().expect("index lock");
+            records
+                .iter()
+                .filter_map(|r| {
+                    let key = Iris::record_key(r.resource.as_str());
+                    index.changes.tombstone(source, &key).map(|t| (key, t))
+                })
+                .collect()
+        };
+        if !revived.is_empty() {
+            let mut tx = self.store.start_transaction()?;
+            for (key, _) in &revived {
+                tx.clear_graph(&self.iris.record(source, key))?;
+            }
+            tx.commit()?;
+        }
         let mut keys = Vec::with_capacity(records.len());
         let mut loader = self
             .store
@@ -333,11 +362,16 @@ impl RecordStore {
         });
         loader.load_quads(quads)?;
         loader.commit()?;
-        let issued = now.timestamp_micros();
+        // As written (milliseconds), so that the change can be found again from the record.
+        let issued = micros(&now_literal);
         {
             let mut index = self.index.write().expect("index lock");
+            for (key, deleted_at) in revived {
+                index.changes.remove(source, key, deleted_at, true);
+            }
             for key in keys {
                 index.insert(source, Entry { issued, key });
+                index.changes.insert(source, key, issued, false);
             }
         }
         // After the index: a reader that sees the new version sees the new records.
@@ -357,10 +391,18 @@ impl RecordStore {
             return Ok(0);
         }
         let now_literal = date_time(now);
+        let mut moved = Vec::with_capacity(records.len());
         let mut tx = self.store.start_transaction()?;
         for r in records {
             let key = Iris::record_key(r.resource.as_str());
             let graph = self.iris.record(source, &key);
+            let modified = first_literal(tx.quads_for_pattern(
+                Some((&graph).into()),
+                Some(dct::MODIFIED),
+                None,
+                Some((&graph).into()),
+            ))?;
+            moved.push((key, modified.as_ref().map_or(0, micros)));
             let issued = first_literal(tx.quads_for_pattern(
                 Some((&graph).into()),
                 Some(dct::ISSUED),
@@ -373,6 +415,15 @@ impl RecordStore {
             tx.extend(&quads);
         }
         tx.commit()?;
+        {
+            let mut index = self.index.write().expect("index lock");
+            for (key, before) in moved {
+                index.changes.remove(source, key, before, false);
+                index
+                    .changes
+                    .insert(source, key, micros(&now_literal), false);
+            }
+        }
         self.changed();
         Ok(records.len())
     }
@@ -447,9 +498,18 @@ impl RecordStore {
     /// Whether every one of these records of a source is in the store.
     pub fn has_records(&self, source: &str, keys: &[RecordKey]) -> Result<bool, StoreError> {
         for key in keys {
-            if !self
-                .store
-                .contains_named_graph(&self.iris.record(source, key))?
+            // A tombstone's graph is no record.
+            let tombstoned = self
+                .index
+                .read()
+                .expect("index lock")
+                .changes
+                .tombstone(source, key)
+                .is_some();
+            if tombstoned
+                || !self
+                    .store
+                    .contains_named_graph(&self.iris.record(source, key))?
             {
                 return Ok(false);
             }
@@ -467,14 +527,120 @@ impl RecordStore {
         if keys.is_empty() {
             return Ok(0);
         }
+        let now = Utc::now();
+        let deleted_at = date_time(now);
+        let mut moved = Vec::with_capacity(keys.len());
         let mut tx = self.store.start_transaction()?;
         for key in keys {
+            let graph = self.iris.record(source, key);
+            let g = GraphNameRef::from(&graph);
+            let modified = first_literal(tx.quads_for_pattern(
+                Some((&graph).into()),
+                Some(dct::MODIFIED),
+                None,
+                Some(g),
+            ))?;
+            let resource = tx
+                .quads_for_pattern(
+                    Some((&graph).into()),
+                    Some(foaf::PRIMARY_TOPIC),
+                    None,
+                    Some(g),
+                )
+                .next()
+                .transpose()?
+                .map(|q| q.object);
+            tx.remove_named_graph(&graph)?;
+            // What is left: a tombstone, for consumers that list changes (OAI-PMH).
+            tx.insert(QuadRef::new(&graph, rdf::TYPE, alz::DELETED_RECORD, g));
+            tx.insert(QuadRef::new(&graph, alz::DELETED, &deleted_at, g));
+            if let Some(resource) = &resource {
+                tx.insert(QuadRef::new(&graph, foaf::PRIMARY_TOPIC, resource, g));
+            }
+            moved.push((*key, modified.as_ref().map_or(0, micros)));
+        }
+        tx.commit()?;
+        {
+            let mut index = self.index.write().expect("index lock");
+            index.remove(source, keys);
+            for (key, before) in moved {
+                index.changes.remove(source, key, before, false);
+                index.changes.insert(source, key, micros(&deleted_at), true);
+            }
+        }
+        self.changed();
+        self.purge_tombstones()?;
+        Ok(keys.len())
+    }
+
+    /// Keeps tombstones for `retention` (`None`: for ever, the default).
+    pub fn set_tombstone_retention(&self, retention: Option<std::time::Duration>) {
+        *self.tombstone_retention.write().expect("retention lock") = retention;
+    }
+
+    /// Whether tombstones are kept for ever (OAI-PMH `deletedRecord` `persistent`, else
+    /// `transient`).
+    pub fn tombstones_persist(&self) -> bool {
+        self.tombstone_retention
+            .read()
+            .expect("retention lock")
+            .is_none()
+    }
+
+    /// Drops tombstones older than the retention; returns how many.
+    pub fn purge_tombstones(&self) -> Result<usize, StoreError> {
+        let Some(retention) = *self.tombstone_retention.read().expect("retention lock") else {
+            return Ok(0);
+        };
+        let cutoff =
+            Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::TimeDelta::MAX);
+        let old = self
+            .index
+            .read()
+            .expect("index lock")
+            .changes
+            .tombstones_before(cutoff.timestamp_micros());
+        if old.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.store.start_transaction()?;
+        for (source, key, _) in &old {
             tx.remove_named_graph(&self.iris.record(source, key))?;
         }
         tx.commit()?;
-        self.index.write().expect("index lock").remove(source, keys);
+        {
+            let mut index = self.index.write().expect("index lock");
+            for (source, key, at) in &old {
+                index.changes.remove(source, *key, *at, true);
+            }
+        }
         self.changed();
-        Ok(keys.len())
+        Ok(old.len())
+    }
+
+    /// Records and tombstones changed in `[from, until]` (inclusive), of one source or all,
+    /// oldest first, after `after`: what OAI-PMH lists.
+    pub fn changes(
+        &self,
+        source: Option<&str>,
+        from: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        after: Option<&ChangeCursor>,
+        limit: usize,
+    ) -> Vec<ListedChange> {
+        self.index.read().expect("index lock").changes.list(
+            source,
+            from.map(|t| t.timestamp_micros()),
+            until.map(|t| t.timestamp_micros()),
+            after,
+            limit,
+        )
+    }
+
+    /// The time of the oldest change listed.
+    pub fn earliest_change(&self) -> Option<DateTime<Utc>> {
+        let micros = self.index.read().expect("index lock").changes.earliest()?;
+        DateTime::from_timestamp_micros(micros)
     }
 
     /// The resource a record is about.
@@ -655,7 +821,30 @@ impl RecordStore {
             };
             entries.push((source.to_owned(), Entry { issued, key }));
         }
-        Ok(CatalogIndex::from_entries(entries))
+        let mut index = CatalogIndex::from_entries(entries);
+        for (predicate, deleted) in [(dct::MODIFIED, false), (alz::DELETED, true)] {
+            for q in self
+                .store
+                .quads_for_pattern(None, Some(predicate), None, None)
+            {
+                let q = q?;
+                let (
+                    NamedOrBlankNode::NamedNode(subject),
+                    oxigraph::model::GraphName::NamedNode(graph),
+                    Term::Literal(time),
+                ) = (&q.subject, &q.graph_name, &q.object)
+                else {
+                    continue;
+                };
+                if subject != graph {
+                    continue;
+                }
+                if let Some((source, key)) = self.iris.parse_record(graph.as_str()) {
+                    index.changes.insert(source, key, micros(time), deleted);
+                }
+            }
+        }
+        Ok(index)
     }
 }
 
@@ -679,6 +868,11 @@ fn first_literal(
         },
         None => Ok(None),
     }
+}
+
+/// Microseconds since the epoch of an `xsd:dateTime` literal Alzette wrote (0 if unreadable).
+fn micros(l: &Literal) -> i64 {
+    DateTime::parse_from_rfc3339(l.value()).map_or(0, |d| d.timestamp_micros())
 }
 
 fn date_time(t: DateTime<Utc>) -> Literal {

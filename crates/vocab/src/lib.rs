@@ -31,6 +31,7 @@ macro_rules! vocabulary {
 vocabulary! {
     /// [DCAT 3](https://www.w3.org/TR/vocab-dcat-3/).
     dcat = "http://www.w3.org/ns/dcat#" {
+        KEYWORD = "keyword",
         CATALOG = "Catalog",
         CATALOG_RECORD = "CatalogRecord",
         DATASET = "Dataset",
@@ -120,6 +121,8 @@ vocabulary! {
     alz = "https://w3id.org/alzette/ns#" {
         HARVEST_SOURCE = "harvestSource",
         CONTENT_HASH = "contentHash",
+        DELETED_RECORD = "DeletedRecord",
+        DELETED = "deleted",
     }
 }
 
