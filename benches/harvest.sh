@@ -108,13 +108,39 @@ page_time() {
 p1=$(page_time 1)
 pmid=$(page_time $(( last / 2 )))
 plast=$(page_time "$last")
+
+# OAI-PMH: ListRecords parts of 100 at the start, middle and end of the list. The tokens are
+# collected by walking ListIdentifiers (headers only) once.
+oai_tokens=$(python3 - "http://127.0.0.1:$APORT/oai" <<'PY'
+import re, sys, urllib.parse, urllib.request
+base = sys.argv[1]
+query, tokens = "verb=ListIdentifiers&metadataPrefix=dcat_ap", [""]
+while True:
+    xml = urllib.request.urlopen(f"{base}?{query}").read().decode()
+    m = re.search(r"<resumptionToken>([^<]+)</resumptionToken>", xml)
+    if not m:
+        break
+    token = m.group(1).replace("&amp;", "&")
+    tokens.append(token)
+    query = "verb=ListIdentifiers&resumptionToken=" + urllib.parse.quote(token, safe="")
+print(len(tokens), urllib.parse.quote(tokens[len(tokens) // 2], safe=""), urllib.parse.quote(tokens[-1], safe=""))
+PY
+)
+read -r oai_parts oai_mid oai_last <<< "$oai_tokens"
+oai_time() {
+  for _ in $(seq 1 21); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$APORT/oai?$1"; done | median
+}
+o1=$(oai_time "verb=ListRecords&metadataPrefix=dcat_ap")
+omid=$(oai_time "verb=ListRecords&resumptionToken=$oai_mid")
+olast=$(oai_time "verb=ListRecords&resumptionToken=$oai_last")
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
 
-python3 - "$N" "$pages" "$triples" "$curl_s" "$oxi_s" "$oxi_kb" "$first_s" "$first_kb" "$again_s" "$again_kb" "$p1" "$pmid" "$plast" "$first_run_s" <<'EOF'
+python3 - "$N" "$pages" "$triples" "$curl_s" "$oxi_s" "$oxi_kb" "$first_s" "$first_kb" "$again_s" "$again_kb" "$p1" "$pmid" "$plast" "$first_run_s" "$o1" "$omid" "$olast" "$oai_parts" <<'EOF'
 import sys
 n, pages, triples = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 curl_s, oxi_s, oxi_kb, first_s, first_kb, again_s, again_kb = map(float, sys.argv[4:11])
-p1, pmid, plast, first_run_s = map(float, sys.argv[11:15])
+p1, pmid, plast, first_run_s, o1, omid, olast = map(float, sys.argv[11:18])
+oai_parts = int(sys.argv[18])
 print()
 print(f"| measure ({n:,} datasets, {pages} pages, {triples:,} triples) | value | ratio |")
 print("|---|---:|---:|")
@@ -126,4 +152,7 @@ print(f"| alzette harvest, unchanged | {again_s:.1f} s = {n/again_s:,.0f} datase
 print(f"| catalogue page 1 (pageSize 100, median of 21) | {p1*1000:.1f} ms | 1.00 |")
 print(f"| catalogue middle page | {pmid*1000:.1f} ms | {pmid/p1:.2f} × page 1 |")
 print(f"| catalogue last page | {plast*1000:.1f} ms | {plast/p1:.2f} × page 1 |")
+print(f"| OAI-PMH ListRecords dcat_ap, first part of 100 (of {oai_parts}, median of 21) | {o1*1000:.1f} ms | 1.00 |")
+print(f"| OAI-PMH middle part | {omid*1000:.1f} ms | {omid/o1:.2f} × first |")
+print(f"| OAI-PMH last part | {olast*1000:.1f} ms | {olast/o1:.2f} × first |")
 EOF

@@ -175,10 +175,8 @@ fn list_sets(
     for s in state.sources.get().iter() {
         let _ = writeln!(
             out,
-            "<set><setSpec>{}</setSpec><setName>{} ({})</setName></set>",
-            escape(&s.id),
-            escape(&s.id),
-            escape(&s.url)
+            "<set><setSpec>{id}</setSpec><setName>Records harvested from the source {id}</setName></set>",
+            id = escape(&s.id)
         );
     }
     out.push_str("</ListSets>\n");
