@@ -56,10 +56,10 @@ pub async fn post(state: State<AppState>, headers: HeaderMap, body: Bytes) -> Re
 async fn answer(State(state): State<AppState>, query: &[u8]) -> Response {
     let args: Vec<(String, String)> = url::form_urlencoded::parse(query).into_owned().collect();
     let base_url = format!("{}oai", state.config.base_uri);
-    let body = tokio::task::spawn_blocking(move || respond(&state, &args, &base_url))
-        .await
-        .unwrap_or_else(|e| format!("<!-- {e} -->"));
-    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+    match tokio::task::spawn_blocking(move || respond(&state, &args, &base_url)).await {
+        Ok(body) => ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response(),
+        Err(e) => crate::catalog::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 fn respond(state: &AppState, args: &[(String, String)], base_url: &str) -> String {
