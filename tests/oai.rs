@@ -546,3 +546,81 @@ fn tombstones_expire_after_their_retention() {
     assert!(!list.contains("status=\"deleted\""));
     server.stop();
 }
+
+/// The same change order serves `/catalog?modified-since=`: incremental consumers of the
+/// catalogue learn of changes and deletions too.
+#[test]
+fn the_catalogue_lists_what_changed_since_a_time_with_tombstones() {
+    let repo = Repository::start();
+    std::thread::sleep(Duration::from_millis(1100));
+    let alpha: Vec<usize> = (0..26).filter(|i| *i != 3).chain([50]).collect();
+    repo.pages.serve_catalogue(&catalogue_pages(
+        &repo.pages.url(""),
+        &alpha,
+        10,
+        Syntax::Turtle,
+        false,
+        &|i| if i == 0 { 2 } else { 1 },
+    ));
+    let since = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    repo.run_alpha();
+
+    let url = repo
+        .server
+        .url(&format!("/catalog.nt?modified-since={since}&pageSize=2"));
+    let (status, _, body) = http_get(&url, &[]).unwrap();
+    assert_eq!(status, 200);
+    let page1 = String::from_utf8(body).unwrap();
+    assert!(
+        page1.contains("<http://www.w3.org/ns/hydra/core#totalItems> \"3\""),
+        "{page1}"
+    );
+    // The next page keeps the filter.
+    let next = format!("modified-since={}", since.replace(':', "%3A"));
+    let next_link = page1
+        .lines()
+        .find(|l| l.contains("hydra/core#next"))
+        .expect("a next link");
+    assert!(
+        next_link.contains(&since) || next_link.contains(&next),
+        "{next_link}"
+    );
+    let (_, _, body) = http_get(
+        &repo.server.url(&format!(
+            "/catalog.nt?modified-since={since}&pageSize=2&page=2"
+        )),
+        &[],
+    )
+    .unwrap();
+    let page2 = String::from_utf8(body).unwrap();
+    let both = format!("{page1}{page2}");
+    let dataset = |i: usize| format!("<{DATA}/dataset/{i}>");
+    assert!(both.contains("Dataset 0 v2"), "the changed dataset");
+    assert!(both.contains(&dataset(50)), "the new dataset");
+    // The deleted one: its tombstone, and no listing as a dataset of the catalogue.
+    let record = repo.record_iri("alpha", 3);
+    assert!(
+        both.contains(&format!("<{record}> <https://w3id.org/alzette/ns#deleted>")),
+        "{both}"
+    );
+    assert!(
+        !both.contains(&format!(
+            "<http://www.w3.org/ns/dcat#dataset> {}",
+            dataset(3)
+        )),
+        "{both}"
+    );
+    // Unchanged datasets are not there.
+    assert!(!both.contains(&dataset(7)));
+
+    for bad in ["yesterday", "2026-13-01"] {
+        let (status, _, body) = http_get(
+            &repo.server.url(&format!("/catalog?modified-since={bad}")),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(status, 400);
+        assert!(String::from_utf8_lossy(&body).contains("modified-since"));
+    }
+    repo.server.stop();
+}

@@ -23,6 +23,10 @@ pub struct PageQuery {
     page_size: Option<String>,
     /// `/catalog?source=ID` is `/catalog/ID`.
     source: Option<String>,
+    /// Only what changed since (RFC 3339 date-time, or a date): records, and tombstones of
+    /// deleted ones, oldest change first.
+    #[serde(rename = "modified-since")]
+    modified_since: Option<String>,
 }
 
 pub async fn federation(
@@ -129,6 +133,10 @@ async fn respond(
         }
     };
 
+    let since = match q.modified_since.as_deref().map(parse_since).transpose() {
+        Ok(s) => s,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
     let path = match (&source, ext) {
         (None, None) => "catalog".to_owned(),
         (None, Some(e)) => format!("catalog.{e}"),
@@ -139,14 +147,32 @@ async fn respond(
     // Validated against the store's version, read before the page: a write landing while the
     // page is made gives a newer page under the older ETag, never an older page under a newer.
     let version = state.store.version();
-    let validators = Validators::new(&version, &path, page, size, content_type(format));
+    // Hydra links keep the filter; so does the ETag.
+    let filter = since
+        .map(|t| {
+            format!(
+                "&modified-since={}",
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )
+        })
+        .unwrap_or_default();
+    let validators = Validators::new(
+        &version,
+        &format!("{path}{filter}"),
+        page,
+        size,
+        content_type(format),
+    );
     if validators.matches(&headers) {
         return validators.not_modified();
     }
     let store = state.store.clone();
     let result = tokio::task::spawn_blocking(move || {
         let offset = (page - 1).saturating_mul(size);
-        let catalog_page = store.catalog_page(source.as_deref(), offset, size)?;
+        let catalog_page = match since {
+            Some(t) => store.changes_page(source.as_deref(), t, offset, size)?,
+            None => store.catalog_page(source.as_deref(), offset, size)?,
+        };
         let last = catalog_page.total.div_ceil(size).max(1);
         if page > last {
             return Ok(Err(last));
@@ -155,6 +181,7 @@ async fn respond(
         for t in hydra_view(
             &catalog_page.catalog,
             &endpoint,
+            &filter,
             page,
             size,
             last,
@@ -270,13 +297,14 @@ fn opaque(tag: &str) -> &str {
 fn hydra_view(
     catalog: &NamedNode,
     endpoint: &str,
+    filter: &str,
     page: usize,
     size: usize,
     last: usize,
     total: usize,
 ) -> Vec<Triple> {
     let page_iri =
-        |n: usize| NamedNode::new_unchecked(format!("{endpoint}?page={n}&pageSize={size}"));
+        |n: usize| NamedNode::new_unchecked(format!("{endpoint}?page={n}&pageSize={size}{filter}"));
     let view = page_iri(page);
     let mut t = vec![
         Triple::new(catalog.clone(), rdfv::TYPE, hydra::COLLECTION),
@@ -301,6 +329,20 @@ fn hydra_view(
         t.push(Triple::new(view, hydra::NEXT, page_iri(page + 1)));
     }
     t
+}
+
+/// `?modified-since=`: an RFC 3339 date-time (`2026-11-27T10:00:00Z`) or a date (midnight UTC).
+fn parse_since(v: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            format!("modified-since: \"{v}\" is neither a date-time (2026-11-27T10:00:00Z) nor a date (2026-11-27)")
+        })
 }
 
 fn parse_positive(value: Option<&str>, default: usize, max: usize) -> Result<usize, String> {

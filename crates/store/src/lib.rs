@@ -671,11 +671,51 @@ impl RecordStore {
         offset: usize,
         limit: usize,
     ) -> Result<CatalogPage, StoreError> {
-        let source_filter = source;
         let (slice, total) = {
             let index = self.index.read().expect("index lock");
             (index.slice(source, offset, limit), index.len(source))
         };
+        self.render_page(source, slice, total)
+    }
+
+    /// A page of the records (and tombstones) changed since `since`, oldest change first: what
+    /// an incremental consumer reads. Finding page N walks the changes before it, so this is for
+    /// the recent changes, not for reading everything (plain pages are).
+    pub fn changes_page(
+        &self,
+        source: Option<&str>,
+        since: DateTime<Utc>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<CatalogPage, StoreError> {
+        let (slice, total) = {
+            let index = self.index.read().expect("index lock");
+            let all = index.changes.list(
+                source,
+                Some(since.timestamp_micros()),
+                None,
+                None,
+                usize::MAX,
+            );
+            let total = all.len();
+            let slice: Vec<(String, RecordKey)> = all
+                .into_iter()
+                .skip(offset)
+                .take(limit)
+                .map(|c| (c.source, c.key))
+                .collect();
+            (slice, total)
+        };
+        self.render_page(source, slice, total)
+    }
+
+    fn render_page(
+        &self,
+        source: Option<&str>,
+        slice: Vec<(String, RecordKey)>,
+        total: usize,
+    ) -> Result<CatalogPage, StoreError> {
+        let source_filter = source;
         let catalog = match source {
             Some(s) => self.iris.source_catalog(s),
             None => self.iris.federation_catalog(),
@@ -702,6 +742,7 @@ impl RecordStore {
             let graph = self.iris.record(&source, &key);
             let mut resource = None;
             let mut listing = dcat::DATASET_PROPERTY;
+            let mut deleted = false;
             for q in self
                 .store
                 .quads_for_pattern(None, None, None, Some((&graph).into()))
@@ -716,6 +757,9 @@ impl RecordStore {
                 if q.predicate == dcat::SERVICE {
                     listing = dcat::SERVICE;
                 }
+                if q.predicate == alz::DELETED {
+                    deleted = true;
+                }
                 triples.push(q.into());
             }
             // A record deleted since the index was read is simply not on the page.
@@ -723,7 +767,8 @@ impl RecordStore {
                 items += 1;
                 // Record graphs list their resource in their source's catalogue; the federation
                 // catalogue lists the page's resources too, for consumers that read one catalogue.
-                if source_filter.is_none() {
+                // A tombstone (only on pages of changes) is on the page, its dataset not listed.
+                if source_filter.is_none() && !deleted {
                     triples.push(Triple::new(catalog.clone(), listing, resource));
                 }
             }
