@@ -25,6 +25,7 @@ fn check_sample(store: &RecordStore, source: &str, sample: usize) -> HashMap<Str
     let mut versions = HashMap::new();
     let keys = store.record_keys(source);
     let step = (keys.len() / sample.max(1)).max(1);
+    let run_prefix = format!("<{}run/", store.iris().base());
     for key in keys.into_iter().step_by(step) {
         let graph = store.iris().record(source, &key);
         let record = NamedOrBlankNode::from(graph.clone());
@@ -37,7 +38,8 @@ fn check_sample(store: &RecordStore, source: &str, sample: usize) -> HashMap<Str
                 if q.predicate.as_str() == "https://w3id.org/alzette/ns#contentHash" {
                     stored = Some(q.object.clone());
                 }
-            } else if q.subject != catalog {
+            } else if q.subject != catalog && !q.subject.to_string().starts_with(&run_prefix) {
+                // (The run that wrote the record is described beside it: provenance, not content.)
                 if q.predicate.as_str() == "http://purl.org/dc/terms/title"
                     && q.subject.to_string().contains("/dataset/")
                 {

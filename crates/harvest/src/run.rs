@@ -7,7 +7,7 @@ use alzette_config::{SourceConfig, SourceKind};
 use alzette_dcat::RecordGraph;
 use alzette_runlog::PageCacheEntry;
 use alzette_runlog::{Outcome, Run, RunLog, RunLogError, Stage};
-use alzette_store::{Iris, RecordKey, RecordStore, StoreError, hex};
+use alzette_store::{HarvestRun, Iris, RecordKey, RecordStore, StoreError, hex};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -145,10 +145,16 @@ impl Harvester {
             }
         });
 
+        let provenance = Arc::new(HarvestRun {
+            id: run.id,
+            started: run.started,
+            source_url: source.url.to_string(),
+        });
         let mut state = RunState {
             harvester: self,
             source,
             options,
+            provenance,
             run: &mut run,
             seen: HashSet::new(),
             plan: Plan::default(),
@@ -245,6 +251,8 @@ struct RunState<'a> {
     harvester: &'a Harvester,
     source: &'a SourceConfig,
     options: RunOptions,
+    /// The run, as record versions name it in their provenance.
+    provenance: Arc<HarvestRun>,
     run: &'a mut Run,
     /// Records the source still has: stored, unchanged, or failed this time but kept.
     seen: HashSet<RecordKey>,
@@ -441,8 +449,9 @@ impl RunState<'_> {
             let source = self.source.id.clone();
             let count = sorted.changed.len();
             let changed = sorted.changed;
+            let provenance = Arc::clone(&self.provenance);
             let updated = tokio::task::spawn_blocking(move || {
-                store.update(&source, &changed, chrono::Utc::now())
+                store.update(&source, &changed, chrono::Utc::now(), &provenance)
             })
             .await
             .map_err(|e| e.to_string())?;
@@ -471,8 +480,9 @@ impl RunState<'_> {
         let pages = std::mem::take(&mut self.pending_pages);
         let store = Arc::clone(&self.harvester.store);
         let source = self.source.id.clone();
+        let provenance = Arc::clone(&self.provenance);
         self.loading = Some(tokio::task::spawn_blocking(move || {
-            let added = store.add(&source, &records, chrono::Utc::now());
+            let added = store.add(&source, &records, chrono::Utc::now(), &provenance);
             (added, records.len(), pages)
         }));
         Ok(())

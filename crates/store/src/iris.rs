@@ -60,6 +60,11 @@ impl Iris {
         NamedNode::new_unchecked(format!("{}record/{source}/{}", self.base, hex(key)))
     }
 
+    /// A harvest run (the PROV activity that wrote record versions).
+    pub fn run(&self, source: &str, id: u64) -> NamedNode {
+        NamedNode::new_unchecked(format!("{}run/{source}/{id}", self.base))
+    }
+
     /// The source and key of a record IRI minted by [`Iris::record`].
     pub fn parse_record<'a>(&self, iri: &'a str) -> Option<(&'a str, RecordKey)> {
         let rest = iri.strip_prefix(&self.base)?.strip_prefix("record/")?;

@@ -22,7 +22,7 @@ mod index;
 mod iris;
 
 use alzette_dcat::{ContentHash, RecordGraph, RecordKind};
-use alzette_vocab::{alz, dcat, dct, foaf, rdf, xsd};
+use alzette_vocab::{alz, dcat, dct, foaf, prov, rdf, xsd};
 pub use changes::{ChangeCursor, ListedChange};
 use chrono::{DateTime, SecondsFormat, Utc};
 use index::{CatalogIndex, Entry};
@@ -126,6 +126,16 @@ pub struct CatalogPage {
     pub total: usize,
     /// Resources on this page.
     pub items: usize,
+}
+
+/// The harvest run that writes record versions, for their PROV provenance.
+#[derive(Debug, Clone)]
+pub struct HarvestRun {
+    /// The run's id in the run log.
+    pub id: u64,
+    pub started: DateTime<Utc>,
+    /// Where the source is harvested from.
+    pub source_url: String,
 }
 
 /// Which state of the store a reader saw: any write makes a new one. Catalogue responses are
@@ -325,6 +335,7 @@ impl RecordStore {
         source: &str,
         records: &[RecordGraph],
         now: DateTime<Utc>,
+        run: &HarvestRun,
     ) -> Result<usize, StoreError> {
         if records.is_empty() {
             return Ok(0);
@@ -358,7 +369,7 @@ impl RecordStore {
             let key = Iris::record_key(r.resource.as_str());
             keys.push(key);
             let graph = self.iris.record(source, &key);
-            self.build_record_quads(source, r, &key, &graph, &now_literal, &now_literal)
+            self.build_record_quads(source, r, &graph, &now_literal, &now_literal, run)
         });
         loader.load_quads(quads)?;
         loader.commit()?;
@@ -386,6 +397,7 @@ impl RecordStore {
         source: &str,
         records: &[RecordGraph],
         now: DateTime<Utc>,
+        run: &HarvestRun,
     ) -> Result<usize, StoreError> {
         if records.is_empty() {
             return Ok(0);
@@ -410,7 +422,7 @@ impl RecordStore {
                 Some((&graph).into()),
             ))?
             .unwrap_or_else(|| now_literal.clone());
-            let quads = self.build_record_quads(source, r, &key, &graph, &issued, &now_literal);
+            let quads = self.build_record_quads(source, r, &graph, &issued, &now_literal, run);
             tx.clear_graph(&graph)?;
             tx.extend(&quads);
         }
@@ -435,11 +447,12 @@ impl RecordStore {
         source: &str,
         records: Vec<RecordGraph>,
         now: DateTime<Utc>,
+        run: &HarvestRun,
     ) -> Result<WriteSummary, StoreError> {
         let sorted = self.sort(source, records)?;
         Ok(WriteSummary {
-            updated: self.update(source, &sorted.changed, now)?,
-            added: self.add(source, &sorted.new, now)?,
+            updated: self.update(source, &sorted.changed, now, run)?,
+            added: self.add(source, &sorted.new, now, run)?,
             unchanged: sorted.unchanged,
         })
     }
@@ -450,12 +463,13 @@ impl RecordStore {
         &self,
         source: &str,
         r: &RecordGraph,
-        key: &RecordKey,
         graph: &NamedNode,
         issued: &Literal,
         modified: &Literal,
+        run: &HarvestRun,
     ) -> Vec<Quad> {
         let g = GraphName::NamedNode(graph.clone());
+        let key = Iris::record_key(r.resource.as_str());
         let prefix = format!("r{}_", hex(&key[..8]));
         let mut quads = Vec::with_capacity(r.triples.len() + 8);
         for t in &r.triples {
@@ -478,6 +492,29 @@ impl RecordStore {
         );
         if let Some(original) = r.source_record() {
             about(dct::SOURCE, relabel_subject(original, &prefix).into());
+        }
+        // Provenance: the run that wrote this version, from which source. The activity is
+        // described in every record graph it wrote, so that each graph stands alone.
+        let activity = self.iris.run(source, run.id);
+        let source_url = NamedNode::new(&run.source_url).ok();
+        if let Some(url) = &source_url {
+            about(prov::HAD_PRIMARY_SOURCE, url.clone().into());
+        }
+        about(prov::WAS_GENERATED_BY, activity.clone().into());
+        quads.push(Quad::new(
+            activity.clone(),
+            rdf::TYPE,
+            prov::ACTIVITY,
+            g.clone(),
+        ));
+        quads.push(Quad::new(
+            activity.clone(),
+            prov::STARTED_AT_TIME,
+            date_time(run.started),
+            g.clone(),
+        ));
+        if let Some(url) = source_url {
+            quads.push(Quad::new(activity, prov::USED, url, g.clone()));
         }
         let catalog = self.iris.source_catalog(source);
         let listing = if r.kinds == [RecordKind::DataService] {

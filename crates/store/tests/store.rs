@@ -1,7 +1,7 @@
 //! The store through its public interface, on disk.
 
 use alzette_dcat::{PageParser, RdfFormat, SplitOptions, split_records};
-use alzette_store::RecordStore;
+use alzette_store::{HarvestRun, RecordStore};
 use chrono::{TimeZone, Utc};
 
 const BASE: &str = "http://alz.example/";
@@ -17,6 +17,14 @@ fn records(ids: std::ops::Range<usize>, version: u32) -> Vec<alzette_dcat::Recor
         .parse(ttl.as_bytes())
         .unwrap();
     split_records(&graph, &SplitOptions::new(format!("{BASE}id/s/"))).records
+}
+
+fn run(id: u64) -> HarvestRun {
+    HarvestRun {
+        id,
+        started: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        source_url: "https://source.example/catalog.ttl".into(),
+    }
 }
 
 fn page_resources(
@@ -41,12 +49,12 @@ fn writes_sort_updates_and_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let store = RecordStore::open(&dir.path().join("store"), BASE).unwrap();
     let t1 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let w = store.write("s", records(0..5, 1), t1).unwrap();
+    let w = store.write("s", records(0..5, 1), t1, &run(1)).unwrap();
     assert_eq!((w.added, w.updated, w.unchanged), (5, 0, 0));
-    let w = store.write("s", records(0..5, 1), t1).unwrap();
+    let w = store.write("s", records(0..5, 1), t1, &run(1)).unwrap();
     assert_eq!((w.added, w.updated, w.unchanged), (0, 0, 5));
     let t2 = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
-    let w = store.write("s", records(3..7, 2), t2).unwrap();
+    let w = store.write("s", records(3..7, 2), t2, &run(2)).unwrap();
     assert_eq!((w.added, w.updated, w.unchanged), (2, 2, 0));
     assert_eq!(store.count(Some("s")), 7);
     // An updated record keeps its first-seen date.
@@ -64,6 +72,29 @@ fn writes_sort_updates_and_deletes() {
     };
     assert!(value("http://purl.org/dc/terms/issued").contains("2026-01-01"));
     assert!(value("http://purl.org/dc/terms/modified").contains("2026-02-01"));
+    // Provenance: the run that wrote this version, and the source it read.
+    assert_eq!(
+        value("http://www.w3.org/ns/prov#wasGeneratedBy"),
+        format!("<{BASE}run/s/2>")
+    );
+    assert_eq!(
+        value("http://www.w3.org/ns/prov#hadPrimarySource"),
+        "<https://source.example/catalog.ttl>"
+    );
+    assert_eq!(
+        value("http://www.w3.org/ns/prov#used"),
+        "<https://source.example/catalog.ttl>"
+    );
+    let unchanged = store
+        .iris()
+        .record("s", &alzette_store::Iris::record_key("http://e.org/d0"));
+    let unchanged = store.record_graph_quads(unchanged.as_ref()).unwrap();
+    assert!(
+        unchanged.iter().any(|q| q.predicate.as_str()
+            == "http://www.w3.org/ns/prov#wasGeneratedBy"
+            && q.object.to_string() == format!("<{BASE}run/s/1>")),
+        "a record not rewritten keeps the run that wrote it"
+    );
     // Blank nodes of different records are different nodes.
     let blank: std::collections::HashSet<String> = (0..7)
         .flat_map(|i| {
@@ -101,6 +132,7 @@ fn the_catalogue_order_survives_a_clean_stop_and_is_rebuilt_after_a_crash() {
                 "b",
                 records(0..4, 1),
                 Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+                &run(1),
             )
             .unwrap();
         store
@@ -108,6 +140,7 @@ fn the_catalogue_order_survives_a_clean_stop_and_is_rebuilt_after_a_crash() {
                 "a",
                 records(10..15, 1),
                 Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap(),
+                &run(1),
             )
             .unwrap();
         store
@@ -115,6 +148,7 @@ fn the_catalogue_order_survives_a_clean_stop_and_is_rebuilt_after_a_crash() {
                 "a",
                 records(20..22, 1),
                 Utc.with_ymd_and_hms(2026, 1, 3, 0, 0, 0).unwrap(),
+                &run(1),
             )
             .unwrap();
         pages(&store)

@@ -101,6 +101,9 @@ vocabulary! {
     prov = "http://www.w3.org/ns/prov#" {
         WAS_GENERATED_BY = "wasGeneratedBy",
         HAD_PRIMARY_SOURCE = "hadPrimarySource",
+        ACTIVITY = "Activity",
+        STARTED_AT_TIME = "startedAtTime",
+        USED = "used",
     }
 }
 
