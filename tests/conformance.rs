@@ -36,27 +36,12 @@ fn base_conformant(fixtures: &std::path::Path) -> Vec<String> {
     out
 }
 
-/// A Python with pySHACL (`.ci/run` prepares one and sets `ALZETTE_PYTHON`), or `None`.
-fn python_with_pyshacl() -> Option<String> {
-    let python = std::env::var("ALZETTE_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = std::process::Command::new(&python)
-        .args(["-c", "import pyshacl"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!(
-            "NOTICE: {python} lacks pySHACL (pip install pyshacl, or set ALZETTE_PYTHON); the conformance check is skipped"
-        );
-    }
-    ok.then_some(python)
-}
-
 #[test]
 fn the_catalogue_passes_the_dcat_ap_base_shapes_when_the_input_did() {
     let Some(fixtures) = shared_fixtures("catalogue conformance") else {
         return;
     };
-    let Some(python) = python_with_pyshacl() else {
+    let Some(python) = python_with("pyshacl", "the conformance check") else {
         return;
     };
     let files = base_conformant(&fixtures);

@@ -5,7 +5,7 @@ mod support;
 
 use reqwest::Method;
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::*;
 
 const TOKEN: &str = "admin-token-for-tests-0123456789";
@@ -42,27 +42,6 @@ fn bearer() -> String {
     format!("Bearer {TOKEN}")
 }
 
-/// The finished runs of a source, newest first.
-fn finished_runs(server: &Server, source: &str) -> Vec<Value> {
-    let (_, _, body) = http_get(
-        &server.url(&format!("/api/runs?source={source}&limit=1000")),
-        &[],
-    )
-    .unwrap();
-    let runs: Vec<Value> = serde_json::from_slice(&body).unwrap();
-    runs.into_iter()
-        .filter(|r| r["outcome"] != "running")
-        .collect()
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn source_status(server: &Server) -> Vec<Value> {
     let (_, _, body) = http_get(&server.url("/api/sources"), &[]).unwrap();
     serde_json::from_slice(&body).unwrap()
@@ -78,14 +57,7 @@ fn source_ids(server: &Server) -> Vec<String> {
 #[test]
 fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
     let pages = PageServer::start();
-    pages.serve_catalogue(&catalogue_pages(
-        &pages.url(""),
-        &[0, 1, 2],
-        2,
-        Syntax::Turtle,
-        false,
-        &|_| 1,
-    ));
+    pages.serve_turtle(&[0, 1, 2], 2, &|_| 1);
     let slow = format!("{PREFIXES}<https://e.org/slow> a dcat:Dataset ; dct:title \"Slow\" .");
     pages.set(
         "/slow.ttl",
@@ -105,7 +77,7 @@ fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
     server.wait_for_runs(&["a", "b"]);
 
     // Without the token, with a wrong one, or in another scheme: 401, and nothing runs.
-    let runs_of_a = finished_runs(&server, "a").len();
+    let runs_of_a = server.finished_runs("a").len();
     for auth in [
         None,
         Some("Bearer admin-token-for-tests-012345678X".to_owned()),
@@ -130,9 +102,9 @@ fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["source"], "a");
     wait_until("the second run of a finished", || {
-        finished_runs(&server, "a").len() == runs_of_a + 1
+        server.finished_runs("a").len() == runs_of_a + 1
     });
-    assert_eq!(finished_runs(&server, "a")[0]["outcome"], "ok");
+    assert_eq!(server.finished_runs("a")[0]["outcome"], "ok");
     let (status, body, _) = admin(&server, "/api/admin/sources/nope/run", Some(&bearer()));
     assert_eq!(status, 404);
     assert!(body["error"].as_str().unwrap().contains("nope"), "{body}");
@@ -146,9 +118,7 @@ fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
         body["error"].as_str().unwrap().contains("already running"),
         "{body}"
     );
-    wait_until("c's run finished", || {
-        finished_runs(&server, "c").len() == 1
-    });
+    wait_until("c's run finished", || server.finished_runs("c").len() == 1);
 
     // Pause: b (every second) stops firing; resume: it fires again.
     let (status, body, _) = admin(&server, "/api/admin/sources/b/pause", Some(&bearer()));
@@ -163,10 +133,10 @@ fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
     };
     assert!(paused(&server));
     std::thread::sleep(Duration::from_millis(1500)); // a run fired before the pause ends
-    let runs_of_b = finished_runs(&server, "b").len();
+    let runs_of_b = server.finished_runs("b").len();
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(
-        finished_runs(&server, "b").len(),
+        server.finished_runs("b").len(),
         runs_of_b,
         "a paused source does not fire"
     );
@@ -176,12 +146,12 @@ fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
     let server = env.serve();
     assert!(paused(&server), "paused across a restart");
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(finished_runs(&server, "b").len(), runs_of_b);
+    assert_eq!(server.finished_runs("b").len(), runs_of_b);
     let (status, _, _) = admin(&server, "/api/admin/sources/b/resume", Some(&bearer()));
     assert_eq!(status, 200);
     assert!(!paused(&server));
     wait_until("b fired again", || {
-        finished_runs(&server, "b").len() > runs_of_b
+        server.finished_runs("b").len() > runs_of_b
     });
 
     // Reload: d added, b removed, c changed, a unchanged; d runs at once (it never ran).
@@ -207,10 +177,10 @@ fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
         String::from_utf8_lossy(&catalogue_page).contains("dataset/1"),
         "d's records are published"
     );
-    let runs_of_b = finished_runs(&server, "b").len();
+    let runs_of_b = server.finished_runs("b").len();
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
-        finished_runs(&server, "b").len(),
+        server.finished_runs("b").len(),
         runs_of_b,
         "a removed source no longer fires"
     );
@@ -263,14 +233,7 @@ fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
 #[test]
 fn without_a_token_the_admin_api_is_off_and_the_environment_can_give_one() {
     let pages = PageServer::start();
-    pages.serve_catalogue(&catalogue_pages(
-        &pages.url(""),
-        &[0],
-        2,
-        Syntax::Turtle,
-        false,
-        &|_| 1,
-    ));
+    pages.serve_turtle(&[0], 2, &|_| 1);
     let env = Env::new(&source(
         "a",
         &pages.url("/catalog.ttl?page=1"),
@@ -307,14 +270,7 @@ fn without_a_token_the_admin_api_is_off_and_the_environment_can_give_one() {
 #[test]
 fn public_endpoints_change_nothing_and_make_no_requests() {
     let pages = PageServer::start();
-    pages.serve_catalogue(&catalogue_pages(
-        &pages.url(""),
-        &[0, 1],
-        2,
-        Syntax::Turtle,
-        false,
-        &|_| 1,
-    ));
+    pages.serve_turtle(&[0, 1], 2, &|_| 1);
     let env = Env::new(&source(
         "a",
         &pages.url("/catalog.ttl?page=1"),
@@ -401,14 +357,7 @@ fn public_endpoints_change_nothing_and_make_no_requests() {
 fn a_saturated_sparql_endpoint_answers_503_with_retry_after() {
     let pages = PageServer::start();
     let ids: Vec<usize> = (0..40).collect();
-    pages.serve_catalogue(&catalogue_pages(
-        &pages.url(""),
-        &ids,
-        40,
-        Syntax::Turtle,
-        false,
-        &|_| 1,
-    ));
+    pages.serve_turtle(&ids, 40, &|_| 1);
     let env = Env::with_server(
         &source("a", &pages.url("/catalog.ttl?page=1"), "0 3 * * *", ""),
         "query_timeout = \"3s\"\nmax_concurrent_queries = 1\nmax_queued_queries = 0",

@@ -7,7 +7,7 @@ use alzette_store::{Iris, hex};
 use oxigraph::io::{RdfFormat, RdfParser};
 use reqwest::Method;
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::*;
 
 const TOKEN: &str = "oai-test-admin-token-0123456789";
@@ -80,30 +80,15 @@ impl Repository {
     }
 
     fn run_alpha(&self) {
-        let before = self.finished_runs();
-        let (status, _, _) = http(
-            Method::POST,
-            &self.server.url("/api/admin/sources/alpha/run"),
-            &[("authorization", &format!("Bearer {TOKEN}"))],
-            None,
-        )
-        .unwrap();
-        assert_eq!(status, 202);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while self.finished_runs() == before {
-            assert!(Instant::now() < deadline, "the run did not finish");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.server.run_now("alpha", TOKEN);
     }
 
-    fn finished_runs(&self) -> usize {
-        let (_, _, body) = http_get(&self.server.url("/api/runs?source=alpha"), &[]).unwrap();
-        let runs: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        runs.as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["outcome"] != "running")
-            .count()
+    /// At the source: dataset 0 changes, 3 is gone, 50 is new.
+    fn change_alpha(&self) -> Vec<usize> {
+        let alpha: Vec<usize> = (0..26).filter(|i| *i != 3).chain([50]).collect();
+        self.pages
+            .serve_turtle(&alpha, 10, &|i| if i == 0 { 2 } else { 1 });
+        alpha
     }
 }
 
@@ -335,16 +320,7 @@ fn tokens_survive_harvests_and_deletions_are_listed() {
     let token = unescape(&resumption_token(&first).unwrap());
     std::thread::sleep(Duration::from_millis(1100)); // the next changes fall in a later second
 
-    // At the source: dataset 0 changes, 3 is gone, 50 is new.
-    let alpha: Vec<usize> = (0..26).filter(|i| *i != 3).chain([50]).collect();
-    repo.pages.serve_catalogue(&catalogue_pages(
-        &repo.pages.url(""),
-        &alpha,
-        10,
-        Syntax::Turtle,
-        false,
-        &|i| if i == 0 { 2 } else { 1 },
-    ));
+    let alpha = repo.change_alpha();
     let changed_at = chrono::Utc::now();
     repo.run_alpha();
 
@@ -445,17 +421,9 @@ fn tokens_survive_harvests_and_deletions_are_listed() {
 
 #[test]
 fn a_real_oai_client_walks_every_record() {
-    let python = std::env::var("ALZETTE_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_sickle = std::process::Command::new(&python)
-        .args(["-c", "import sickle"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_sickle {
-        eprintln!(
-            "NOTICE: {python} lacks Sickle (pip install sickle, or set ALZETTE_PYTHON); the OAI-PMH client check is skipped"
-        );
+    let Some(python) = python_with("sickle", "the OAI-PMH client check") else {
         return;
-    }
+    };
     let repo = Repository::start();
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients/oai_walk.py");
@@ -553,15 +521,7 @@ fn tombstones_expire_after_their_retention() {
 fn the_catalogue_lists_what_changed_since_a_time_with_tombstones() {
     let repo = Repository::start();
     std::thread::sleep(Duration::from_millis(1100));
-    let alpha: Vec<usize> = (0..26).filter(|i| *i != 3).chain([50]).collect();
-    repo.pages.serve_catalogue(&catalogue_pages(
-        &repo.pages.url(""),
-        &alpha,
-        10,
-        Syntax::Turtle,
-        false,
-        &|i| if i == 0 { 2 } else { 1 },
-    ));
+    repo.change_alpha();
     let since = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     repo.run_alpha();
 

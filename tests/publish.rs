@@ -563,14 +563,7 @@ fn updates_are_refused_and_slow_queries_time_out() {
 fn catalogue_responses_are_validated_compressed_and_filtered_by_source() {
     let pages = PageServer::start();
     let ids: Vec<usize> = (0..12).collect();
-    pages.serve_catalogue(&catalogue_pages(
-        &pages.url(""),
-        &ids,
-        5,
-        Syntax::Turtle,
-        false,
-        &|_| 1,
-    ));
+    pages.serve_turtle(&ids, 5, &|_| 1);
     let token = "publish-test-admin-token-0123456789";
     let env = Env::with_server(
         &format!(
@@ -675,33 +668,9 @@ fn catalogue_responses_are_validated_compressed_and_filtered_by_source() {
     );
 
     // A changed record: the same conditional request now gets the new page.
-    pages.serve_catalogue(&catalogue_pages(
-        &pages.url(""),
-        &ids,
-        5,
-        Syntax::Turtle,
-        false,
-        &|i| if i == 7 { 2 } else { 1 },
-    ));
-    let (status, _, _) = http(
-        reqwest::Method::POST,
-        &server.url("/api/admin/sources/alpha/run"),
-        &[("authorization", &format!("Bearer {token}"))],
-        None,
-    )
-    .unwrap();
-    assert_eq!(status, 202);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, _, runs) = http_get(&server.url("/api/runs?source=alpha"), &[]).unwrap();
-        let runs: serde_json::Value = serde_json::from_slice(&runs).unwrap();
-        if runs.as_array().unwrap().len() == 2 && runs[0]["outcome"] != "running" {
-            assert_eq!(runs[0]["counts"]["updated"], 1, "{runs}");
-            break;
-        }
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    pages.serve_turtle(&ids, 5, &|i| if i == 7 { 2 } else { 1 });
+    let run = server.run_now("alpha", token);
+    assert_eq!(run["counts"]["updated"], 1, "{run}");
     let (status, headers, _) =
         http_get(&url, &[("accept", "text/turtle"), ("if-none-match", &etag)]).unwrap();
     assert_eq!(status, 200);
@@ -712,22 +681,6 @@ fn catalogue_responses_are_validated_compressed_and_filtered_by_source() {
         "the new version is served"
     );
     server.stop();
-}
-
-/// The Python that has SPARQLWrapper and rdflib (`.ci/run` prepares one and sets
-/// `ALZETTE_PYTHON`), or `None` with a notice.
-fn python_with_clients() -> Option<String> {
-    let python = std::env::var("ALZETTE_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = std::process::Command::new(&python)
-        .args(["-c", "import SPARQLWrapper, rdflib"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!(
-            "NOTICE: {python} lacks SPARQLWrapper or rdflib (pip install SPARQLWrapper rdflib, or set ALZETTE_PYTHON); the client check is skipped"
-        );
-    }
-    ok.then_some(python)
 }
 
 #[test]
@@ -751,7 +704,10 @@ fn the_sparql_protocol_checker_and_real_clients_pass() {
             "{stdout}"
         );
     }
-    if let Some(python) = python_with_clients() {
+    if let Some(python) = python_with(
+        "SPARQLWrapper, rdflib",
+        "the check with real SPARQL clients",
+    ) {
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients/sparql_clients.py");
         let out = std::process::Command::new(python)

@@ -165,6 +165,50 @@ impl PageServer {
             self.set(path, page.clone());
         }
     }
+
+    /// Serves the datasets `ids` as a Turtle catalogue of pages of `per_page` (each dataset at
+    /// `version_of(id)`); returns the first page's URL.
+    pub fn serve_turtle(
+        &self,
+        ids: &[usize],
+        per_page: usize,
+        version_of: &dyn Fn(usize) -> u32,
+    ) -> String {
+        self.serve_catalogue(&catalogue_pages(
+            &self.url(""),
+            ids,
+            per_page,
+            Syntax::Turtle,
+            false,
+            version_of,
+        ));
+        self.url("/catalog.ttl?page=1")
+    }
+}
+
+/// Polls `done` every 100 ms, for at most a minute.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A Python that can import `modules` (`.ci/run` prepares one and sets `ALZETTE_PYTHON`), or
+/// `None` after a notice that `check` is skipped.
+pub fn python_with(modules: &str, check: &str) -> Option<String> {
+    let python = std::env::var("ALZETTE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "NOTICE: {python} cannot import {modules} (pip install them, or set ALZETTE_PYTHON); {check} is skipped"
+        );
+    }
+    ok.then_some(python)
 }
 
 async fn answer(state: &Mutex<Shared>, req: axum::extract::Request) -> axum::response::Response {
@@ -509,6 +553,37 @@ pub struct Server {
 impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The finished runs of a source, newest first.
+    pub fn finished_runs(&self, source: &str) -> Vec<serde_json::Value> {
+        let (_, _, body) = http_get(
+            &self.url(&format!("/api/runs?source={source}&limit=1000")),
+            &[],
+        )
+        .unwrap();
+        let runs: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+        runs.into_iter()
+            .filter(|r| r["outcome"] != "running")
+            .collect()
+    }
+
+    /// Runs `source` now through the admin API (with `token`) and waits until that run has
+    /// finished; returns it.
+    pub fn run_now(&self, source: &str, token: &str) -> serde_json::Value {
+        let before = self.finished_runs(source).len();
+        let (status, _, body) = http(
+            reqwest::Method::POST,
+            &self.url(&format!("/api/admin/sources/{source}/run")),
+            &[("authorization", &format!("Bearer {token}"))],
+            None,
+        )
+        .unwrap();
+        assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+        wait_until(&format!("the run of {source} finished"), || {
+            self.finished_runs(source).len() > before
+        });
+        self.finished_runs(source).remove(0)
     }
 
     /// Stops the server with SIGTERM and waits; returns its stderr.

@@ -41,10 +41,10 @@ impl DaemonAdmin {
         let needs_restart = {
             let old = self.config.lock().expect("config lock");
             let mut keys = Vec::new();
-            if format!("{:?}", old.server) != format!("{:?}", new.server) {
+            if old.server != new.server {
                 keys.push("server");
             }
-            if format!("{:?}", old.store) != format!("{:?}", new.store) {
+            if old.store != new.store {
                 keys.push("store");
             }
             if old.harvest.max_concurrent_runs != new.harvest.max_concurrent_runs {

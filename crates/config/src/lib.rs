@@ -52,7 +52,7 @@ pub struct Config {
 }
 
 /// `[server]`: the HTTP publication.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
     pub bind: SocketAddr,
     /// IRIs Alzette mints (records, catalogues, blank-node datasets) start with this; ends with `/`.
@@ -113,7 +113,7 @@ pub struct CatalogConfig {
 }
 
 /// `[store]`: where the data lives.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoreConfig {
     /// The embedded Oxigraph store (RocksDB folder).
     pub path: PathBuf,

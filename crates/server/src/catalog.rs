@@ -237,7 +237,9 @@ impl Validators {
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
         // Weak: the same page compressed differently is still the same page.
         let etag = HeaderValue::from_str(&format!("W/\"{hex}\"")).expect("hex is a valid header");
-        let changed = SystemTime::from(version.changed);
+        // At the second, as HTTP dates are, so that If-Modified-Since compares like with like.
+        let changed = SystemTime::UNIX_EPOCH
+            + std::time::Duration::from_secs(version.changed.timestamp().max(0).unsigned_abs());
         let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(changed))
             .expect("a date is a valid header");
         Self {
@@ -264,11 +266,7 @@ impl Validators {
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
-            .is_some_and(|since| {
-                let changed = httpdate::parse_http_date(&httpdate::fmt_http_date(self.changed))
-                    .unwrap_or(self.changed);
-                changed <= since
-            })
+            .is_some_and(|since| self.changed <= since)
     }
 
     fn not_modified(&self) -> Response {

@@ -230,7 +230,11 @@ fn list(
             out.push_str("<record>");
             header(out, &record, change);
             if !change.deleted {
-                metadata(state, &record, &request.prefix, out)?;
+                let quads = state
+                    .store
+                    .record_graph_quads(record.as_ref())
+                    .map_err(|e| OaiError::new("idDoesNotExist", e.to_string()))?;
+                metadata(quads, &record, &request.prefix, out)?;
             }
             out.push_str("</record>\n");
         } else {
@@ -264,7 +268,7 @@ fn get_record(
     prefix: &str,
     out: &mut String,
 ) -> Result<(), OaiError> {
-    let change = item(state, identifier)?;
+    let (change, quads) = item(state, identifier)?;
     if !FORMATS.iter().any(|(p, _, _)| *p == prefix) {
         return Err(cannot_disseminate(prefix));
     }
@@ -272,14 +276,14 @@ fn get_record(
     out.push_str("<GetRecord><record>");
     header(out, &record, &change);
     if !change.deleted {
-        metadata(state, &record, prefix, out)?;
+        metadata(quads, &record, prefix, out)?;
     }
     out.push_str("</record></GetRecord>\n");
     Ok(())
 }
 
-/// The item an identifier names: its last change, from its record graph.
-fn item(state: &AppState, identifier: &str) -> Result<ListedChange, OaiError> {
+/// The item an identifier names: its last change and its record graph.
+fn item(state: &AppState, identifier: &str) -> Result<(ListedChange, Vec<Quad>), OaiError> {
     let missing = || {
         OaiError::new(
             "idDoesNotExist",
@@ -313,12 +317,13 @@ fn item(state: &AppState, identifier: &str) -> Result<ListedChange, OaiError> {
         (Some(t), None) => (t, false),
         (None, None) => return Err(missing()),
     };
-    Ok(ListedChange {
+    let change = ListedChange {
         modified,
         source: source.to_owned(),
         key,
         deleted,
-    })
+    };
+    Ok((change, quads))
 }
 
 fn header(out: &mut String, record: &NamedNode, change: &ListedChange) {
@@ -338,15 +343,11 @@ fn header(out: &mut String, record: &NamedNode, change: &ListedChange) {
 }
 
 fn metadata(
-    state: &AppState,
+    quads: Vec<Quad>,
     record: &NamedNode,
     prefix: &str,
     out: &mut String,
 ) -> Result<(), OaiError> {
-    let quads = state
-        .store
-        .record_graph_quads(record.as_ref())
-        .map_err(|e| OaiError::new("idDoesNotExist", e.to_string()))?;
     out.push_str("<metadata>");
     if prefix == "oai_dc" {
         dublin_core(&quads, record, out);

@@ -45,9 +45,10 @@ pub struct ListedChange {
 pub struct ChangeIndex {
     sources: Vec<Arc<str>>,
     changes: BTreeSet<Change>,
-    /// When each tombstone was made: looked up when a deleted record comes back, scanned when
-    /// old tombstones are purged (they are few next to the records).
-    tombstones: HashMap<(Arc<str>, RecordKey), i64>,
+    /// When each tombstone was made, by key then source: looked up for every record a harvest
+    /// writes (without allocating), scanned when old tombstones are purged (they are few next to
+    /// the records).
+    tombstones: HashMap<RecordKey, Vec<(Arc<str>, i64)>>,
 }
 
 impl ChangeIndex {
@@ -65,7 +66,9 @@ impl ChangeIndex {
     pub fn insert(&mut self, source: &str, key: RecordKey, modified: i64, deleted: bool) {
         let source = self.source(source);
         if deleted {
-            self.tombstones.insert((Arc::clone(&source), key), modified);
+            let at = self.tombstones.entry(key).or_default();
+            at.retain(|(s, _)| *s != source);
+            at.push((Arc::clone(&source), modified));
         }
         self.changes.insert(Change {
             modified,
@@ -77,14 +80,21 @@ impl ChangeIndex {
 
     /// When the record's tombstone was made, if it is deleted.
     pub fn tombstone(&self, source: &str, key: &RecordKey) -> Option<i64> {
-        self.tombstones.get(&(Arc::from(source), *key)).copied()
+        self.tombstones
+            .get(key)?
+            .iter()
+            .find(|(s, _)| &**s == source)
+            .map(|(_, t)| *t)
     }
 
     /// Forgets a record's change (its `modified` and whether it was a tombstone must be the
     /// ones inserted).
     pub fn remove(&mut self, source: &str, key: RecordKey, modified: i64, deleted: bool) {
-        if deleted {
-            self.tombstones.remove(&(Arc::from(source), key));
+        if deleted && let Some(at) = self.tombstones.get_mut(&key) {
+            at.retain(|(s, _)| &**s != source);
+            if at.is_empty() {
+                self.tombstones.remove(&key);
+            }
         }
         self.changes.remove(&Change {
             modified,
@@ -144,8 +154,9 @@ impl ChangeIndex {
         let mut out: Vec<(String, RecordKey, i64)> = self
             .tombstones
             .iter()
-            .filter(|(_, t)| **t < before)
-            .map(|((source, key), t)| (source.to_string(), *key, *t))
+            .flat_map(|(key, at)| at.iter().map(move |(source, t)| (source, key, *t)))
+            .filter(|(_, _, t)| *t < before)
+            .map(|(source, key, t)| (source.to_string(), *key, t))
             .collect();
         out.sort_unstable_by_key(|(_, _, t)| *t);
         out

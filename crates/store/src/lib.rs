@@ -308,15 +308,8 @@ impl RecordStore {
         for r in records {
             let key = Iris::record_key(r.resource.as_str());
             let graph = self.iris.record(source, &key);
-            // A tombstone's graph is no record: a deleted record that comes back is new again.
-            let tombstoned = self
-                .index
-                .read()
-                .expect("index lock")
-                .changes
-                .tombstone(source, &key)
-                .is_some();
-            if tombstoned || !self.store.contains_named_graph(&graph)? {
+            // A deleted record that comes back is new again.
+            if !self.is_record(source, &key, &graph)? {
                 sorted.new.push(r);
             } else if stored_hash(&self.store, &graph)? == Some(r.hash) {
                 sorted.unchanged += 1;
@@ -408,13 +401,7 @@ impl RecordStore {
         for r in records {
             let key = Iris::record_key(r.resource.as_str());
             let graph = self.iris.record(source, &key);
-            let modified = first_literal(tx.quads_for_pattern(
-                Some((&graph).into()),
-                Some(dct::MODIFIED),
-                None,
-                Some((&graph).into()),
-            ))?;
-            moved.push((key, modified.as_ref().map_or(0, micros)));
+            moved.push((key, last_modified(&tx, &graph)?));
             let issued = first_literal(tx.quads_for_pattern(
                 Some((&graph).into()),
                 Some(dct::ISSUED),
@@ -535,23 +522,28 @@ impl RecordStore {
     /// Whether every one of these records of a source is in the store.
     pub fn has_records(&self, source: &str, keys: &[RecordKey]) -> Result<bool, StoreError> {
         for key in keys {
-            // A tombstone's graph is no record.
-            let tombstoned = self
-                .index
-                .read()
-                .expect("index lock")
-                .changes
-                .tombstone(source, key)
-                .is_some();
-            if tombstoned
-                || !self
-                    .store
-                    .contains_named_graph(&self.iris.record(source, key))?
-            {
+            if !self.is_record(source, key, &self.iris.record(source, key))? {
                 return Ok(false);
             }
         }
         Ok(true)
+    }
+
+    /// Whether `graph` (the record graph of `key`) holds a record: it exists and is no tombstone.
+    fn is_record(
+        &self,
+        source: &str,
+        key: &RecordKey,
+        graph: &NamedNode,
+    ) -> Result<bool, StoreError> {
+        let tombstoned = self
+            .index
+            .read()
+            .expect("index lock")
+            .changes
+            .tombstone(source, key)
+            .is_some();
+        Ok(!tombstoned && self.store.contains_named_graph(graph)?)
     }
 
     /// The keys of a source's records.
@@ -571,12 +563,7 @@ impl RecordStore {
         for key in keys {
             let graph = self.iris.record(source, key);
             let g = GraphNameRef::from(&graph);
-            let modified = first_literal(tx.quads_for_pattern(
-                Some((&graph).into()),
-                Some(dct::MODIFIED),
-                None,
-                Some(g),
-            ))?;
+            let modified = last_modified(&tx, &graph)?;
             let resource = tx
                 .quads_for_pattern(
                     Some((&graph).into()),
@@ -594,7 +581,7 @@ impl RecordStore {
             if let Some(resource) = &resource {
                 tx.insert(QuadRef::new(&graph, foaf::PRIMARY_TOPIC, resource, g));
             }
-            moved.push((*key, modified.as_ref().map_or(0, micros)));
+            moved.push((*key, modified));
         }
         tx.commit()?;
         {
@@ -950,6 +937,20 @@ fn first_literal(
         },
         None => Ok(None),
     }
+}
+
+/// A record's `dct:modified` as the change order keys it (0 when it has none).
+fn last_modified(
+    tx: &oxigraph::store::Transaction<'_>,
+    graph: &NamedNode,
+) -> Result<i64, StoreError> {
+    let modified = first_literal(tx.quads_for_pattern(
+        Some(graph.into()),
+        Some(dct::MODIFIED),
+        None,
+        Some(graph.into()),
+    ))?;
+    Ok(modified.as_ref().map_or(0, micros))
 }
 
 /// Microseconds since the epoch of an `xsd:dateTime` literal Alzette wrote (0 if unreadable).
