@@ -401,3 +401,72 @@ fn a_saturated_sparql_endpoint_answers_503_with_retry_after() {
     });
     server.stop();
 }
+
+/// A query that would run for minutes or take gigabytes is stopped, not only answered: its
+/// worker process is killed at the timeout, and it cannot allocate past its memory limit. The
+/// daemon and other clients are unaffected.
+#[test]
+fn a_runaway_query_is_stopped_at_its_timeout_and_cannot_take_the_memory() {
+    let pages = PageServer::start();
+    let ids: Vec<usize> = (0..40).collect();
+    pages.serve_turtle(&ids, 40, &|_| 1);
+    let env = Env::with_server(
+        &source("a", &pages.url("/catalog.ttl?page=1"), "0 3 * * *", ""),
+        "query_timeout = \"2s\"\nquery_memory_limit = \"512MiB\"",
+    );
+    let server = env.serve();
+    server.wait_for_runs(&["a"]);
+    let query_url = |q: &str| {
+        format!(
+            "{}?query={}",
+            server.url("/sparql"),
+            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        )
+    };
+    let quick = query_url("ASK { ?s ?p ?o }");
+    assert!(
+        server.query_workers().is_empty(),
+        "no worker before a query"
+    );
+
+    // Billions of solutions counted: no memory to speak of, but minutes of work.
+    let slow =
+        query_url("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }");
+    let running = std::thread::spawn(move || http_get(&slow, &[]).unwrap());
+    wait_until("the query's worker is running", || {
+        server.query_workers().len() == 1
+    });
+    let runaway = server.query_workers()[0];
+    let (status, _, body) = running.join().unwrap();
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("query_timeout"));
+    wait_until("the runaway worker is gone", || {
+        !server.query_workers().contains(&runaway)
+    });
+    assert_eq!(
+        http_get(&quick, &[]).unwrap().0,
+        200,
+        "the next query is answered"
+    );
+
+    // Sorting billions of solutions needs them all in memory: refused at the limit, not by
+    // the operating system's OOM killer picking a process.
+    let (status, _, body) = http_get(
+        &query_url("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"),
+        &[],
+    )
+    .unwrap();
+    let message = String::from_utf8_lossy(&body);
+    assert_eq!(status, 500, "{message}");
+    assert!(
+        message.contains("query_memory_limit") && message.contains("512 MiB"),
+        "{message}"
+    );
+    assert_eq!(
+        http_get(&quick, &[]).unwrap().0,
+        200,
+        "the daemon still answers"
+    );
+    assert_eq!(http_get(&server.url("/catalog"), &[]).unwrap().0, 200);
+    server.stop();
+}

@@ -17,6 +17,8 @@ struct Repository {
     pages: PageServer,
     env: Env,
     server: Server,
+    /// Every response `oai()` got, for the schema check.
+    responses: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 impl Repository {
@@ -52,7 +54,12 @@ impl Repository {
         );
         let server = env.serve();
         server.wait_for_runs(&["alpha", "beta"]);
-        Self { pages, env, server }
+        Self {
+            pages,
+            env,
+            server,
+            responses: Default::default(),
+        }
     }
 
     fn oai(&self, query: &str) -> String {
@@ -67,7 +74,52 @@ impl Repository {
         );
         let body = String::from_utf8(body).unwrap();
         well_formed(&body);
+        self.responses
+            .borrow_mut()
+            .push((query.to_owned(), body.clone()));
         body
+    }
+
+    /// Every response so far is valid against the OAI-PMH 2.0 XML schema (`ALZETTE_OAI_XSD`,
+    /// which `.ci/run` sets; skipped with a notice without it or without lxml).
+    fn check_schema(&self) {
+        let Ok(xsd) = std::env::var("ALZETTE_OAI_XSD") else {
+            eprintln!(
+                "NOTICE: ALZETTE_OAI_XSD is not set (.ci/run sets it); the OAI-PMH schema check is skipped"
+            );
+            return;
+        };
+        let Some(python) = python_with("lxml", "the OAI-PMH schema check") else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let responses = self.responses.borrow();
+        let files: Vec<_> = responses
+            .iter()
+            .enumerate()
+            .map(|(i, (_, body))| {
+                let path = dir.path().join(format!("{i}.xml"));
+                std::fs::write(&path, body).unwrap();
+                path
+            })
+            .collect();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/clients/oai_schema.py");
+        let out = std::process::Command::new(python)
+            .arg(script)
+            .arg(&xsd)
+            .args(&files)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let queries: Vec<&str> = responses.iter().map(|(q, _)| q.as_str()).collect();
+        assert!(
+            out.status.success(),
+            "{stdout}{}\nresponses, in order: {queries:#?}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let all = format!("{} of {} responses valid", files.len(), files.len());
+        assert!(stdout.contains(&all), "{stdout}");
     }
 
     fn record_iri(&self, source: &str, dataset: usize) -> String {
@@ -181,7 +233,10 @@ fn every_verb_every_error_and_whole_lists() {
     assert_eq!(texts(&identify, "earliestDatestamp")[0].len(), 20);
 
     let formats = repo.oai("verb=ListMetadataFormats");
-    assert_eq!(texts(&formats, "metadataPrefix"), ["dcat_ap", "oai_dc"]);
+    assert_eq!(
+        texts(&formats, "metadataPrefix"),
+        ["dcat_ap", "oai_dc", "dcat_ap_2"]
+    );
     let sets = repo.oai("verb=ListSets");
     assert_eq!(texts(&sets, "setSpec"), ["alpha", "beta"]);
 
@@ -308,6 +363,7 @@ fn every_verb_every_error_and_whole_lists() {
             );
         }
     }
+    repo.check_schema();
     repo.server.stop();
 }
 
@@ -378,10 +434,12 @@ fn tokens_survive_harvests_and_deletions_are_listed() {
 
     // After a restart, the same lists (the order of changes is saved and reloaded).
     let before = walk(&repo, "verb=ListIdentifiers&metadataPrefix=dcat_ap").0;
+    repo.check_schema();
     let Repository {
         pages: _pages,
         env,
         server,
+        ..
     } = repo;
     server.stop();
     let server = env.serve();
@@ -389,6 +447,7 @@ fn tokens_survive_harvests_and_deletions_are_listed() {
         pages: _pages,
         env,
         server,
+        responses: Default::default(),
     };
     assert_eq!(
         walk(&repo, "verb=ListIdentifiers&metadataPrefix=dcat_ap").0,

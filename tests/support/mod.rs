@@ -586,6 +586,28 @@ impl Server {
         self.finished_runs(source).remove(0)
     }
 
+    /// The SPARQL query worker processes the server has running now (their pids).
+    pub fn query_workers(&self) -> Vec<u32> {
+        let parent = self.child.id().to_string();
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            // Fields after the command name (which may hold spaces): state, then ppid.
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            let ppid = after_name.split_whitespace().nth(1).unwrap_or_default();
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if ppid == parent && String::from_utf8_lossy(&cmdline).contains("query-worker") {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
     /// Stops the server with SIGTERM and waits; returns its stderr.
     pub fn stop(mut self) -> String {
         terminate(&self.child);

@@ -6,7 +6,7 @@ use crate::tables;
 use alzette_config::{Config, SourceConfig};
 use alzette_harvest::{Harvester, RunOptions, Scheduler};
 use alzette_runlog::{Outcome, Run, RunLog, RunLogError};
-use alzette_server::{AdminAccess, AppState, SourceList, SourceSummary};
+use alzette_server::{AdminAccess, AppState, SourceList, SourceSummary, WorkerCommand};
 use alzette_store::{CatalogDescription, RecordStore, SourceDescription};
 use anyhow::{Context, Result, bail};
 use std::process::ExitCode;
@@ -133,6 +133,7 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
         catalog,
         sources,
         admin,
+        query_workers(&config)?,
     );
     tracing::info!(
         "serving http://{bind}/ — catalogue {}catalog, SPARQL {}sparql; {} records",
@@ -147,6 +148,19 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
     flush(&store, &runlog);
     served.context("the HTTP server stopped")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// SPARQL queries run in this same binary's `query-worker` subcommand.
+fn query_workers(config: &Config) -> Result<WorkerCommand> {
+    let program = std::env::current_exe().context("cannot find the alzette binary")?;
+    // mimalloc reserves address space 1 GiB at a time by default; the worker's memory limit
+    // counts reservations, so smaller steps keep the limit close to what a query really uses.
+    Ok(WorkerCommand::new(
+        program,
+        &config.store.path,
+        config.server.query_memory_limit,
+    )
+    .with_env("MIMALLOC_ARENA_RESERVE", "64MiB"))
 }
 
 /// Flushes before exit. A failure (a full disk) is reported; the run's outcome says the rest.

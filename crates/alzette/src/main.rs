@@ -72,11 +72,35 @@ enum Command {
         #[arg(long)]
         errors: bool,
     },
+    /// Internal: evaluate SPARQL queries for `serve`, reading requests on stdin.
+    #[command(hide = true)]
+    QueryWorker {
+        /// The store, opened read-only.
+        #[arg(long)]
+        store: PathBuf,
+        /// Bytes the process may allocate.
+        #[arg(long)]
+        memory_limit: u64,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    // A query worker gets everything on its command line: it reads no configuration.
+    if let Command::QueryWorker {
+        store,
+        memory_limit,
+    } = &cli.command
+    {
+        return match alzette_server::serve_worker(store, *memory_limit) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: query worker: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match alzette_config::Config::load(&cli.config) {
         Ok(c) => c,
         Err(e) => {
@@ -109,9 +133,10 @@ fn main() -> ExitCode {
                 limit,
                 errors,
             } => commands::runs(&config, source.as_deref(), limit, errors).await,
+            Command::QueryWorker { .. } => unreachable!("handled before the configuration"),
         }
     });
-    // A query Oxigraph could not cancel may still hold a blocking thread; do not wait for it.
+    // A harvest's blocking write may still hold a thread; do not wait for it for ever.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     match result {
         Ok(code) => code,

@@ -67,6 +67,8 @@ pub struct ServerConfig {
     pub oai_page_size: usize,
     /// SPARQL results larger than this are refused with an error instead of being sent.
     pub max_query_result_size: u64,
+    /// Memory one SPARQL query's worker process may allocate (its data segment).
+    pub query_memory_limit: u64,
     /// Largest SPARQL request body (POST) accepted.
     pub max_request_body_size: u64,
     /// Catalogue page size when the request does not give one.

@@ -61,6 +61,7 @@ struct RawServer {
     max_queued_queries: Option<S<usize>>,
     oai_page_size: Option<S<usize>>,
     max_query_result_size: Option<S<Quantity>>,
+    query_memory_limit: Option<S<Quantity>>,
     max_request_body_size: Option<S<Quantity>>,
     catalog_page_size: Option<S<usize>>,
     catalog_max_page_size: Option<S<usize>>,
@@ -202,6 +203,20 @@ fn quantity<T>(
     match value {
         None => Ok(default),
         Some(v) => convert(v.get_ref()).map_err(|m| ctx.err(&v.span(), key, m)),
+    }
+}
+
+/// `value` unless it is below `min`, whose text says why the minimum is what it is.
+fn at_least<T: PartialOrd, Q>(
+    ctx: &Ctx<'_>,
+    raw: &Option<S<Q>>,
+    key: &str,
+    value: T,
+    (min, why): (T, &str),
+) -> Result<T, ConfigError> {
+    match raw {
+        Some(v) if value < min => Err(ctx.err(&v.span(), key, format!("must be at least {why}"))),
+        _ => Ok(value),
     }
 }
 
@@ -427,6 +442,7 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
         max_queued_queries: None,
         oai_page_size: None,
         max_query_result_size: None,
+        query_memory_limit: None,
         max_request_body_size: None,
         catalog_page_size: None,
         catalog_max_page_size: None,
@@ -532,6 +548,22 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
             "server.max_query_result_size",
             units::size,
             512 * 1024 * 1024,
+        )?,
+        query_memory_limit: at_least(
+            ctx,
+            &raw.query_memory_limit,
+            "server.query_memory_limit",
+            quantity(
+                ctx,
+                &raw.query_memory_limit,
+                "server.query_memory_limit",
+                units::size,
+                2 * 1024 * 1024 * 1024,
+            )?,
+            (
+                256 * 1024 * 1024,
+                "256MiB: a query worker needs about 150 MiB to open the store",
+            ),
         )?,
         max_request_body_size: quantity(
             ctx,

@@ -200,6 +200,23 @@ fn server_values_are_checked() {
     let e = Config::parse("[servr]\n", Path::new("c.toml")).unwrap_err();
     assert_eq!(e.line, Some(1));
     assert!(e.message.contains("unknown field `servr`"), "{e}");
+
+    // A query worker needs some memory just to open the store.
+    let c = Config::parse(
+        "[server]\nquery_memory_limit = \"1GiB\"\n",
+        Path::new("c.toml"),
+    );
+    assert_eq!(c.unwrap().server.query_memory_limit, 1 << 30);
+    let e = Config::parse(
+        "[server]\nquery_memory_limit = \"64MiB\"\n",
+        Path::new("c.toml"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(2), Some("server.query_memory_limit"))
+    );
+    assert!(e.message.contains("at least 256MiB"), "{e}");
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod guard;
 mod hydra;
 mod page;
 mod parse;
+mod profile;
 mod record;
 mod split;
 mod syntax;
@@ -22,6 +23,7 @@ pub use guard::{PageLimits, check_page};
 pub use hydra::{PageLinks, page_links};
 pub use page::PageGraph;
 pub use parse::{PageError, PageParser};
+pub use profile::{Profile, to_dcat_ap_2};
 pub use record::{ContentHash, MintedFrom, RecordGraph, RecordKind, canonicalize};
 pub use split::{RecordProblem, SplitOptions, SplitPage, split_records};
 pub use syntax::{

@@ -84,7 +84,7 @@ pub async fn index(State(state): State<AppState>) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Alzette</title></head><body>\
          <h1>Alzette</h1><p>{n} records harvested.</p>\
          <ul><li><a href=\"{base}catalog\">Federation catalogue</a> (DCAT-AP; Turtle, RDF/XML, JSON-LD, N-Triples)</li>\
-         <li><a href=\"{base}sparql\">SPARQL endpoint</a></li>\
+         <li><a href=\"{base}sparql\">SPARQL endpoint</a> (a query page in a browser)</li>\
          <li><a href=\"{base}api/sources\">Sources</a> and <a href=\"{base}api/runs\">runs</a> (JSON)</li></ul>\
          <h2>Sources</h2><ul>{sources}</ul></body></html>",
         n = state.store.count(None),

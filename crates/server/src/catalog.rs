@@ -6,6 +6,7 @@
 
 use crate::AppState;
 use crate::rdf::{content_type, from_extension, negotiate_rdf, serialize};
+use alzette_dcat::{Profile, to_dcat_ap_2};
 use alzette_store::StoreVersion;
 use alzette_vocab::{hydra, rdf as rdfv, xsd};
 use axum::extract::{Path, Query, State};
@@ -27,6 +28,9 @@ pub struct PageQuery {
     /// deleted ones, oldest change first.
     #[serde(rename = "modified-since")]
     modified_since: Option<String>,
+    /// The DCAT-AP version (`dcat-ap-3`, `dcat-ap-2.1.1`, or a profile IRI); overrides
+    /// `Accept-Profile`.
+    profile: Option<String>,
 }
 
 pub async fn federation(
@@ -137,6 +141,10 @@ async fn respond(
         Ok(s) => s,
         Err(m) => return error(StatusCode::BAD_REQUEST, m),
     };
+    let profile = match pick_profile(q.profile.as_deref(), &headers) {
+        Ok(p) => p,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
     let path = match (&source, ext) {
         (None, None) => "catalog".to_owned(),
         (None, Some(e)) => format!("catalog.{e}"),
@@ -147,8 +155,9 @@ async fn respond(
     // Validated against the store's version, read before the page: a write landing while the
     // page is made gives a newer page under the older ETag, never an older page under a newer.
     let version = state.store.version();
-    // Hydra links keep the filter; so does the ETag.
-    let filter = since
+    // Hydra links keep the filter and a profile asked for by name; the ETag keeps both and
+    // the profile however it was asked for.
+    let mut filter = since
         .map(|t| {
             format!(
                 "&modified-since={}",
@@ -156,12 +165,16 @@ async fn respond(
             )
         })
         .unwrap_or_default();
+    if q.profile.is_some() {
+        filter.push_str(&format!("&profile={}", profile.token()));
+    }
     let validators = Validators::new(
         &version,
-        &format!("{path}{filter}"),
+        &format!("{path}{filter}|{}", profile.token()),
         page,
         size,
         content_type(format),
+        profile,
     );
     if validators.matches(&headers) {
         return validators.not_modified();
@@ -189,19 +202,20 @@ async fn respond(
         ) {
             graph.insert(&t);
         }
-        Ok::<_, alzette_store::StoreError>(Ok(serialize(format, graph.iter())))
+        let body = match profile {
+            Profile::DcatAp3 => serialize(format, graph.iter()),
+            Profile::DcatAp2 => {
+                let triples = to_dcat_ap_2(graph.iter().map(Triple::from));
+                serialize(format, triples.iter().map(Into::into))
+            }
+        };
+        Ok::<_, alzette_store::StoreError>(Ok(body))
     })
     .await;
     match result {
         Ok(Ok(Ok(Ok(body)))) => {
-            let mut response = (
-                [
-                    (header::CONTENT_TYPE, content_type(format)),
-                    (header::VARY, "Accept"),
-                ],
-                body,
-            )
-                .into_response();
+            let mut response =
+                ([(header::CONTENT_TYPE, content_type(format))], body).into_response();
             validators.add_to(response.headers_mut());
             response
         }
@@ -218,15 +232,65 @@ async fn respond(
     }
 }
 
-/// ETag and Last-Modified of a catalogue response, from the store's version.
+/// `?profile=` decides (an unknown name is an error); else the best known profile of
+/// `Accept-Profile` (`<IRI>` or a token, with q-values); else DCAT-AP 3.
+fn pick_profile(asked: Option<&str>, headers: &HeaderMap) -> Result<Profile, String> {
+    if let Some(name) = asked {
+        return Profile::parse(name).ok_or_else(|| {
+            let known: Vec<String> = Profile::ALL
+                .iter()
+                .map(|p| format!("{} ({})", p.token(), p.iri()))
+                .collect();
+            format!(
+                "profile: \"{name}\" is not a profile this catalogue serves; it serves {}",
+                known.join(" and ")
+            )
+        });
+    }
+    let Some(accept) = headers.get("accept-profile").and_then(|v| v.to_str().ok()) else {
+        return Ok(Profile::DcatAp3);
+    };
+    let mut best: Option<(Profile, f32)> = None;
+    for item in accept.split(',') {
+        let item = item.trim();
+        // An IRI in angle brackets may itself hold `;`.
+        let (name, params) = match item.strip_prefix('<').and_then(|r| r.split_once('>')) {
+            Some((iri, rest)) => (iri, rest),
+            None => item.split_once(';').map_or((item, ""), |(n, r)| (n, r)),
+        };
+        let q = params
+            .split(';')
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if let Some(p) = Profile::parse(name)
+            && q > 0.0
+            && best.is_none_or(|(_, b)| q > b)
+        {
+            best = Some((p, q));
+        }
+    }
+    Ok(best.map_or(Profile::DcatAp3, |(p, _)| p))
+}
+
+/// ETag and Last-Modified of a catalogue response, from the store's version, and the profile
+/// headers (W3C Content Negotiation by Profile).
 struct Validators {
     etag: HeaderValue,
     last_modified: HeaderValue,
     changed: SystemTime,
+    profile: Profile,
 }
 
 impl Validators {
-    fn new(version: &StoreVersion, path: &str, page: usize, size: usize, media_type: &str) -> Self {
+    fn new(
+        version: &StoreVersion,
+        path: &str,
+        page: usize,
+        size: usize,
+        media_type: &str,
+        profile: Profile,
+    ) -> Self {
         let digest = Sha256::digest(
             format!(
                 "{}|{}|{path}|{page}|{size}|{media_type}",
@@ -246,6 +310,7 @@ impl Validators {
             etag,
             last_modified,
             changed,
+            profile,
         }
     }
 
@@ -271,14 +336,18 @@ impl Validators {
 
     fn not_modified(&self) -> Response {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
-        response
-            .headers_mut()
-            .insert(header::VARY, HeaderValue::from_static("Accept"));
         self.add_to(response.headers_mut());
         response
     }
 
     fn add_to(&self, headers: &mut HeaderMap) {
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static("Accept, Accept-Profile"),
+        );
+        let profile = HeaderValue::from_str(&format!("<{}>", self.profile.iri()))
+            .expect("a profile IRI is a valid header");
+        headers.insert("content-profile", profile);
         headers.insert(header::ETAG, self.etag.clone());
         headers.insert(header::LAST_MODIFIED, self.last_modified.clone());
         // Caches may keep a page but must ask again before using it: it is cheap to answer 304.

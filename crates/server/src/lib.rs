@@ -1,4 +1,5 @@
-//! HTTP publication: the DCAT-AP catalogue (`/catalog`), OAI-PMH (`/oai`), the SPARQL endpoint (`/sparql`), the
+//! HTTP publication: the DCAT-AP catalogue (`/catalog`), OAI-PMH (`/oai`), the SPARQL endpoint
+//! (`/sparql`, with a query page for browsers), the
 //! operational JSON (`/api/sources`, `/api/runs`), `/health`, and the admin API
 //! (`/api/admin/...`, behind a bearer token; see `docs/api.md`).
 //!
@@ -14,6 +15,7 @@ mod api;
 mod catalog;
 mod negotiate;
 mod oai;
+mod query_page;
 mod rdf;
 mod sparql;
 
@@ -27,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use admin::{Admin, AdminAccess, AdminError};
 pub use negotiate::negotiate;
+pub use sparql::{Answer, Failure, QueryRequest, QueryWorkers, WorkerCommand, serve_worker};
 
 /// What a source looks like to the operational API.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -49,6 +52,8 @@ pub struct AppState {
     pub admin: Option<AdminAccess>,
     /// The SPARQL concurrency limit.
     pub queries: Arc<sparql::QueryGate>,
+    /// The processes SPARQL queries are evaluated in.
+    pub workers: Arc<QueryWorkers>,
     /// How the catalogue describes itself (replaced on reload).
     pub catalog: Arc<RwLock<CatalogConfig>>,
 }
@@ -61,10 +66,16 @@ impl AppState {
         catalog: Arc<RwLock<CatalogConfig>>,
         sources: Arc<SourceList>,
         admin: Option<AdminAccess>,
+        workers: WorkerCommand,
     ) -> Self {
         let queries = Arc::new(sparql::QueryGate::new(
             config.max_concurrent_queries,
             config.max_queued_queries,
+        ));
+        let workers = Arc::new(QueryWorkers::new(
+            workers,
+            config.query_memory_limit,
+            config.max_concurrent_queries,
         ));
         Self {
             store,
@@ -73,6 +84,7 @@ impl AppState {
             sources,
             admin,
             queries,
+            workers,
             catalog,
         }
     }
@@ -124,6 +136,20 @@ pub fn router(state: AppState) -> Router {
         .route("/catalog/{source}", get(catalog::source))
         .route("/oai", get(oai::get).post(oai::post))
         .route(
+            &format!(
+                "/assets/yasgui-{}/yasgui.min.js",
+                query_page::YASGUI_VERSION
+            ),
+            get(query_page::script),
+        )
+        .route(
+            &format!(
+                "/assets/yasgui-{}/yasgui.min.css",
+                query_page::YASGUI_VERSION
+            ),
+            get(query_page::style),
+        )
+        .route(
             "/sparql",
             get(sparql::get)
                 .post(sparql::post)
@@ -140,7 +166,28 @@ pub async fn serve(
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    // Idle query workers that opened the store before it changed hold replaced files (and
+    // memory): they are stopped within a few seconds rather than at the next query.
+    let retire = {
+        let (workers, store) = (Arc::clone(&state.workers), Arc::clone(&state.store));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                workers.retire_stale(store.version());
+            }
+        })
+    };
+    let _stop_retiring = AbortOnDrop(retire);
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -1,8 +1,9 @@
 //! `/oai`: OAI-PMH 2.0 over the harvested records, as the European data portal prefers to
 //! harvest. Items are records (identifier: the record IRI); sets are sources; `dcat_ap` is the
-//! record graph as RDF/XML, `oai_dc` a Dublin Core summary. Lists are ordered by last change and
-//! resumed after the last item sent, so a token stays valid while harvests write: a record that
-//! changes meanwhile is listed again at the end, none is skipped. Deleted records are listed from
+//! record graph as RDF/XML, `oai_dc` a Dublin Core summary, `dcat_ap_2` the record graph as
+//! DCAT-AP 2.1.1. Lists are ordered by last change and resumed after the last item sent, so a
+//! token stays valid while harvests write: a record that changes meanwhile is listed again at
+//! the end, none is skipped. Deleted records are listed from
 //! their tombstones.
 
 use crate::AppState;
@@ -31,6 +32,12 @@ const FORMATS: &[(&str, &str, &str)] = &[
         "oai_dc",
         "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
         "http://www.openarchives.org/OAI/2.0/oai_dc/",
+    ),
+    // The record graph as DCAT-AP 2.1.1 (`alzette_dcat::to_dcat_ap_2`, docs/publication.md).
+    (
+        "dcat_ap_2",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "http://www.w3.org/ns/dcat#",
     ),
 ];
 
@@ -352,7 +359,10 @@ fn metadata(
     if prefix == "oai_dc" {
         dublin_core(&quads, record, out);
     } else {
-        let triples: Vec<Triple> = quads.into_iter().map(Triple::from).collect();
+        let mut triples: Vec<Triple> = quads.into_iter().map(Triple::from).collect();
+        if prefix == "dcat_ap_2" {
+            triples = alzette_dcat::to_dcat_ap_2(triples);
+        }
         let xml = serialize(RdfFormat::RdfXml, triples.iter().map(Triple::as_ref))
             .map_err(|e| OaiError::new("cannotDisseminateFormat", e.to_string()))?;
         let xml = String::from_utf8_lossy(&xml);
@@ -444,7 +454,9 @@ fn dublin_core(quads: &[Quad], record: &NamedNode, out: &mut String) {
 fn cannot_disseminate(prefix: &str) -> OaiError {
     OaiError::new(
         "cannotDisseminateFormat",
-        format!("\"{prefix}\" is not a metadata format of this repository (dcat_ap, oai_dc)"),
+        format!(
+            "\"{prefix}\" is not a metadata format of this repository (dcat_ap, oai_dc, dcat_ap_2)"
+        ),
     )
 }
 

@@ -46,7 +46,31 @@ vocabulary! {
         SERVICE = "service",
         SERVES_DATASET = "servesDataset",
         IN_SERIES = "inSeries",
+        SERIES_MEMBER = "seriesMember",
+        FIRST = "first",
+        LAST = "last",
+        PREV = "prev",
+        HAS_VERSION = "hasVersion",
+        VERSION = "version",
+        PREVIOUS_VERSION = "previousVersion",
+        HAS_CURRENT_VERSION = "hasCurrentVersion",
+        BYTE_SIZE = "byteSize",
         ACCESS_SERVICE = "accessService",
+    }
+}
+
+vocabulary! {
+    /// [DCAT-AP](https://semiceu.github.io/DCAT-AP/releases/3.0.1/)'s own terms.
+    dcatap = "http://data.europa.eu/r5r/" {
+        APPLICABLE_LEGISLATION = "applicableLegislation",
+        HVD_CATEGORY = "hvdCategory",
+    }
+}
+
+vocabulary! {
+    /// [OWL](https://www.w3.org/TR/owl2-rdf-based-semantics/): only what DCAT-AP uses.
+    owl = "http://www.w3.org/2002/07/owl#" {
+        VERSION_INFO = "versionInfo",
     }
 }
 
@@ -56,6 +80,7 @@ vocabulary! {
         CONFORMS_TO = "conformsTo",
         DESCRIPTION = "description",
         HAS_PART = "hasPart",
+        HAS_VERSION = "hasVersion",
         IDENTIFIER = "identifier",
         IS_PART_OF = "isPartOf",
         ISSUED = "issued",
@@ -133,6 +158,7 @@ vocabulary! {
 pub const PREFIXES: &[(&str, &str)] = &[
     ("dcat", dcat::NAMESPACE),
     ("dct", dct::NAMESPACE),
+    ("dcatap", dcatap::NAMESPACE),
     ("foaf", foaf::NAMESPACE),
     ("hydra", hydra::NAMESPACE),
     ("prov", prov::NAMESPACE),

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPARQL throughput: the five analysts' queries of ../shared/tools/bench-queries against
+# Alzette's /sparql and against the Oxigraph server (PyPI `oxigraph` 0.5.13, `serve-read-only
+# --union-default-graph`) opened on the very same store, in the same run. Each query runs for
+# SECONDS with CLIENTS connections (wrk, POST), Oxigraph then Alzette, twice; throughput is the
+# sum over both rounds. Both must give the same number of rows, and no request may fail.
+#
+#   benches/sparql.sh [SECONDS] [CLIENTS]        (default 15 4)
+#
+# Uses the store that benches/harvest.sh leaves in $BENCH_DIR (run it first). Needs wrk,
+# python3, curl, ../shared/tools (or $ALZETTE_SHARED/tools).
+set -euo pipefail
+SECONDS_EACH=${1:-15}
+CLIENTS=${2:-4}
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${ALZETTE_SHARED:-$root/../shared}
+queries=$shared/tools/bench-queries
+[ -d "$queries" ] || { echo "needs $queries (set ALZETTE_SHARED)"; exit 1; }
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { echo "needs wrk"; exit 1; }; }
+BENCH_DIR=${BENCH_DIR:-/tmp/alzette-bench}
+[ -d "$BENCH_DIR/store" ] && [ -f "$BENCH_DIR/harvest-sources.toml" ] \
+  || { echo "no store in $BENCH_DIR: run benches/harvest.sh first"; exit 1; }
+[ -x "$BENCH_DIR/venv/bin/oxigraph" ] || { python3 -m venv "$BENCH_DIR/venv"; "$BENCH_DIR/venv/bin/pip" install -q oxigraph==0.5.13; }
+APORT=$(sed -n 's/^bind = "127.0.0.1:\([0-9]*\)"/\1/p' "$BENCH_DIR/harvest-sources.toml")
+OPORT=${OPORT:-8913}
+target=${CARGO_TARGET_DIR:-$root/target}
+
+echo "== build"
+(cd "$root" && cargo build --release -q)
+bin=$target/release/alzette
+
+cleanup() {
+  [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true
+  [ -n "${oxi_pid:-}" ] && kill "$oxi_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+"$bin" --config "$BENCH_DIR/harvest-sources.toml" serve 2>"$BENCH_DIR/serve-sparql.err" &
+serve_pid=$!
+until curl -sf "http://127.0.0.1:$APORT/health" >/dev/null; do sleep 0.2; done
+records=$(curl -sf "http://127.0.0.1:$APORT/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])')
+# Read-only beside Alzette's writable opening: nothing writes during the benchmark.
+"$BENCH_DIR/venv/bin/oxigraph" serve-read-only --location "$BENCH_DIR/store" \
+  --bind "127.0.0.1:$OPORT" --union-default-graph 2>"$BENCH_DIR/oxigraph-serve.err" &
+oxi_pid=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$OPORT/query?query=ASK%7B%7D"; do sleep 0.2; done
+echo "== $records records; $CLIENTS clients, ${SECONDS_EACH}s per query and server, two rounds"
+
+rows() { # URL FILE: rows of the JSON result
+  curl -sf -X POST --data-urlencode "query@$2" -H 'Accept: application/sparql-results+json' "$1" \
+    | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["results"]["bindings"]))'
+}
+run() { # URL FILE: "requests seconds failed"
+  QUERY_FILE=$2 wrk -t2 -c"$CLIENTS" -d"${SECONDS_EACH}s" --timeout 60s -s "$root/benches/sparql.lua" "$1" \
+    | sed -n 's/^RESULT requests=\([0-9]*\) seconds=\([0-9.]*\) failed=\([0-9]*\) socket_errors=\([0-9]*\).*/\1 \2 \3 \4/p'
+}
+
+echo "| query | rows | Oxigraph (peer) q/s | Alzette q/s | ratio |"
+echo "|---|---:|---:|---:|---:|"
+worst=
+for q in "$queries"/*.rq; do
+  name=$(basename "$q" .rq)
+  ro=$(rows "http://127.0.0.1:$OPORT/query" "$q")
+  ra=$(rows "http://127.0.0.1:$APORT/sparql" "$q")
+  [ "$ro" = "$ra" ] || { echo "$name: Oxigraph gives $ro rows, Alzette $ra"; exit 1; }
+  on=0; os=0; an=0; as=0
+  for _ in 1 2; do
+    read -r n s f e < <(run "http://127.0.0.1:$OPORT/query" "$q")
+    [ "$f" = 0 ] && [ "$e" = 0 ] || { echo "$name: Oxigraph failed $f requests ($e socket errors)"; exit 1; }
+    on=$((on + n)); os=$(python3 -c "print($os + $s)")
+    read -r n s f e < <(run "http://127.0.0.1:$APORT/sparql" "$q")
+    [ "$f" = 0 ] && [ "$e" = 0 ] || { echo "$name: Alzette failed $f requests ($e socket errors)"; exit 1; }
+    an=$((an + n)); as=$(python3 -c "print($as + $s)")
+  done
+  line=$(python3 -c "o=$on/$os; a=$an/$as; print(f'| {\"$name\"} | $ra | {o:.1f} | {a:.1f} | {a/o:.2f} |')")
+  echo "$line"
+  worst=$(python3 -c "r=($an/$as)/($on/$os); w='$worst'; print(min(r, float(w)) if w else r)")
+done
+echo "RESULT worst_ratio=$(python3 -c "print(round($worst, 2))")"
