@@ -534,11 +534,13 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
             units::duration,
             std::time::Duration::from_secs(30),
         )?,
+        // A query keeps a core busy: more at once than cores only adds switching between worker
+        // processes (docs/performance.md measured 0.8x the throughput at 4 on 2 cores).
         max_concurrent_queries: positive(
             ctx,
             &raw.max_concurrent_queries,
             "server.max_concurrent_queries",
-            4,
+            std::thread::available_parallelism().map_or(2, usize::from),
         )?,
         max_queued_queries: raw.max_queued_queries.as_ref().map_or(64, |v| *v.get_ref()),
         oai_page_size: positive(ctx, &raw.oai_page_size, "server.oai_page_size", 100)?,

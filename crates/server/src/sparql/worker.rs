@@ -295,8 +295,8 @@ impl Worker {
         tracing::warn!(?status, error = %e, "a SPARQL query worker died");
         use std::os::unix::process::ExitStatusExt;
         match status.ok().and_then(|s| s.signal()) {
-            // An allocation past RLIMIT_DATA aborts the process.
-            Some(libc::SIGABRT) | Some(libc::SIGSEGV) => Failure::new(
+            // An allocation past RLIMIT_DATA aborts the process (Rust's and RocksDB's alike).
+            Some(libc::SIGABRT) => Failure::new(
                 500,
                 format!(
                     "the query needed more memory than the {} MiB a query may use (limit server.query_memory_limit); narrow it down or add a LIMIT",
@@ -319,6 +319,7 @@ impl Worker {
 pub fn serve_worker(store: &Path, memory_limit: u64) -> std::io::Result<()> {
     limit_memory(memory_limit)?;
     die_with_parent();
+    widen_pipe();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let store = match Store::open_read_only(store) {
         Ok(store) => store,
@@ -378,6 +379,16 @@ fn limit_memory(bytes: u64) -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Answers pass through the pipe to the daemon: a 1 MiB pipe (instead of 64 KiB) takes most in
+/// one write, with fewer switches between the two processes.
+fn widen_pipe() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: F_SETPIPE_SZ on our own stdout; on anything but a pipe it fails, harmlessly.
+    unsafe {
+        libc::fcntl(libc::STDOUT_FILENO, libc::F_SETPIPE_SZ, 1 << 20);
+    }
 }
 
 /// A worker must not outlive the daemon (even one killed with SIGKILL).
