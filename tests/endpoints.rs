@@ -468,5 +468,41 @@ fn a_runaway_query_is_stopped_at_its_timeout_and_cannot_take_the_memory() {
         "the daemon still answers"
     );
     assert_eq!(http_get(&server.url("/catalog"), &[]).unwrap().0, 200);
+
     server.stop();
+}
+
+/// A worker busy with a query that could run for minutes dies with the daemon, even a daemon
+/// killed with SIGKILL (which cannot stop its children itself).
+#[test]
+fn a_busy_query_worker_dies_with_the_daemon() {
+    let pages = PageServer::start();
+    let ids: Vec<usize> = (0..40).collect();
+    pages.serve_turtle(&ids, 40, &|_| 1);
+    let env = Env::with_server(
+        &source("a", &pages.url("/catalog.ttl?page=1"), "0 3 * * *", ""),
+        // Long enough that only the daemon's death can end the query within the wait below.
+        "query_timeout = \"10m\"",
+    );
+    let mut server = env.serve();
+    server.wait_for_runs(&["a"]);
+    let slow = format!(
+        "{}?query={}",
+        server.url("/sparql"),
+        url::form_urlencoded::byte_serialize(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+                .as_bytes()
+        )
+        .collect::<String>()
+    );
+    let _client = std::thread::spawn(move || http_get(&slow, &[]));
+    wait_until("the query's worker is running", || {
+        server.query_workers().len() == 1
+    });
+    let worker = server.query_workers()[0];
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    wait_until("the busy worker is gone with the daemon", || {
+        !std::path::Path::new(&format!("/proc/{worker}")).exists()
+    });
 }
