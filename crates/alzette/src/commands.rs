@@ -153,14 +153,11 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
 /// SPARQL queries run in this same binary's `query-worker` subcommand.
 fn query_workers(config: &Config) -> Result<WorkerCommand> {
     let program = std::env::current_exe().context("cannot find the alzette binary")?;
-    // mimalloc reserves address space 1 GiB at a time by default; the worker's memory limit
-    // counts reservations, so smaller steps keep the limit close to what a query really uses.
     Ok(WorkerCommand::new(
         program,
         &config.store.path,
         config.server.query_memory_limit,
-    )
-    .with_env("MIMALLOC_ARENA_RESERVE", "64MiB"))
+    ))
 }
 
 /// Flushes before exit. A failure (a full disk) is reported; the run's outcome says the rest.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod commands;
+mod memory;
 mod progress;
 mod tables;
 
@@ -12,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 // whole process (feature `override`), RocksDB included: Oxigraph frees RocksDB's error messages
 // with the Rust allocator, which must then be the C one too.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: memory::CappedMiMalloc = memory::CappedMiMalloc;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,7 +79,7 @@ enum Command {
         /// The store, opened read-only.
         #[arg(long)]
         store: PathBuf,
-        /// Bytes the process may allocate.
+        /// Bytes the query's evaluation may hold at once (`memory.rs`).
         #[arg(long)]
         memory_limit: u64,
     },
@@ -93,7 +94,8 @@ fn main() -> ExitCode {
         memory_limit,
     } = &cli.command
     {
-        return match alzette_server::serve_worker(store, *memory_limit) {
+        memory::cap(*memory_limit);
+        return match alzette_server::serve_worker(store) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: query worker: {e}");

@@ -564,7 +564,7 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
             )?,
             (
                 256 * 1024 * 1024,
-                "256MiB: a query worker needs about 150 MiB to open the store",
+                "256MiB: less would refuse ordinary queries",
             ),
         )?,
         max_request_body_size: quantity(

@@ -3,8 +3,9 @@
 //! Why a process: Oxigraph notices a cancelled query only when it reads the store, so a join it
 //! computes in memory runs on (and grows) long after its timeout. A thread cannot be stopped
 //! from outside; a process can. A worker is killed when its query overruns the timeout, and its
-//! memory is capped (`server.query_memory_limit`, as `RLIMIT_DATA`), so one analyst's cross join
-//! can neither outlive its timeout nor take the daemon's memory with it.
+//! memory is capped (`server.query_memory_limit`: the program the worker runs caps its own
+//! allocator, see the binary's `memory.rs`), so one analyst's cross join can neither outlive
+//! its timeout nor take the daemon's memory with it.
 //!
 //! Workers are kept between queries. A read-only RocksDB opening sees the store as it was when
 //! it opened, so a worker that opened before the store last changed is replaced before its next
@@ -45,14 +46,12 @@ enum Reply {
     Failure(Failure),
 }
 
-/// How to start a worker: a program that runs [`serve_worker`] (the `alzette` binary's hidden
-/// `query-worker` subcommand).
+/// How to start a worker: a program that caps its allocations at the memory limit and runs
+/// [`serve_worker`] (the `alzette` binary's hidden `query-worker` subcommand).
 #[derive(Debug, Clone)]
 pub struct WorkerCommand {
     pub program: PathBuf,
     pub args: Vec<OsString>,
-    /// Set in the worker's environment.
-    pub env: Vec<(OsString, OsString)>,
 }
 
 impl WorkerCommand {
@@ -67,14 +66,7 @@ impl WorkerCommand {
                 "--memory-limit".into(),
                 memory_limit.to_string().into(),
             ],
-            env: Vec::new(),
         }
-    }
-
-    /// Also sets `name` to `value` in the worker's environment.
-    pub fn with_env(mut self, name: impl Into<OsString>, value: impl Into<OsString>) -> Self {
-        self.env.push((name.into(), value.into()));
-        self
     }
 }
 
@@ -228,7 +220,6 @@ impl Worker {
     ) -> Result<Self, WorkerError> {
         let mut child = Command::new(&command.program)
             .args(&command.args)
-            .envs(command.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -295,7 +286,7 @@ impl Worker {
         tracing::warn!(?status, error = %e, "a SPARQL query worker died");
         use std::os::unix::process::ExitStatusExt;
         match status.ok().and_then(|s| s.signal()) {
-            // An allocation past RLIMIT_DATA aborts the process (Rust's and RocksDB's alike).
+            // An allocation past the cap fails, and a failed allocation aborts.
             Some(libc::SIGABRT) => Failure::new(
                 500,
                 format!(
@@ -315,9 +306,8 @@ impl Worker {
 }
 
 /// The worker's side: opens the store at `store` read-only and answers requests from stdin on
-/// stdout until stdin closes. Allocations past `memory_limit` bytes fail (and abort).
-pub fn serve_worker(store: &Path, memory_limit: u64) -> std::io::Result<()> {
-    limit_memory(memory_limit)?;
+/// stdout until stdin closes. The caller has capped the allocator.
+pub fn serve_worker(store: &Path) -> std::io::Result<()> {
     die_with_parent();
     widen_pipe();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -366,19 +356,6 @@ fn write_line(out: &mut impl Write, value: &impl Serialize) -> std::io::Result<(
     serde_json::to_writer(&mut *out, value).map_err(std::io::Error::other)?;
     out.write_all(b"\n")?;
     out.flush()
-}
-
-/// Caps the process's data segment (heap and anonymous mappings: what a query's joins grow).
-fn limit_memory(bytes: u64) -> std::io::Result<()> {
-    let limit = libc::rlimit {
-        rlim_cur: bytes as libc::rlim_t,
-        rlim_max: bytes as libc::rlim_t,
-    };
-    // SAFETY: setrlimit reads the struct we pass and changes only this process's limits.
-    if unsafe { libc::setrlimit(libc::RLIMIT_DATA, &limit) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// Answers pass through the pipe to the daemon: a 1 MiB pipe (instead of 64 KiB) takes most in
