@@ -353,24 +353,35 @@ fn public_endpoints_change_nothing_and_make_no_requests() {
     server.stop();
 }
 
-#[test]
-fn a_saturated_sparql_endpoint_answers_503_with_retry_after() {
+/// `alzette serve` with one source of 40 datasets, harvested, and `server_extra` in `[server]`.
+fn forty_datasets(server_extra: &str) -> (PageServer, Env, Server) {
     let pages = PageServer::start();
     let ids: Vec<usize> = (0..40).collect();
     pages.serve_turtle(&ids, 40, &|_| 1);
     let env = Env::with_server(
         &source("a", &pages.url("/catalog.ttl?page=1"), "0 3 * * *", ""),
-        "query_timeout = \"3s\"\nmax_concurrent_queries = 1\nmax_queued_queries = 0",
+        server_extra,
     );
     let server = env.serve();
     server.wait_for_runs(&["a"]);
-    let query_url = |q: &str| {
-        format!(
-            "{}?query={}",
-            server.url("/sparql"),
-            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
-        )
-    };
+    (pages, env, server)
+}
+
+/// `/sparql?query=QUERY` on `server`.
+fn query_url(server: &Server, query: &str) -> String {
+    format!(
+        "{}?query={}",
+        server.url("/sparql"),
+        url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+    )
+}
+
+#[test]
+fn a_saturated_sparql_endpoint_answers_503_with_retry_after() {
+    let (_pages, _env, server) = forty_datasets(
+        "query_timeout = \"3s\"\nmax_concurrent_queries = 1\nmax_queued_queries = 0",
+    );
+    let query_url = |q: &str| query_url(&server, q);
     let quick = query_url("ASK { ?s ?p ?o }");
     assert_eq!(http_get(&quick, &[]).unwrap().0, 200);
 
@@ -407,22 +418,9 @@ fn a_saturated_sparql_endpoint_answers_503_with_retry_after() {
 /// daemon and other clients are unaffected.
 #[test]
 fn a_runaway_query_is_stopped_at_its_timeout_and_cannot_take_the_memory() {
-    let pages = PageServer::start();
-    let ids: Vec<usize> = (0..40).collect();
-    pages.serve_turtle(&ids, 40, &|_| 1);
-    let env = Env::with_server(
-        &source("a", &pages.url("/catalog.ttl?page=1"), "0 3 * * *", ""),
-        "query_timeout = \"2s\"\nquery_memory_limit = \"512MiB\"",
-    );
-    let server = env.serve();
-    server.wait_for_runs(&["a"]);
-    let query_url = |q: &str| {
-        format!(
-            "{}?query={}",
-            server.url("/sparql"),
-            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
-        )
-    };
+    let (_pages, _env, server) =
+        forty_datasets("query_timeout = \"2s\"\nquery_memory_limit = \"512MiB\"");
+    let query_url = |q: &str| query_url(&server, q);
     let quick = query_url("ASK { ?s ?p ?o }");
     assert!(
         server.query_workers().is_empty(),
@@ -476,24 +474,11 @@ fn a_runaway_query_is_stopped_at_its_timeout_and_cannot_take_the_memory() {
 /// killed with SIGKILL (which cannot stop its children itself).
 #[test]
 fn a_busy_query_worker_dies_with_the_daemon() {
-    let pages = PageServer::start();
-    let ids: Vec<usize> = (0..40).collect();
-    pages.serve_turtle(&ids, 40, &|_| 1);
-    let env = Env::with_server(
-        &source("a", &pages.url("/catalog.ttl?page=1"), "0 3 * * *", ""),
-        // Long enough that only the daemon's death can end the query within the wait below.
-        "query_timeout = \"10m\"",
-    );
-    let mut server = env.serve();
-    server.wait_for_runs(&["a"]);
-    let slow = format!(
-        "{}?query={}",
-        server.url("/sparql"),
-        url::form_urlencoded::byte_serialize(
-            "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-                .as_bytes()
-        )
-        .collect::<String>()
+    // Long enough that only the daemon's death can end the query within the wait below.
+    let (_pages, _env, mut server) = forty_datasets("query_timeout = \"10m\"");
+    let slow = query_url(
+        &server,
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
     );
     let _client = std::thread::spawn(move || http_get(&slow, &[]));
     wait_until("the query's worker is running", || {
