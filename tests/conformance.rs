@@ -67,9 +67,9 @@ fn catalogue_conforms(
 ) {
     let mut sources = extra.to_owned();
     for (i, f) in files.iter().enumerate() {
-        sources.push_str(&format!(
-            "[[source]]\nid = \"s{i}\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n\n",
-            fixtures.join("dcat").join(f).display()
+        sources.push_str(&dcat_source(
+            &format!("s{i}"),
+            &fixtures.join("dcat").join(f).display().to_string(),
         ));
     }
     let env = Env::new(&sources);
@@ -136,14 +136,7 @@ fn the_dcat_ap_2_1_1_profile_passes_the_dcat_ap_2_1_1_shapes() {
         return;
     };
     let shapes = fixtures.join("shacl/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_shapes.ttl");
-    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/sample-catalog.ttl")
-        .canonicalize()
-        .unwrap();
-    let extra = format!(
-        "[[source]]\nid = \"sample\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n\n",
-        sample.display()
-    );
+    let extra = dcat_source("sample", &sample_catalog().display().to_string());
 
     // Without the profile, the sample's DCAT-AP 3 fails the 2.1.1 shapes.
     let env = Env::new(&extra);

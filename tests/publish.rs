@@ -237,13 +237,9 @@ fn the_catalogue_is_content_negotiated() {
 /// DCAT-AP 3 and 2.1.1, on the project's sample, which holds what DCAT-AP 3 added.
 #[test]
 fn the_catalogue_is_negotiated_by_profile() {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/sample-catalog.ttl")
-        .canonicalize()
-        .unwrap();
-    let env = Env::new(&format!(
-        "[[source]]\nid = \"sample\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n",
-        sample.display()
+    let env = Env::new(&dcat_source(
+        "sample",
+        &sample_catalog().display().to_string(),
     ));
     let server = env.serve();
     server.wait_for_runs(&["sample"]);

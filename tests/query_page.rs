@@ -149,10 +149,7 @@ fn the_query_page_runs_queries_in_a_browser_without_a_cdn() {
     let pages = PageServer::start();
     let ids: Vec<usize> = (0..12).collect();
     pages.serve_turtle(&ids, 5, &|_| 1);
-    let env = Env::new(&format!(
-        "[[source]]\nid = \"alpha\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n",
-        pages.url("/catalog.ttl?page=1")
-    ));
+    let env = Env::new(&dcat_source("alpha", &pages.url("/catalog.ttl?page=1")));
     let server = env.serve();
     server.wait_for_runs(&["alpha"]);
 

@@ -195,6 +195,22 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// A `[[source]]` table: a DCAT source `id` at `url`, scheduled at 03:00.
+pub fn dcat_source(id: &str, url: &str) -> String {
+    format!(
+        "[[source]]\nid = \"{id}\"\nkind = \"dcat\"\nurl = \"{url}\"\nschedule = \"0 3 * * *\"\n\n"
+    )
+}
+
+/// The project's own sample catalogue (`examples/sample-catalog.ttl`), which holds what DCAT-AP 3
+/// added (a dataset series and its members, applicable legislation, an integer byte size).
+pub fn sample_catalog() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/sample-catalog.ttl")
+        .canonicalize()
+        .unwrap()
+}
+
 /// A Python that can import `modules` (`.ci/run` prepares one and sets `ALZETTE_PYTHON`), or
 /// `None` after a notice that `check` is skipped.
 pub fn python_with(modules: &str, check: &str) -> Option<String> {
