@@ -3,7 +3,7 @@
 
 use crate::commands::{describe_sources, summary};
 use alzette_config::{CatalogConfig, Config, Secret};
-use alzette_harvest::{ControlError, SchedulerHandle};
+use alzette_harvest::{ControlError, Harvester, SchedulerHandle};
 use alzette_server::{Admin, AdminError, SourceList};
 use alzette_store::RecordStore;
 use futures_util::future::BoxFuture;
@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 pub struct DaemonAdmin {
     pub scheduler: SchedulerHandle,
+    /// Told the new `[validation]` on reload.
+    pub harvester: Arc<Harvester>,
     pub store: Arc<RecordStore>,
     pub sources: Arc<SourceList>,
     /// How the catalogue describes itself, as the server reads it.
@@ -62,6 +64,7 @@ impl DaemonAdmin {
             .await
             .map_err(control_error)?;
         self.sources.set(new.sources.iter().map(summary).collect());
+        self.harvester.set_validation(new.validation.clone());
         *self.catalog.write().expect("catalog lock") = new.catalog.clone();
         if !needs_restart.is_empty() {
             tracing::warn!(sections = ?needs_restart, "changed in the configuration, but only applied at the next start");
@@ -69,6 +72,7 @@ impl DaemonAdmin {
         let mut config = self.config.lock().expect("config lock");
         config.sources = new.sources;
         config.catalog = new.catalog;
+        config.validation = new.validation;
         Ok(serde_json::json!({
             "file": file.display().to_string(),
             "added": report.added,

@@ -90,6 +90,7 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
         Arc::clone(&runlog),
         config.harvest.user_agent.clone(),
     ));
+    harvester.set_validation(config.validation.clone());
     let shutdown = shutdown_on_signals();
     let token = admin_token(&config)?;
     let bind = config.server.bind;
@@ -97,7 +98,7 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
         format!("cannot listen on {bind} (is another server using it? change [server] bind)")
     })?;
     let (scheduler, control) = Scheduler::new(
-        harvester,
+        Arc::clone(&harvester),
         config.sources.clone(),
         config.harvest.max_concurrent_runs,
     );
@@ -107,6 +108,7 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
     let catalog = Arc::new(RwLock::new(config.catalog.clone()));
     let daemon = Arc::new(DaemonAdmin {
         scheduler: control,
+        harvester,
         store: Arc::clone(&store),
         sources: Arc::clone(&sources),
         catalog: Arc::clone(&catalog),
@@ -238,6 +240,7 @@ pub async fn harvest(
         Arc::clone(&runlog),
         config.harvest.user_agent.clone(),
     );
+    harvester.set_validation(config.validation.clone());
     let shutdown = shutdown_on_signals();
     let progress = TerminalProgress::new(&source.id);
     let report = harvester

@@ -4,7 +4,9 @@ mod admin;
 mod commands;
 mod memory;
 mod progress;
+mod quality;
 mod tables;
+mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -73,6 +75,31 @@ enum Command {
         #[arg(long)]
         errors: bool,
     },
+    /// The quality scores (data.europa.eu's MQA) the harvests stored: averages per source and
+    /// for the catalogue, and each dataset's biggest missing points, lowest scores first.
+    Quality {
+        /// Only this source.
+        source: Option<String>,
+        /// How many datasets to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Validate RDF files against SHACL shapes and print the report (exit code 1 when the
+    /// data does not conform). Syntax from the file name (.ttl, .rdf, .jsonld, .nt) or content.
+    Validate {
+        /// The data files, read as one graph.
+        #[arg(required = true)]
+        data: Vec<PathBuf>,
+        /// A shapes file (repeat for several; they are read as one shapes graph).
+        #[arg(long, short)]
+        shapes: Vec<PathBuf>,
+        /// A vocabulary file read together with the data (repeat for several); its own
+        /// nodes are not validated.
+        #[arg(long, short)]
+        background: Vec<PathBuf>,
+        #[arg(long, short, value_enum, default_value_t = validate::ReportFormat::Text)]
+        format: validate::ReportFormat,
+    },
     /// Internal: evaluate SPARQL queries for `serve`, reading requests on stdin.
     #[command(hide = true)]
     QueryWorker {
@@ -103,6 +130,19 @@ fn main() -> ExitCode {
             }
         };
     }
+    // Validation of files needs no configuration either.
+    if let Command::Validate {
+        data,
+        shapes,
+        background,
+        format,
+    } = &cli.command
+    {
+        return validate::validate(data, shapes, background, *format).unwrap_or_else(|e| {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        });
+    }
     let config = match alzette_config::Config::load(&cli.config) {
         Ok(c) => c,
         Err(e) => {
@@ -129,13 +169,18 @@ fn main() -> ExitCode {
                 allow_shrink,
             } => commands::harvest(config, &source, dry_run, allow_shrink).await,
             Command::CheckConfig => commands::check_config(&config),
+            Command::Quality { source, limit } => {
+                quality::quality(&config, source.as_deref(), limit)
+            }
             Command::Sources => commands::sources(&config).await,
             Command::Runs {
                 source,
                 limit,
                 errors,
             } => commands::runs(&config, source.as_deref(), limit, errors).await,
-            Command::QueryWorker { .. } => unreachable!("handled before the configuration"),
+            Command::QueryWorker { .. } | Command::Validate { .. } => {
+                unreachable!("handled before the configuration")
+            }
         }
     });
     // A harvest's blocking write may still hold a thread; do not wait for it for ever.

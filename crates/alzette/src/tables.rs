@@ -42,12 +42,46 @@ pub fn run_summary(run: &Run) -> String {
     if let Some(m) = &run.message {
         let _ = write!(s, "\n  {m}");
     }
+    s.push_str(&validation(run, "  ", 10));
+    s
+}
+
+/// What validation found, indented, with the `top` most frequent constraints.
+fn validation(run: &Run, indent: &str, top: usize) -> String {
+    let Some(v) = &run.validation else {
+        return String::new();
+    };
+    let mut s = format!(
+        "\n{indent}validated {} records (shapes {}): {} conform, {} with violations ({} violations, {} warnings), {} rejected",
+        v.records,
+        v.shapes,
+        v.conforming,
+        v.with_violations,
+        v.violations,
+        v.warnings,
+        run.counts.rejected
+    );
+    if let Some(average) = v.average_score() {
+        let ratings: Vec<String> = ["excellent", "good", "sufficient", "bad"]
+            .iter()
+            .filter_map(|r| v.ratings.get(*r).map(|n| format!("{n} {r}")))
+            .collect();
+        let _ = write!(
+            s,
+            "\n{indent}quality (data.europa.eu MQA): {} datasets, average {average:.1} of 405; {}",
+            v.scored,
+            ratings.join(", ")
+        );
+    }
+    for (label, count) in v.top(top) {
+        let _ = write!(s, "\n{indent}  {count:>8}  {label}");
+    }
     s
 }
 
 pub fn sources(rows: &[SourceRow]) -> String {
     let mut out = format!(
-        "{:<24} {:<6} {:<16} {:<8} {:<20} {:<15} {:>9}\n",
+        "{:<24} {:<10} {:<16} {:<8} {:<20} {:<15} {:>9}\n",
         "ID", "KIND", "SCHEDULE", "ENABLED", "LAST RUN", "OUTCOME", "RECORDS"
     );
     for r in rows {
@@ -58,7 +92,7 @@ pub fn sources(rows: &[SourceRow]) -> String {
         let records = r.records.map_or_else(|| "-".to_owned(), |n| n.to_string());
         let _ = writeln!(
             out,
-            "{:<24} {:<6} {:<16} {:<8} {:<20} {:<15} {:>9}",
+            "{:<24} {:<10} {:<16} {:<8} {:<20} {:<15} {:>9}",
             r.id,
             r.kind,
             r.schedule,
@@ -103,6 +137,10 @@ pub fn runs(runs: &[Run], errors: bool) -> String {
         );
         if let Some(m) = &r.message {
             let _ = writeln!(out, "       {m}");
+        }
+        let v = validation(r, "       ", 3);
+        if !v.is_empty() {
+            let _ = writeln!(out, "{}", v.trim_start_matches('\n'));
         }
         if errors {
             for e in &r.errors {

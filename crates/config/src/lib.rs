@@ -48,7 +48,28 @@ pub struct Config {
     pub catalog: CatalogConfig,
     pub store: StoreConfig,
     pub harvest: HarvestDefaults,
+    pub validation: ValidationConfig,
     pub sources: Vec<SourceConfig>,
+}
+
+/// `[validation]`: the SHACL shapes every harvested record is validated against.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValidationConfig {
+    /// Shapes files, read together as one shapes graph. Empty: records are not validated.
+    pub shapes: Vec<PathBuf>,
+    /// Ids of `kind = "vocabulary"` sources whose triples are read together with every record
+    /// (what `sh:class` on authority-table IRIs needs), never copied into it.
+    pub background: Vec<String>,
+}
+
+/// What a harvest does with a record that has SHACL violations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnInvalid {
+    /// Store and publish it, with its report (the portal sees the same verdict).
+    #[default]
+    Store,
+    /// Do not store it; an earlier version stays as it was.
+    Reject,
 }
 
 /// `[server]`: the HTTP publication.
@@ -195,6 +216,7 @@ pub struct SourceConfig {
     pub enabled: bool,
     pub limits: HarvestLimits,
     pub kind: SourceKind,
+    pub on_invalid: OnInvalid,
     /// The line of `[[source]]` in the file, for messages.
     pub line: usize,
 }
@@ -203,6 +225,9 @@ pub struct SourceConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceKind {
     Dcat(DcatOptions),
+    /// SKOS or other RDF vocabularies (a file, a folder of files, or a URL), kept whole in the
+    /// store as background knowledge for validation; they are not catalogue records.
+    Vocabulary,
 }
 
 impl SourceConfig {
@@ -219,6 +244,7 @@ impl SourceKind {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Dcat(_) => "dcat",
+            Self::Vocabulary => "vocabulary",
         }
     }
 }

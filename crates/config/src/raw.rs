@@ -3,8 +3,8 @@
 
 use crate::units::{self, Quantity};
 use crate::{
-    CatalogConfig, Config, ConfigError, DcatOptions, HarvestDefaults, HarvestLimits, RdfSyntax,
-    Schedule, ServerConfig, SourceConfig, SourceKind, StoreConfig,
+    CatalogConfig, Config, ConfigError, DcatOptions, HarvestDefaults, HarvestLimits, OnInvalid,
+    RdfSyntax, Schedule, ServerConfig, SourceConfig, SourceKind, StoreConfig, ValidationConfig,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -47,8 +47,18 @@ struct RawConfig {
     catalog: Option<RawCatalog>,
     store: Option<RawStore>,
     harvest: Option<RawHarvest>,
+    validation: Option<RawValidation>,
     #[serde(default)]
     source: Vec<S<RawSource>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawValidation {
+    #[serde(default)]
+    shapes: Vec<S<String>>,
+    #[serde(default)]
+    background: Vec<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +112,7 @@ table_with_limits!(RawSource {
     jsonld_contexts: Option<S<BTreeMap<String, String>>>,
     page_url_rewrite: Option<S<BTreeMap<String, String>>>,
     page_origins: Option<S<Vec<String>>>,
+    on_invalid: Option<S<String>>,
 });
 
 /// Turns spans into lines and carries the file name into errors.
@@ -399,11 +410,27 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         let limits = limits_of!(&ctx, s, prefix.as_str(), &harvest.limits);
         let kind = match s.kind.get_ref().as_str() {
             "dcat" => SourceKind::Dcat(dcat_options(&ctx, s, &key)?),
+            "vocabulary" => SourceKind::Vocabulary,
             other => {
                 return Err(ctx.err(
                     &s.kind.span(),
                     key("kind"),
-                    format!("unknown source kind \"{other}\" (known: dcat)"),
+                    format!("unknown source kind \"{other}\" (known: dcat, vocabulary)"),
+                ));
+            }
+        };
+        let on_invalid = match s
+            .on_invalid
+            .as_ref()
+            .map(|v| (v.get_ref().as_str(), v.span()))
+        {
+            None | Some(("store", _)) => OnInvalid::Store,
+            Some(("reject", _)) => OnInvalid::Reject,
+            Some((other, span)) => {
+                return Err(ctx.err(
+                    &span,
+                    key("on_invalid"),
+                    format!("\"{other}\" is not a policy: use \"store\" (publish with its report) or \"reject\" (keep the earlier version)"),
                 ));
             }
         };
@@ -415,9 +442,11 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
             enabled: s.enabled.unwrap_or(true),
             limits,
             kind,
+            on_invalid,
             line,
         });
     }
+    let validation = validation(&ctx, raw.validation, &sources)?;
 
     Ok(Config {
         file: file.to_owned(),
@@ -425,8 +454,67 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         catalog,
         store,
         harvest,
+        validation,
         sources,
     })
+}
+
+fn validation(
+    ctx: &Ctx<'_>,
+    raw: Option<RawValidation>,
+    sources: &[SourceConfig],
+) -> Result<ValidationConfig, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(ValidationConfig::default());
+    };
+    let mut shapes = Vec::with_capacity(raw.shapes.len());
+    for (i, file) in raw.shapes.iter().enumerate() {
+        let path = ctx.path(file.get_ref());
+        if !path.is_file() {
+            return Err(ctx.err(
+                &file.span(),
+                format!("validation.shapes[{i}]"),
+                format!("no shapes file at {}", path.display()),
+            ));
+        }
+        shapes.push(path);
+    }
+    let mut background = Vec::with_capacity(raw.background.len());
+    for (i, id) in raw.background.iter().enumerate() {
+        match sources.iter().find(|s| &s.id == id.get_ref()) {
+            Some(s) if matches!(s.kind, SourceKind::Vocabulary) => background.push(s.id.clone()),
+            Some(s) => {
+                return Err(ctx.err(
+                    &id.span(),
+                    format!("validation.background[{i}]"),
+                    format!(
+                        "source \"{}\" is of kind {}; background sources are of kind vocabulary",
+                        s.id,
+                        s.kind.name()
+                    ),
+                ));
+            }
+            None => {
+                return Err(ctx.err(
+                    &id.span(),
+                    format!("validation.background[{i}]"),
+                    format!(
+                        "no source \"{}\" (name a source of kind vocabulary)",
+                        id.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
+    if shapes.is_empty() && !background.is_empty() {
+        return Err(ConfigError {
+            file: ctx.file.to_owned(),
+            line: None,
+            key: Some("validation.shapes".into()),
+            message: "background vocabularies are set but no shapes: name the shapes files".into(),
+        });
+    }
+    Ok(ValidationConfig { shapes, background })
 }
 
 fn default_user_agent() -> String {

@@ -12,6 +12,8 @@ mod fetch;
 mod run;
 mod scheduler;
 mod source;
+pub mod validation;
+mod vocabulary;
 
 pub use fetch::{FetchError, FetchErrorKind, Fetched, Fetcher, Validators};
 pub use run::{HarvestError, Harvester, Plan, Progress, Quiet, RunOptions, RunReport};

@@ -3,14 +3,17 @@
 
 use crate::fetch::Fetcher;
 use crate::source::{DcatSource, PageContent, PageFailure, Source, SourcePage};
-use alzette_config::{SourceConfig, SourceKind};
+use crate::validation::{RecordValidator, summarize};
+use alzette_config::{OnInvalid, SourceConfig, SourceKind, ValidationConfig};
 use alzette_dcat::RecordGraph;
+use alzette_quality::QualityScore;
 use alzette_runlog::PageCacheEntry;
 use alzette_runlog::{Outcome, Run, RunLog, RunLogError, Stage};
-use alzette_store::{HarvestRun, Iris, RecordKey, RecordStore, StoreError, hex};
+use alzette_shacl::ValidationReport;
+use alzette_store::{HarvestRun, Iris, RecordKey, RecordStore, StoreError, StoredReport, hex};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio_util::sync::CancellationToken;
 
 /// How to run.
@@ -66,6 +69,7 @@ pub struct Harvester {
     runlog: Arc<RunLog>,
     user_agent: String,
     running: Mutex<HashSet<String>>,
+    validation: RwLock<ValidationConfig>,
 }
 
 impl Harvester {
@@ -79,7 +83,49 @@ impl Harvester {
             runlog,
             user_agent: user_agent.into(),
             running: Mutex::new(HashSet::new()),
+            validation: RwLock::new(ValidationConfig::default()),
         }
+    }
+
+    fn is_running(&self, source: &str) -> bool {
+        self.running.lock().expect("running lock").contains(source)
+    }
+
+    /// Validates the records of the runs that start from now on against these shapes.
+    pub fn set_validation(&self, validation: ValidationConfig) {
+        *self.validation.write().expect("validation lock") = validation;
+    }
+
+    /// The validator for a run: the configured shapes over the stored vocabularies.
+    async fn validator(&self) -> Result<Option<Arc<RecordValidator>>, String> {
+        let config = self.validation.read().expect("validation lock").clone();
+        if config.shapes.is_empty() {
+            return Ok(None);
+        }
+        // A background vocabulary being harvested (at start, `serve` runs every never-run
+        // source at once) is waited for: records validated without it would all fail.
+        let started = std::time::Instant::now();
+        while config.background.iter().any(|id| self.is_running(id))
+            && started.elapsed() < VOCABULARY_WAIT
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || {
+            let mut triples = Vec::new();
+            for id in &config.background {
+                let vocabulary = store
+                    .vocabulary(id)
+                    .map_err(|e| format!("cannot read the vocabulary \"{id}\": {e}"))?;
+                if vocabulary.is_empty() {
+                    tracing::warn!(vocabulary = %id, "the background vocabulary is empty: harvest it first (`alzette harvest {id}`), or sh:class checks on its terms fail");
+                }
+                triples.extend(vocabulary);
+            }
+            RecordValidator::from_files(&config.shapes, triples).map(|v| Some(Arc::new(v)))
+        })
+        .await
+        .map_err(|e| e.to_string())?
     }
 
     pub fn runlog(&self) -> &Arc<RunLog> {
@@ -115,6 +161,20 @@ impl Harvester {
             }
         })?;
         let runlog = (!options.dry_run).then(|| Arc::clone(&self.runlog));
+        if matches!(source.kind, SourceKind::Vocabulary) {
+            return self
+                .run_vocabulary(source, options, shutdown, &fetcher, runlog.as_deref())
+                .await;
+        }
+        let validator = match self.validator().await {
+            Ok(v) => v,
+            Err(message) => {
+                return Err(HarvestError::Setup {
+                    source_id: source.id.clone(),
+                    message: format!("validation: {message}"),
+                });
+            }
+        };
         let walker: Box<dyn Source> = match &source.kind {
             SourceKind::Dcat(opts) => Box::new(DcatSource::new(
                 source,
@@ -122,7 +182,9 @@ impl Harvester {
                 fetcher,
                 runlog.clone(),
                 Arc::clone(&self.store),
+                validator.as_ref().map(|v| v.fingerprint()),
             )),
+            SourceKind::Vocabulary => unreachable!("vocabulary runs do not walk pages"),
         };
 
         let mut run = match &runlog {
@@ -163,7 +225,14 @@ impl Harvester {
             pending_pages: Vec::new(),
             visited: HashSet::new(),
             loading: None,
+            validator,
         };
+        if let Some(v) = &state.validator {
+            state.run.validation = Some(alzette_runlog::ValidationSummary {
+                shapes: v.fingerprint().to_owned(),
+                ..Default::default()
+            });
+        }
         let walk = state.walk(walker, &cancel, progress).await;
         timer.abort();
 
@@ -225,6 +294,82 @@ impl Harvester {
     }
 }
 
+impl Harvester {
+    /// A run of a vocabulary source: read every document, then replace the stored vocabulary
+    /// in one transaction. Any failure keeps the vocabulary stored before.
+    async fn run_vocabulary(
+        &self,
+        source: &SourceConfig,
+        options: RunOptions,
+        shutdown: &CancellationToken,
+        fetcher: &Fetcher,
+        runlog: Option<&RunLog>,
+    ) -> Result<RunReport, HarvestError> {
+        let mut run = match runlog {
+            Some(log) => log.start(&source.id)?,
+            None => Run::new(0, &source.id),
+        };
+        tracing::info!(source = %source.id, run = run.id, "vocabulary run started");
+        let cancel = shutdown.child_token();
+        let read = tokio::select! {
+            read = crate::vocabulary::read(source, fetcher, &cancel) => read,
+            () = tokio::time::sleep(source.limits.run_deadline) => Err(format!(
+                "the run was stopped at its deadline ({:?}, limit run_deadline)",
+                source.limits.run_deadline
+            )),
+        };
+        let (outcome, message) = match read {
+            Err(message) => {
+                run.record_error(source.url.as_str(), Stage::Fetch, &message);
+                let outcome = if shutdown.is_cancelled() {
+                    Outcome::Interrupted
+                } else {
+                    Outcome::Failed
+                };
+                (
+                    outcome,
+                    Some(format!("{message}; the vocabulary stored before is kept")),
+                )
+            }
+            Ok(read) if options.dry_run => (
+                Outcome::Ok,
+                Some(format!(
+                    "{} triples in {} documents (dry run: not stored)",
+                    read.triples.len(),
+                    read.documents
+                )),
+            ),
+            Ok(read) => {
+                let documents = read.documents;
+                run.pages = documents as u64;
+                match crate::vocabulary::store(&self.store, &source.id, read).await {
+                    Ok(triples) => {
+                        run.counts.updated = 1;
+                        (
+                            Outcome::Ok,
+                            Some(format!("{triples} triples in {documents} documents")),
+                        )
+                    }
+                    Err(message) => (Outcome::Failed, Some(message)),
+                }
+            }
+        };
+        match runlog {
+            Some(log) => log.finish(&mut run, outcome, message)?,
+            None => {
+                run.outcome = outcome;
+                run.ended = Some(chrono::Utc::now());
+                run.message = message;
+            }
+        }
+        tracing::info!(source = %source.id, run = run.id, outcome = %run.outcome, detail = run.message.as_deref().unwrap_or(""), "vocabulary run ended");
+        Ok(RunReport { run, plan: None })
+    }
+}
+
+/// How long a run waits for a background vocabulary being harvested at the same time.
+const VOCABULARY_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Releases the source when the run ends, however it ends.
 struct Claim<'a> {
     harvester: &'a Harvester,
@@ -266,6 +411,8 @@ struct RunState<'a> {
     visited: HashSet<String>,
     /// The bulk load under way: its result, its size, its pages.
     loading: Option<tokio::task::JoinHandle<Loaded>>,
+    /// Set when `[validation]` names shapes.
+    validator: Option<Arc<RecordValidator>>,
 }
 
 /// What a background bulk load gives back: its result, how many records, the pages it stood for.
@@ -409,11 +556,92 @@ impl RunState<'_> {
                         tracing::debug!(source = %source_id, resource = %r.resource, "already harvested in this run; the first version is kept");
                     }
                 }
+                let rejected_before = self.run.counts.rejected;
+                let (fresh, reports) = match self.validator.clone() {
+                    Some(v) => self.validate(&v, fresh),
+                    None => (fresh, Vec::new()),
+                };
+                // A page with rejected records is read again next time, to report them again.
+                let clean = clean && self.run.counts.rejected == rejected_before;
                 let cache = cache.filter(|_| clean).map(|mut entry| {
                     entry.records = page_keys;
                     (url.clone(), entry)
                 });
-                self.store(fresh, &url, cache).await
+                self.store(fresh, &url, cache).await?;
+                self.store_reports(reports, &url).await
+            }
+        }
+    }
+
+    /// Validates a page's records; returns those to store, with their reports. A record with
+    /// violations from a source with `on_invalid = "reject"` is left out (its earlier version,
+    /// if any, stays: it was seen).
+    fn validate(
+        &mut self,
+        validator: &RecordValidator,
+        records: Vec<RecordGraph>,
+    ) -> (Vec<RecordGraph>, Vec<StoredReport>) {
+        let mut kept = Vec::with_capacity(records.len());
+        let mut reports = Vec::with_capacity(records.len());
+        for record in records {
+            let report = validator.validate(&record);
+            let quality = validator.assess(&record, &report);
+            if let Some(summary) = self.run.validation.as_mut() {
+                summarize(summary, &report, quality.as_ref());
+            }
+            let violations = report.violations();
+            if violations > 0 && self.source.on_invalid == OnInvalid::Reject {
+                self.run.counts.rejected += 1;
+                let first = report
+                    .results
+                    .iter()
+                    .find(|r| r.severity_name() == "Violation")
+                    .map(|r| {
+                        format!(
+                            "{}: {}",
+                            crate::validation::constraint_label(r),
+                            r.message()
+                        )
+                    })
+                    .unwrap_or_default();
+                self.run.record_error(
+                    record.resource.as_str(),
+                    Stage::Validate,
+                    format!("rejected (on_invalid = \"reject\"): {violations} SHACL violations, e.g. {first}"),
+                );
+                continue;
+            }
+            let node = self
+                .harvester
+                .store
+                .assessment_graph(&self.source.id, &Iris::record_key(record.resource.as_str()));
+            reports.push(stored_report(
+                &record,
+                &report,
+                quality.as_ref(),
+                validator.fingerprint(),
+                node,
+            ));
+            kept.push(record);
+        }
+        (kept, reports)
+    }
+
+    /// Writes the reports that differ from the stored ones.
+    async fn store_reports(&mut self, reports: Vec<StoredReport>, url: &str) -> Result<(), String> {
+        if reports.is_empty() || self.options.dry_run {
+            return Ok(());
+        }
+        let store = Arc::clone(&self.harvester.store);
+        let source = self.source.id.clone();
+        let written = tokio::task::spawn_blocking(move || store.put_reports(&source, &reports))
+            .await
+            .map_err(|e| e.to_string())?;
+        match written {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.run.record_error(url, Stage::Store, e.to_string());
+                Err(store_failure(&e))
             }
         }
     }
@@ -585,6 +813,60 @@ impl RunState<'_> {
                 Err(store_failure(&e))
             }
         }
+    }
+}
+
+/// A report as the store keeps it: its triples about the record's report node, and a digest of
+/// its results (not of its blank node labels, which are new each time).
+fn stored_report(
+    record: &RecordGraph,
+    report: &ValidationReport,
+    quality: Option<&QualityScore>,
+    shapes: &str,
+    node: oxrdf::NamedNode,
+) -> StoredReport {
+    use sha2::{Digest, Sha256};
+    let key = Iris::record_key(record.resource.as_str());
+    let mut rows: Vec<String> = report
+        .results
+        .iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{:?}|{:?}|{}|{}",
+                r.severity,
+                r.focus_node,
+                r.path.as_ref().map(ToString::to_string),
+                r.value.as_ref().map(ToString::to_string),
+                r.component,
+                r.source_shape
+            )
+        })
+        .collect();
+    rows.sort();
+    if let Some(q) = quality {
+        rows.extend(
+            q.measurements
+                .iter()
+                .map(|m| format!("{:?}={}/{}", m.metric, m.points, m.measured)),
+        );
+    }
+    let mut hash = Sha256::new();
+    hash.update(shapes.as_bytes());
+    for row in &rows {
+        hash.update(row.as_bytes());
+        hash.update(b"\n");
+    }
+    let mut graph = oxrdf::Graph::new();
+    report.write(&mut graph, node.into());
+    if let Some(q) = quality {
+        q.write(&mut graph, record.resource.as_ref().into());
+    }
+    StoredReport {
+        key,
+        resource: record.resource.clone(),
+        digest: hex(&hash.finalize()[..16]),
+        shapes: shapes.to_owned(),
+        triples: graph.iter().map(|t| t.into_owned()).collect(),
     }
 }
 

@@ -106,6 +106,7 @@ impl DcatSource {
         fetcher: Fetcher,
         runlog: Option<Arc<RunLog>>,
         store: Arc<RecordStore>,
+        validation: Option<&str>,
     ) -> Self {
         let mint_base = store.iris().mint_base(&config.id);
         let mut split = SplitOptions::new(&mint_base);
@@ -116,14 +117,17 @@ impl DcatSource {
             max_nesting_depth: config.limits.max_nesting_depth,
             max_expanded_size: config.limits.max_body_size,
         };
-        // Anything that changes what a page yields invalidates what was remembered of it.
+        // Anything that changes what a page yields invalidates what was remembered of it;
+        // so do other shapes or vocabularies, whose reports must then be made again.
         let fingerprint = hex(&Sha256::digest(
             format!(
-                "{}|{:?}|{mint_base}|{}|{}|{page_limits:?}",
+                "{}|{:?}|{mint_base}|{}|{}|{page_limits:?}|{:?}|{:?}",
                 config.url,
                 options,
                 config.limits.max_record_triples,
-                config.limits.max_literal_size
+                config.limits.max_literal_size,
+                validation,
+                config.on_invalid,
             )
             .as_bytes(),
         )[..16]);

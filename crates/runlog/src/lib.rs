@@ -72,6 +72,53 @@ pub struct Counts {
     pub unchanged: u64,
     pub deleted: u64,
     pub failed: u64,
+    /// Records not stored because they had SHACL violations (`on_invalid = "reject"`).
+    #[serde(default)]
+    pub rejected: u64,
+}
+
+/// What validation found in a run's records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationSummary {
+    /// Names the shapes and background the records were validated with.
+    pub shapes: String,
+    pub records: u64,
+    /// Records with no result of any severity.
+    pub conforming: u64,
+    /// Records with at least one `sh:Violation`.
+    pub with_violations: u64,
+    pub violations: u64,
+    pub warnings: u64,
+    /// Results per constraint ("Violation dct:title MinCount"); see [`ValidationSummary::top`].
+    pub by_constraint: std::collections::BTreeMap<String, u64>,
+    /// Datasets given a quality score (data services and series are not scored).
+    #[serde(default)]
+    pub scored: u64,
+    /// The sum of their scores, in tenths of a point (see [`ValidationSummary::average_score`]).
+    #[serde(default)]
+    pub score_tenths: u64,
+    /// Datasets per quality rating (excellent, good, sufficient, bad).
+    #[serde(default)]
+    pub ratings: std::collections::BTreeMap<String, u64>,
+}
+
+impl ValidationSummary {
+    /// The average quality score of the datasets scored, out of 405.
+    pub fn average_score(&self) -> Option<f64> {
+        (self.scored > 0).then(|| self.score_tenths as f64 / 10.0 / self.scored as f64)
+    }
+
+    /// The `n` most frequent constraints with their result counts, most frequent first.
+    pub fn top(&self, n: usize) -> Vec<(&str, u64)> {
+        let mut all: Vec<(&str, u64)> = self
+            .by_constraint
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        all.truncate(n);
+        all
+    }
 }
 
 /// Where in the pipeline something went wrong.
@@ -82,6 +129,7 @@ pub enum Stage {
     Parse,
     Page,
     Split,
+    Validate,
     Store,
     Delete,
 }
@@ -93,6 +141,7 @@ impl fmt::Display for Stage {
             Self::Parse => "parse",
             Self::Page => "page",
             Self::Split => "split",
+            Self::Validate => "validate",
             Self::Store => "store",
             Self::Delete => "delete",
         })
@@ -127,6 +176,9 @@ pub struct Run {
     pub errors_dropped: u64,
     /// Why the run failed, or what it chose not to do (e.g. the shrink guard).
     pub message: Option<String>,
+    /// Set when the records were validated (`[validation]`).
+    #[serde(default)]
+    pub validation: Option<ValidationSummary>,
 }
 
 impl Run {
@@ -145,6 +197,7 @@ impl Run {
             errors: Vec::new(),
             errors_dropped: 0,
             message: None,
+            validation: None,
         }
     }
 

@@ -29,6 +29,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use admin::{Admin, AdminAccess, AdminError};
 pub use negotiate::negotiate;
+pub use query_page::example;
+pub use rdf::serialize;
 pub use sparql::{Answer, Failure, QueryRequest, QueryWorkers, WorkerCommand, serve_worker};
 
 /// What a source looks like to the operational API.

@@ -13,7 +13,7 @@ static STYLE: &[u8] = include_bytes!("../assets/yasgui/yasgui.min.css");
 static PAGE: &str = include_str!("../assets/query.html");
 
 /// The example queries, each opened in its own tab.
-const EXAMPLES: [(&str, &str); 5] = [
+const EXAMPLES: [(&str, &str); 7] = [
     (
         "Datasets per publisher",
         "PREFIX dcat: <http://www.w3.org/ns/dcat#>
@@ -88,7 +88,44 @@ WHERE {
 GROUP BY ?format
 ORDER BY DESC(?distributions)",
     ),
+    (
+        "Datasets per quality rating",
+        "PREFIX dqv: <http://www.w3.org/ns/dqv#>
+PREFIX alz: <https://w3id.org/alzette/ns#>
+PREFIX pv: <https://piveau.eu/ns/voc#>
+
+# data.europa.eu's metadata quality score (MQA), made at harvest (docs/quality.md).
+SELECT ?rating (COUNT(DISTINCT ?dataset) AS ?datasets) (AVG(?points) AS ?averageScore)
+WHERE {
+  ?dataset dqv:hasQualityMeasurement ?r , ?s .
+  ?r dqv:isMeasurementOf alz:qualityRating ; dqv:value ?rating .
+  ?s dqv:isMeasurementOf pv:score ; dqv:value ?points .
+}
+GROUP BY ?rating
+ORDER BY DESC(?averageScore)",
+    ),
+    (
+        "Most violated constraints",
+        "PREFIX sh: <http://www.w3.org/ns/shacl#>
+
+# Validation reports are stored beside each record (docs/validation.md).
+SELECT ?path ?component (COUNT(*) AS ?results)
+WHERE {
+  ?report a sh:ValidationReport ; sh:result ?r .
+  ?r sh:resultSeverity sh:Violation ;
+     sh:sourceConstraintComponent ?component .
+  OPTIONAL { ?r sh:resultPath ?path }
+}
+GROUP BY ?path ?component
+ORDER BY DESC(?results)
+LIMIT 20",
+    ),
 ];
+
+/// The query of the example called `name` on the query page.
+pub fn example(name: &str) -> Option<&'static str> {
+    EXAMPLES.iter().find(|(n, _)| *n == name).map(|(_, q)| *q)
+}
 
 /// The page, its query timeout stated.
 pub fn page(timeout: std::time::Duration) -> Response {

@@ -60,6 +60,21 @@ impl Iris {
         NamedNode::new_unchecked(format!("{}record/{source}/{}", self.base, hex(key)))
     }
 
+    /// The graph of what Alzette says about a record (its validation report, whose node it
+    /// also names, and its quality measurements).
+    pub fn assessment(&self, source: &str, key: &RecordKey) -> NamedNode {
+        NamedNode::new_unchecked(format!(
+            "{}record/{source}/{}/assessment",
+            self.base,
+            hex(key)
+        ))
+    }
+
+    /// The graph holding a vocabulary source's triples.
+    pub fn vocabulary(&self, source: &str) -> NamedNode {
+        NamedNode::new_unchecked(format!("{}vocabulary/{source}", self.base))
+    }
+
     /// A harvest run (the PROV activity that wrote record versions).
     pub fn run(&self, source: &str, id: u64) -> NamedNode {
         NamedNode::new_unchecked(format!("{}run/{source}/{id}", self.base))

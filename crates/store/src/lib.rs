@@ -17,6 +17,8 @@
 //! # Ok::<_, alzette_store::StoreError>(())
 //! ```
 
+mod assessment;
+pub use assessment::StoredReport;
 mod changes;
 mod index;
 mod iris;
@@ -575,6 +577,7 @@ impl RecordStore {
                 .transpose()?
                 .map(|q| q.object);
             tx.remove_named_graph(&graph)?;
+            tx.remove_named_graph(&self.iris.assessment(source, key))?;
             // What is left: a tombstone, for consumers that list changes (OAI-PMH).
             tx.insert(QuadRef::new(&graph, rdf::TYPE, alz::DELETED_RECORD, g));
             tx.insert(QuadRef::new(&graph, alz::DELETED, &deleted_at, g));

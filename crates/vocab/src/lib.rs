@@ -151,6 +151,10 @@ vocabulary! {
         CONTENT_HASH = "contentHash",
         DELETED_RECORD = "DeletedRecord",
         DELETED = "deleted",
+        VALIDATION_OF = "validationOf",
+        SHAPES = "shapes",
+        REPORT_DIGEST = "reportDigest",
+        VOCABULARY = "Vocabulary",
     }
 }
 
@@ -170,4 +174,44 @@ pub const PREFIXES: &[(&str, &str)] = &[
     ("xsd", "http://www.w3.org/2001/XMLSchema#"),
     ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
     ("alz", alz::NAMESPACE),
+    ("sh", "http://www.w3.org/ns/shacl#"),
+    ("dqv", "http://www.w3.org/ns/dqv#"),
 ];
+
+/// Writes every `<IRI>` of `text` (terms as `Display` writes them) in a known namespace as
+/// `prefix:local`, for messages that operators read.
+///
+/// ```
+/// assert_eq!(
+///     alzette_vocab::compact("(<http://purl.org/dc/terms/title> / <http://e.org/x>)"),
+///     "(dct:title / <http://e.org/x>)"
+/// );
+/// ```
+pub fn compact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('>') else {
+            break;
+        };
+        let iri = &rest[start + 1..start + len];
+        let short = PREFIXES.iter().find_map(|(prefix, ns)| {
+            iri.strip_prefix(ns)
+                .filter(|local| {
+                    !local.is_empty()
+                        && local
+                            .chars()
+                            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                })
+                .map(|local| format!("{prefix}:{local}"))
+        });
+        match short {
+            Some(short) => out.push_str(&short),
+            None => out.push_str(&rest[start..=start + len]),
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,218 @@
+//! Validation at harvest: the configured shapes, read once, and the background graph that
+//! vocabulary sources provide, applied to every record before it is stored.
+
+use alzette_dcat::{
+    PageLimits, PageParser, RdfFormat, RecordGraph, RecordKind, from_url, sniff, syntax_name,
+};
+use alzette_quality::{QualityScore, Vocabularies, assess};
+pub use alzette_runlog::ValidationSummary;
+use alzette_shacl::{Background, DataGraph, Shapes, ValidationReport, ValidationResult};
+use oxrdf::{Graph, Triple};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Shapes and background a run validates its records with.
+pub struct RecordValidator {
+    shapes: Shapes,
+    background: Background,
+    /// What the quality score looks up in the same vocabularies.
+    vocabularies: Vocabularies,
+    /// Names the shapes and background, so that a stored report says what it was made with.
+    fingerprint: String,
+}
+
+impl RecordValidator {
+    /// `shapes_files`: the shapes graph, read from these files together. The fingerprint covers
+    /// the shapes' bytes and the background's size, so a change of either shows in reports.
+    pub fn from_files(
+        shapes_files: &[impl AsRef<Path>],
+        background: Vec<Triple>,
+    ) -> Result<Self, String> {
+        let mut graph = Graph::new();
+        let mut hash = Sha256::new();
+        for file in shapes_files {
+            let file = file.as_ref();
+            let bytes = std::fs::read(file)
+                .map_err(|e| format!("cannot read the shapes file {}: {e}", file.display()))?;
+            hash.update(&bytes);
+            graph.extend(read_triples(
+                &bytes,
+                &file.display().to_string(),
+                &file_url(file),
+            )?);
+        }
+        let shapes =
+            Shapes::from_graph(&graph).map_err(|e| format!("the shapes are not usable: {e}"))?;
+        for warning in shapes.warnings() {
+            tracing::warn!("validation shapes: {warning}");
+        }
+        hash.update(background.len().to_le_bytes());
+        let vocabularies = Vocabularies::from_triples(&background);
+        let background = Background::new(background);
+        let fingerprint = alzette_store::hex(&hash.finalize()[..8]);
+        Ok(Self {
+            shapes,
+            background,
+            vocabularies,
+            fingerprint,
+        })
+    }
+
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Validates one record graph, with the background.
+    pub fn validate(&self, record: &RecordGraph) -> ValidationReport {
+        let data = DataGraph::over(&self.background, record.triples.iter().cloned());
+        self.shapes.validate(&data)
+    }
+
+    /// data.europa.eu's quality score of a dataset record, DCAT-AP compliance being the
+    /// validation's verdict; `None` for data services and series, which the MQA does not score.
+    /// URLs are not checked yet: their two metrics score 0, marked unmeasured.
+    pub fn assess(&self, record: &RecordGraph, report: &ValidationReport) -> Option<QualityScore> {
+        if !record.kinds.contains(&RecordKind::Dataset) {
+            return None;
+        }
+        let graph: Graph = record.triples.iter().collect();
+        Some(assess(
+            &graph,
+            record.resource.as_ref(),
+            Some(report.violations() == 0),
+            &self.vocabularies,
+            &|_| None,
+        ))
+    }
+}
+
+/// Reads an RDF document whose syntax is told by its name or, failing that, its content, into
+/// triples (named graphs merged). `name` is for messages; relative IRIs resolve against `base`.
+pub fn read_triples(bytes: &[u8], name: &str, base: &str) -> Result<Vec<Triple>, String> {
+    let format = from_url(name).or_else(|| sniff(bytes)).ok_or_else(|| {
+        format!("{name}: cannot tell its RDF syntax (name it .ttl, .rdf, .jsonld or .nt)")
+    })?;
+    read_document(bytes, format, name, base)
+}
+
+/// Reads an RDF document in `format` into triples (named graphs merged).
+pub fn read_document(
+    bytes: &[u8],
+    format: RdfFormat,
+    name: &str,
+    base: &str,
+) -> Result<Vec<Triple>, String> {
+    let fail =
+        |e: &dyn std::fmt::Display| format!("{name}: not valid {}: {e}", syntax_name(format));
+    if matches!(format, RdfFormat::JsonLd { .. }) {
+        // JSON-LD goes through the page parser, which knows the bundled contexts.
+        let limits = PageLimits {
+            max_triples: usize::MAX,
+            ..PageLimits::default()
+        };
+        let page = PageParser::new(format, base)
+            .with_limits(limits)
+            .parse(bytes)
+            .map_err(|e| fail(&e))?;
+        return Ok(page.iter().cloned().collect());
+    }
+    let mut parser = oxrdfio::RdfParser::from_format(format);
+    if let Ok(p) = parser.clone().with_base_iri(base) {
+        parser = p;
+    }
+    parser
+        .for_slice(bytes)
+        .map(|q| q.map(Triple::from).map_err(|e| fail(&e)))
+        .collect()
+}
+
+/// Reads an RDF file and hands its triples to `take` as they are parsed, without holding them
+/// all (a large file is then never in memory twice). A syntax error ends the triples early and
+/// is returned after `take`.
+pub fn stream_file<R>(
+    path: &Path,
+    take: impl FnOnce(&mut dyn Iterator<Item = Triple>) -> R,
+) -> Result<R, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let name = path.display().to_string();
+    let format = from_url(&name).or_else(|| sniff(&bytes)).ok_or_else(|| {
+        format!("{name}: cannot tell its RDF syntax (name it .ttl, .rdf, .jsonld or .nt)")
+    })?;
+    if matches!(format, RdfFormat::JsonLd { .. }) {
+        let triples = read_document(&bytes, format, &name, &file_url(path))?;
+        return Ok(take(&mut triples.into_iter()));
+    }
+    let mut parser = oxrdfio::RdfParser::from_format(format);
+    if let Ok(p) = parser.clone().with_base_iri(file_url(path)) {
+        parser = p;
+    }
+    let mut error = None;
+    let mut triples = parser.for_slice(&bytes).map_while(|q| match q {
+        Ok(q) => Some(Triple::from(q)),
+        Err(e) => {
+            error = Some(format!("{name}: not valid {}: {e}", syntax_name(format)));
+            None
+        }
+    });
+    let taken = take(&mut triples);
+    drop(triples);
+    match error {
+        Some(e) => Err(e),
+        None => Ok(taken),
+    }
+}
+
+/// Reads an RDF file (see [`read_triples`]).
+pub fn read_file(path: &Path) -> Result<Vec<Triple>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    read_triples(&bytes, &path.display().to_string(), &file_url(path))
+}
+
+fn file_url(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    url::Url::from_file_path(&absolute).map_or_else(
+        |()| format!("file:///{}", path.display()),
+        |u| u.to_string(),
+    )
+}
+
+/// Counts `report` into a run's summary.
+pub fn summarize(
+    summary: &mut ValidationSummary,
+    report: &ValidationReport,
+    quality: Option<&QualityScore>,
+) {
+    if let Some(q) = quality {
+        summary.scored += 1;
+        summary.score_tenths += (q.total() * 10.0).round() as u64;
+        *summary
+            .ratings
+            .entry(q.rating().name().to_owned())
+            .or_default() += 1;
+    }
+    summary.records += 1;
+    if report.conforms() {
+        summary.conforming += 1;
+    }
+    let violations = report.violations() as u64;
+    if violations > 0 {
+        summary.with_violations += 1;
+    }
+    summary.violations += violations;
+    summary.warnings += report.warnings() as u64;
+    for r in &report.results {
+        *summary
+            .by_constraint
+            .entry(constraint_label(r))
+            .or_default() += 1;
+    }
+}
+
+/// "Violation dct:title MinCount", or the shape where there is no path.
+pub fn constraint_label(r: &ValidationResult) -> String {
+    let place = match &r.path {
+        Some(path) => alzette_vocab::compact(&path.to_string()),
+        None => alzette_vocab::compact(&r.source_shape.to_string()),
+    };
+    format!("{} {place} {}", r.severity_name(), r.component_name())
+}
