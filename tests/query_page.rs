@@ -166,7 +166,7 @@ fn the_query_page_runs_queries_in_a_browser_without_a_cdn() {
     browser.go(&server.url("/sparql"));
     wait_until("YASGUI shows the example tabs", || {
         browser.eval("return typeof yasgui !== 'undefined' && document.querySelectorAll('.tabsList .tab').length;")
-            == json!(5)
+            == json!(7)
     });
     let tabs = browser.eval(
         "return [...document.querySelectorAll('.tabsList .tab')].map(t => t.innerText.split('\\n')[0].trim());",
@@ -177,6 +177,8 @@ fn the_query_page_runs_queries_in_a_browser_without_a_cdn() {
         "Recently changed",
         "Datasets per source",
         "Distributions per format",
+        "Datasets per quality rating",
+        "Most violated constraints",
     ] {
         assert!(
             tabs.as_array().unwrap().iter().any(|t| t == name),

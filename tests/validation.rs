@@ -429,3 +429,74 @@ fn serve_validates_with_a_vocabulary_harvested_at_the_same_start() {
     assert_eq!(validation["with_violations"], 0, "{sample}");
     assert_eq!(validation["scored"], 6, "{sample}");
 }
+
+#[test]
+fn links_are_checked_within_a_budget_reused_and_counted_in_the_score() {
+    let server = PageServer::start();
+    let base = server.url("");
+    let closed = format!("http://127.0.0.1:{}/gone", free_port());
+    let mut body = format!("{PAGE_HEAD}<{base}/c> a dcat:Catalog .\n");
+    for (i, access) in [
+        format!("{base}/ok"),
+        format!("{base}/head-refused"),
+        format!("{base}/missing"),
+        closed.clone(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        body.push_str(&format!(
+            "<{base}/d/{i}> a dcat:Dataset ; dct:title \"D{i}\" ; dct:description \"d\" ; dcat:distribution <{base}/d/{i}/x> .\n\
+             <{base}/d/{i}/x> a dcat:Distribution ; dcat:accessURL <{access}> .\n<{base}/c> dcat:dataset <{base}/d/{i}> .\n"
+        ));
+    }
+    server.set("/catalog.ttl", Page::ok("text/turtle", body));
+    server.set("/ok", Page::ok("text/plain", "ok"));
+    // HEAD refused (405), GET answers: reachable.
+    server.set_sequence("/head-refused", vec![Page::status(405)]);
+    server.set("/head-refused", Page::ok("text/plain", "ok"));
+    server.set("/missing", Page::status(404));
+    let env = Env::new(&format!(
+        "[validation]\nshapes = [{:?}]\n\n[quality]\ncheck_links = true\nlink_host_interval = \"10ms\"\nmax_links_per_run = 3\n\n{}",
+        repo("shapes/dcat-ap-3-base.ttl").display().to_string(),
+        dcat_source("links", &server.url("/catalog.ttl"))
+    ));
+    let access_points = |env: &Env| -> Vec<(String, String)> {
+        pairs(
+            &env.store(),
+            "SELECT ?d ?v WHERE { ?d <http://www.w3.org/ns/dqv#hasQualityMeasurement> ?m . \
+             ?m <http://www.w3.org/ns/dqv#isMeasurementOf> <https://piveau.eu/ns/voc#accessUrlStatusCode> ; \
+             <http://www.w3.org/ns/dqv#value> ?v . FILTER NOT EXISTS { ?m <https://w3id.org/alzette/ns#measured> false } }",
+        )
+    };
+
+    // The budget lets three of the four URLs be checked; the fourth dataset stays unmeasured.
+    assert_eq!(env.harvest("links", &[]).0, 0);
+    assert_eq!(access_points(&env).len(), 3);
+    let runs = String::from_utf8(env.run(&["runs", "links"]).stdout).unwrap();
+    assert!(runs.contains("3 links checked"), "{runs}");
+
+    // The page is read again (a link was left unchecked); only the fourth URL is checked.
+    assert_eq!(env.harvest("links", &[]).0, 0);
+    let d = |i: usize| format!("{base}/d/{i}");
+    assert_eq!(
+        access_points(&env),
+        [
+            (d(0), "50".into()),
+            (d(1), "50".into()),
+            (d(2), "0".into()),
+            (d(3), "0".into())
+        ]
+    );
+    assert_eq!(server.hits("/ok"), 1, "one HEAD, reused since");
+    assert_eq!(server.hits("/head-refused"), 2, "HEAD refused, then GET");
+    let runs = String::from_utf8(env.run(&["runs", "links"]).stdout).unwrap();
+    assert!(runs.contains("1 links checked"), "{runs}");
+
+    // Every result is fresh: nothing is asked again.
+    assert_eq!(env.harvest("links", &[]).0, 0);
+    assert_eq!(
+        server.hits("/ok") + server.hits("/missing") + server.hits("/head-refused"),
+        4
+    );
+}

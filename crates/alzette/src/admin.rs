@@ -65,6 +65,7 @@ impl DaemonAdmin {
             .map_err(control_error)?;
         self.sources.set(new.sources.iter().map(summary).collect());
         self.harvester.set_validation(new.validation.clone());
+        self.harvester.set_quality(new.quality.clone());
         *self.catalog.write().expect("catalog lock") = new.catalog.clone();
         if !needs_restart.is_empty() {
             tracing::warn!(sections = ?needs_restart, "changed in the configuration, but only applied at the next start");
@@ -73,6 +74,7 @@ impl DaemonAdmin {
         config.sources = new.sources;
         config.catalog = new.catalog;
         config.validation = new.validation;
+        config.quality = new.quality;
         Ok(serde_json::json!({
             "file": file.display().to_string(),
             "added": report.added,

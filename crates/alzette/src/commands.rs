@@ -91,6 +91,7 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
         config.harvest.user_agent.clone(),
     ));
     harvester.set_validation(config.validation.clone());
+    harvester.set_quality(config.quality.clone());
     let shutdown = shutdown_on_signals();
     let token = admin_token(&config)?;
     let bind = config.server.bind;
@@ -241,6 +242,7 @@ pub async fn harvest(
         config.harvest.user_agent.clone(),
     );
     harvester.set_validation(config.validation.clone());
+    harvester.set_quality(config.quality.clone());
     let shutdown = shutdown_on_signals();
     let progress = TerminalProgress::new(&source.id);
     let report = harvester

@@ -72,6 +72,9 @@ fn validation(run: &Run, indent: &str, top: usize) -> String {
             v.scored,
             ratings.join(", ")
         );
+        if v.links_checked > 0 {
+            let _ = write!(s, "; {} links checked", v.links_checked);
+        }
     }
     for (label, count) in v.top(top) {
         let _ = write!(s, "\n{indent}  {count:>8}  {label}");

@@ -49,7 +49,39 @@ pub struct Config {
     pub store: StoreConfig,
     pub harvest: HarvestDefaults,
     pub validation: ValidationConfig,
+    pub quality: QualityConfig,
     pub sources: Vec<SourceConfig>,
+}
+
+/// `[quality]`: the link checker behind the quality score's reachability metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QualityConfig {
+    /// Check the access and download URLs of harvested datasets. Off by default: it sends
+    /// requests to the publishers' servers.
+    pub check_links: bool,
+    /// A URL checked longer ago than this is checked again.
+    pub link_recheck: Duration,
+    /// Deadline of one check (connecting, and the answer's headers).
+    pub link_timeout: Duration,
+    /// Checks going on at once.
+    pub link_concurrency: usize,
+    /// Least time between two requests to one host.
+    pub link_host_interval: Duration,
+    /// URLs one run checks at most; the others wait for the next run.
+    pub max_links_per_run: usize,
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        Self {
+            check_links: false,
+            link_recheck: Duration::from_secs(7 * 24 * 3600),
+            link_timeout: Duration::from_secs(10),
+            link_concurrency: 8,
+            link_host_interval: Duration::from_millis(500),
+            max_links_per_run: 10_000,
+        }
+    }
 }
 
 /// `[validation]`: the SHACL shapes every harvested record is validated against.

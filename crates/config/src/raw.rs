@@ -4,7 +4,8 @@
 use crate::units::{self, Quantity};
 use crate::{
     CatalogConfig, Config, ConfigError, DcatOptions, HarvestDefaults, HarvestLimits, OnInvalid,
-    RdfSyntax, Schedule, ServerConfig, SourceConfig, SourceKind, StoreConfig, ValidationConfig,
+    QualityConfig, RdfSyntax, Schedule, ServerConfig, SourceConfig, SourceKind, StoreConfig,
+    ValidationConfig,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -48,8 +49,20 @@ struct RawConfig {
     store: Option<RawStore>,
     harvest: Option<RawHarvest>,
     validation: Option<RawValidation>,
+    quality: Option<RawQuality>,
     #[serde(default)]
     source: Vec<S<RawSource>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuality {
+    check_links: Option<bool>,
+    link_recheck: Option<S<Quantity>>,
+    link_timeout: Option<S<Quantity>>,
+    link_concurrency: Option<S<usize>>,
+    link_host_interval: Option<S<Quantity>>,
+    max_links_per_run: Option<S<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -447,6 +460,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         });
     }
     let validation = validation(&ctx, raw.validation, &sources)?;
+    let quality = quality(&ctx, raw.quality)?;
 
     Ok(Config {
         file: file.to_owned(),
@@ -455,7 +469,49 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         store,
         harvest,
         validation,
+        quality,
         sources,
+    })
+}
+
+fn quality(ctx: &Ctx<'_>, raw: Option<RawQuality>) -> Result<QualityConfig, ConfigError> {
+    let base = QualityConfig::default();
+    let Some(raw) = raw else {
+        return Ok(base);
+    };
+    let d = units::duration;
+    Ok(QualityConfig {
+        check_links: raw.check_links.unwrap_or(base.check_links),
+        link_recheck: quantity(
+            ctx,
+            &raw.link_recheck,
+            "quality.link_recheck",
+            d,
+            base.link_recheck,
+        )?,
+        link_timeout: quantity(
+            ctx,
+            &raw.link_timeout,
+            "quality.link_timeout",
+            d,
+            base.link_timeout,
+        )?,
+        link_concurrency: positive(
+            ctx,
+            &raw.link_concurrency,
+            "quality.link_concurrency",
+            base.link_concurrency,
+        )?,
+        link_host_interval: quantity(
+            ctx,
+            &raw.link_host_interval,
+            "quality.link_host_interval",
+            d,
+            base.link_host_interval,
+        )?,
+        max_links_per_run: raw
+            .max_links_per_run
+            .map_or(base.max_links_per_run, |v| v.into_inner()),
     })
 }
 

@@ -36,6 +36,7 @@ fn every_accepted_key_is_documented() {
         "[store]",
         "[harvest]",
         "[validation]",
+        "[quality]",
         source,
     ] {
         let keys = accepted(table);

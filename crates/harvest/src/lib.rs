@@ -9,6 +9,7 @@
 //! [`Scheduler`] fires the runs on the sources' cron schedules.
 
 mod fetch;
+pub mod links;
 mod run;
 mod scheduler;
 mod source;

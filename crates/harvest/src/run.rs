@@ -2,9 +2,10 @@
 //! longer has (only after a complete walk, within the shrink guard), and log it all.
 
 use crate::fetch::Fetcher;
+use crate::links::LinkChecker;
 use crate::source::{DcatSource, PageContent, PageFailure, Source, SourcePage};
 use crate::validation::{RecordValidator, summarize};
-use alzette_config::{OnInvalid, SourceConfig, SourceKind, ValidationConfig};
+use alzette_config::{OnInvalid, QualityConfig, SourceConfig, SourceKind, ValidationConfig};
 use alzette_dcat::RecordGraph;
 use alzette_quality::QualityScore;
 use alzette_runlog::PageCacheEntry;
@@ -70,6 +71,7 @@ pub struct Harvester {
     user_agent: String,
     running: Mutex<HashSet<String>>,
     validation: RwLock<ValidationConfig>,
+    quality: RwLock<QualityConfig>,
 }
 
 impl Harvester {
@@ -84,7 +86,13 @@ impl Harvester {
             user_agent: user_agent.into(),
             running: Mutex::new(HashSet::new()),
             validation: RwLock::new(ValidationConfig::default()),
+            quality: RwLock::new(QualityConfig::default()),
         }
+    }
+
+    /// The link checker's settings for the runs that start from now on.
+    pub fn set_quality(&self, quality: QualityConfig) {
+        *self.quality.write().expect("quality lock") = quality;
     }
 
     fn is_running(&self, source: &str) -> bool {
@@ -175,6 +183,26 @@ impl Harvester {
                 });
             }
         };
+        let quality = self.quality.read().expect("quality lock").clone();
+        // Links are checked for scores, which need validation; never in a dry run.
+        let links = match (&validator, quality.check_links && !options.dry_run) {
+            (Some(_), true) => Some(LinkChecker::new(&quality, &self.user_agent).map_err(
+                |message| HarvestError::Setup {
+                    source_id: source.id.clone(),
+                    message,
+                },
+            )?),
+            _ => None,
+        };
+        // Other shapes, vocabularies or a new link-recheck period make pages be read again.
+        let assessment = validator.as_ref().map(|v| match &links {
+            Some(_) => format!(
+                "{}|links {}",
+                v.fingerprint(),
+                crate::links::recheck_epoch(&quality)
+            ),
+            None => v.fingerprint().to_owned(),
+        });
         let walker: Box<dyn Source> = match &source.kind {
             SourceKind::Dcat(opts) => Box::new(DcatSource::new(
                 source,
@@ -182,7 +210,7 @@ impl Harvester {
                 fetcher,
                 runlog.clone(),
                 Arc::clone(&self.store),
-                validator.as_ref().map(|v| v.fingerprint()),
+                assessment.as_deref(),
             )),
             SourceKind::Vocabulary => unreachable!("vocabulary runs do not walk pages"),
         };
@@ -226,6 +254,8 @@ impl Harvester {
             visited: HashSet::new(),
             loading: None,
             validator,
+            links,
+            link_budget: quality.max_links_per_run,
         };
         if let Some(v) = &state.validator {
             state.run.validation = Some(alzette_runlog::ValidationSummary {
@@ -413,6 +443,10 @@ struct RunState<'a> {
     loading: Option<tokio::task::JoinHandle<Loaded>>,
     /// Set when `[validation]` names shapes.
     validator: Option<Arc<RecordValidator>>,
+    /// Set when `[quality] check_links`.
+    links: Option<LinkChecker>,
+    /// Links this run may still check.
+    link_budget: usize,
 }
 
 /// What a background bulk load gives back: its result, how many records, the pages it stood for.
@@ -557,12 +591,14 @@ impl RunState<'_> {
                     }
                 }
                 let rejected_before = self.run.counts.rejected;
+                let all_links_known = self.check_links(&fresh).await;
                 let (fresh, reports) = match self.validator.clone() {
                     Some(v) => self.validate(&v, fresh),
                     None => (fresh, Vec::new()),
                 };
-                // A page with rejected records is read again next time, to report them again.
-                let clean = clean && self.run.counts.rejected == rejected_before;
+                // A page with rejected records is read again next time, to report them again;
+                // so is a page with links left unchecked (the run's link budget ran out).
+                let clean = clean && self.run.counts.rejected == rejected_before && all_links_known;
                 let cache = cache.filter(|_| clean).map(|mut entry| {
                     entry.records = page_keys;
                     (url.clone(), entry)
@@ -585,7 +621,13 @@ impl RunState<'_> {
         let mut reports = Vec::with_capacity(records.len());
         for record in records {
             let report = validator.validate(&record);
-            let quality = validator.assess(&record, &report);
+            let runlog = &self.harvester.runlog;
+            let reachable = |url: &str| {
+                self.links
+                    .as_ref()
+                    .and_then(|_| crate::links::reachable(runlog, url))
+            };
+            let quality = validator.assess(&record, &report, &reachable);
             if let Some(summary) = self.run.validation.as_mut() {
                 summarize(summary, &report, quality.as_ref());
             }
@@ -625,6 +667,39 @@ impl RunState<'_> {
             kept.push(record);
         }
         (kept, reports)
+    }
+
+    /// Checks the access and download URLs of a page's records whose result is missing or
+    /// stale, within the run's budget. Returns whether every one now has a result.
+    async fn check_links(&mut self, records: &[RecordGraph]) -> bool {
+        let Some(links) = &self.links else {
+            return true;
+        };
+        let mut urls: Vec<String> = Vec::new();
+        for r in records {
+            for t in &r.triples {
+                if t.predicate == alzette_vocab::dcat::ACCESS_URL
+                    || t.predicate == alzette_vocab::dcat::DOWNLOAD_URL
+                {
+                    let url = match &t.object {
+                        oxrdf::Term::NamedNode(n) => n.as_str().to_owned(),
+                        oxrdf::Term::Literal(l) => l.value().to_owned(),
+                        oxrdf::Term::BlankNode(_) => continue,
+                    };
+                    if !urls.contains(&url) {
+                        urls.push(url);
+                    }
+                }
+            }
+        }
+        let runlog = &self.harvester.runlog;
+        let checked = links
+            .check_stale(&urls, runlog, &mut self.link_budget)
+            .await;
+        if let Some(summary) = self.run.validation.as_mut() {
+            summary.links_checked += checked as u64;
+        }
+        urls.iter().all(|u| runlog.link(u).ok().flatten().is_some())
     }
 
     /// Writes the reports that differ from the stored ones.

@@ -70,8 +70,13 @@ impl RecordValidator {
 
     /// data.europa.eu's quality score of a dataset record, DCAT-AP compliance being the
     /// validation's verdict; `None` for data services and series, which the MQA does not score.
-    /// URLs are not checked yet: their two metrics score 0, marked unmeasured.
-    pub fn assess(&self, record: &RecordGraph, report: &ValidationReport) -> Option<QualityScore> {
+    /// `reachable` says what the link checker knows of a URL (`None`: not checked).
+    pub fn assess(
+        &self,
+        record: &RecordGraph,
+        report: &ValidationReport,
+        reachable: &dyn Fn(&str) -> Option<bool>,
+    ) -> Option<QualityScore> {
         if !record.kinds.contains(&RecordKind::Dataset) {
             return None;
         }
@@ -81,7 +86,7 @@ impl RecordValidator {
             record.resource.as_ref(),
             Some(report.violations() == 0),
             &self.vocabularies,
-            &|_| None,
+            reachable,
         ))
     }
 }

@@ -100,6 +100,9 @@ pub struct ValidationSummary {
     /// Datasets per quality rating (excellent, good, sufficient, bad).
     #[serde(default)]
     pub ratings: std::collections::BTreeMap<String, u64>,
+    /// Access and download URLs the link checker checked in this run.
+    #[serde(default)]
+    pub links_checked: u64,
 }
 
 impl ValidationSummary {
@@ -246,6 +249,24 @@ pub struct RunLog {
     open_runs: sled::Tree,
     pages: sled::Tree,
     paused: sled::Tree,
+    links: sled::Tree,
+}
+
+/// What the link checker found at a URL, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkStatus {
+    /// The HTTP status of the last answer (after redirects), when there was one.
+    pub status: Option<u16>,
+    /// Why there was no answer (timeout, connection refused, not an http(s) URL…).
+    pub error: Option<String>,
+    pub checked: DateTime<Utc>,
+}
+
+impl LinkStatus {
+    /// Reachable as data.europa.eu counts it: an answer in 2xx or 3xx.
+    pub fn reachable(&self) -> bool {
+        self.status.is_some_and(|s| (200..400).contains(&s))
+    }
 }
 
 impl RunLog {
@@ -271,6 +292,7 @@ impl RunLog {
             open_runs: db.open_tree("open-runs")?,
             pages: db.open_tree("pages")?,
             paused: db.open_tree("paused")?,
+            links: db.open_tree("links")?,
             db,
         })
     }
@@ -381,6 +403,20 @@ impl RunLog {
     ) -> Result<(), RunLogError> {
         self.pages
             .insert(page_key(source, url), serde_json::to_vec(entry)?)?;
+        Ok(())
+    }
+
+    /// The link checker's last result for `url`.
+    pub fn link(&self, url: &str) -> Result<Option<LinkStatus>, RunLogError> {
+        match self.links.get(url.as_bytes())? {
+            Some(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+            None => Ok(None),
+        }
+    }
+
+    pub fn put_link(&self, url: &str, status: &LinkStatus) -> Result<(), RunLogError> {
+        self.links
+            .insert(url.as_bytes(), serde_json::to_vec(status)?)?;
         Ok(())
     }
 

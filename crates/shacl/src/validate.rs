@@ -114,6 +114,19 @@ fn dedup_from(values: &mut Vec<Id>, start: usize) {
     }
 }
 
+/// Removes from `values[start..]` what is already in `values` before it: a walk up or down
+/// `rdfs:subClassOf` then visits each class once, even on cycles.
+fn keep_new(values: &mut Vec<Id>, start: usize) {
+    let mut j = start;
+    while j < values.len() {
+        if values[..j].contains(&values[j]) {
+            values.swap_remove(j);
+        } else {
+            j += 1;
+        }
+    }
+}
+
 fn dedup(values: &mut Vec<Id>) {
     dedup_from(values, 0);
 }
@@ -284,14 +297,7 @@ impl Engine<'_, '_> {
         while i < classes.len() {
             let start = classes.len();
             self.data.subjects(sub, classes[i], &mut classes);
-            let mut j = start;
-            while j < classes.len() {
-                if classes[..j].contains(&classes[j]) {
-                    classes.swap_remove(j);
-                } else {
-                    j += 1;
-                }
-            }
+            keep_new(&mut classes, start);
             i += 1;
         }
         classes
@@ -309,14 +315,7 @@ impl Engine<'_, '_> {
             }
             let start = types.len();
             self.data.objects(types[i], sub, &mut types);
-            let mut j = start;
-            while j < types.len() {
-                if types[..j].contains(&types[j]) {
-                    types.swap_remove(j);
-                } else {
-                    j += 1;
-                }
-            }
+            keep_new(&mut types, start);
             i += 1;
         }
         false

@@ -56,6 +56,8 @@ vocabulary! {
         HAS_CURRENT_VERSION = "hasCurrentVersion",
         BYTE_SIZE = "byteSize",
         ACCESS_SERVICE = "accessService",
+        ACCESS_URL = "accessURL",
+        DOWNLOAD_URL = "downloadURL",
     }
 }
 
