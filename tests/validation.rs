@@ -277,10 +277,17 @@ fn a_source_that_rejects_invalid_records_keeps_their_earlier_version() {
         }
         Page::ok("text/turtle", body)
     };
-    let base_shapes = repo("shapes/dcat-ap-3-base.ttl");
+    // The shapes from a URL this time.
+    server.set(
+        "/shapes.ttl",
+        Page::ok(
+            "text/turtle",
+            std::fs::read(repo("shapes/dcat-ap-3-base.ttl")).unwrap(),
+        ),
+    );
     let env = Env::new(&format!(
         "[validation]\nshapes = [{:?}]\n\n{}\non_invalid = \"reject\"\n\n{}",
-        base_shapes.display().to_string(),
+        server.url("/shapes.ttl"),
         dcat_source("strict", &url).trim_end(),
         dcat_source("lenient", &url)
     ));
@@ -499,4 +506,55 @@ fn links_are_checked_within_a_budget_reused_and_counted_in_the_score() {
         server.hits("/ok") + server.hits("/missing") + server.hits("/head-refused"),
         4
     );
+}
+
+#[test]
+fn shapes_that_cannot_be_read_fail_the_run_and_name_them() {
+    let gone = format!("http://127.0.0.1:{}/shapes.ttl", free_port());
+    let env = Env::new(&format!(
+        "[validation]\nshapes = [{gone:?}]\n\n{}",
+        dcat_source("sample", &sample_catalog().display().to_string())
+    ));
+    let (code, out) = env.harvest("sample", &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("cannot read the shapes") && out.contains(&gone),
+        "{out}"
+    );
+    assert!(stored_resources(&env.store(), "sample").is_empty());
+}
+
+#[test]
+fn validate_reads_a_large_file_in_pieces_and_loses_nothing() {
+    // Over 16 MiB: parsed in parallel pieces (one per core); every triple must still count.
+    let env = Env::new("");
+    let data = env.path("large.nt");
+    let mut text = String::with_capacity(20 << 20);
+    let n: usize = 120_000;
+    for i in 0..n {
+        text.push_str(&format!(
+            "<http://example.org/dataset/{i:07}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset> .\n"
+        ));
+        if i % 3 != 0 {
+            text.push_str(&format!(
+                "<http://example.org/dataset/{i:07}> <http://purl.org/dc/terms/title> \"Dataset number {i}\" .\n<http://example.org/dataset/{i:07}> <http://purl.org/dc/terms/description> \"d\" .\n"
+            ));
+        }
+    }
+    assert!(text.len() > 17 << 20, "{} bytes", text.len());
+    std::fs::write(&data, text).unwrap();
+    let shapes = repo("shapes/dcat-ap-3-base.ttl");
+    let out = env.run(&[
+        "validate",
+        data.to_str().unwrap(),
+        "-s",
+        shapes.to_str().unwrap(),
+        "-f",
+        "tsv",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let rows = String::from_utf8(out.stdout).unwrap();
+    // Every third dataset lacks a title and a description.
+    assert_eq!(rows.lines().count(), 2 * n.div_ceil(3));
+    assert!(rows.lines().all(|r| r.contains("MinCount")));
 }

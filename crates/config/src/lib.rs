@@ -87,8 +87,9 @@ impl Default for QualityConfig {
 /// `[validation]`: the SHACL shapes every harvested record is validated against.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ValidationConfig {
-    /// Shapes files, read together as one shapes graph. Empty: records are not validated.
-    pub shapes: Vec<PathBuf>,
+    /// Shapes documents (files as `file:` URLs, or http(s) URLs), read together as one shapes
+    /// graph at the start of each run. Empty: records are not validated.
+    pub shapes: Vec<Url>,
     /// Ids of `kind = "vocabulary"` sources whose triples are read together with every record
     /// (what `sh:class` on authority-table IRIs needs), never copied into it.
     pub background: Vec<String>,

@@ -525,15 +525,18 @@ fn validation(
     };
     let mut shapes = Vec::with_capacity(raw.shapes.len());
     for (i, file) in raw.shapes.iter().enumerate() {
-        let path = ctx.path(file.get_ref());
-        if !path.is_file() {
+        let key = format!("validation.shapes[{i}]");
+        let url = ctx.location(file, &key)?;
+        if let Ok(path) = url.to_file_path()
+            && !path.is_file()
+        {
             return Err(ctx.err(
                 &file.span(),
-                format!("validation.shapes[{i}]"),
+                key,
                 format!("no shapes file at {}", path.display()),
             ));
         }
-        shapes.push(path);
+        shapes.push(url);
     }
     let mut background = Vec::with_capacity(raw.background.len());
     for (i, id) in raw.background.iter().enumerate() {

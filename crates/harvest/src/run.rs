@@ -118,6 +118,22 @@ impl Harvester {
         {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        // Shapes documents are read (files) or fetched (URLs) at each run, with the harvest's
+        // default limits.
+        let fetcher = Fetcher::new(&alzette_config::HarvestLimits::default(), &self.user_agent)?;
+        let mut documents = Vec::with_capacity(config.shapes.len());
+        let never = CancellationToken::new();
+        for url in &config.shapes {
+            match fetcher.fetch(url, None, &never).await {
+                Ok(crate::fetch::Fetched::Body { body, .. }) => {
+                    documents.push((url.to_string(), body.to_vec()));
+                }
+                Ok(crate::fetch::Fetched::NotModified) => {
+                    return Err(format!("cannot read the shapes {url}: unexpected 304"));
+                }
+                Err(e) => return Err(format!("cannot read the shapes {url}: {}", e.message)),
+            }
+        }
         let store = Arc::clone(&self.store);
         tokio::task::spawn_blocking(move || {
             let mut triples = Vec::new();
@@ -130,7 +146,7 @@ impl Harvester {
                 }
                 triples.extend(vocabulary);
             }
-            RecordValidator::from_files(&config.shapes, triples).map(|v| Some(Arc::new(v)))
+            RecordValidator::new(&documents, triples).map(|v| Some(Arc::new(v)))
         })
         .await
         .map_err(|e| e.to_string())?

@@ -22,24 +22,15 @@ pub struct RecordValidator {
 }
 
 impl RecordValidator {
-    /// `shapes_files`: the shapes graph, read from these files together. The fingerprint covers
-    /// the shapes' bytes and the background's size, so a change of either shows in reports.
-    pub fn from_files(
-        shapes_files: &[impl AsRef<Path>],
-        background: Vec<Triple>,
-    ) -> Result<Self, String> {
+    /// `shapes`: the shapes graph, as (URL, content) documents read together. The fingerprint
+    /// covers the shapes' bytes and the background's size, so a change of either shows in
+    /// reports.
+    pub fn new(shapes: &[(String, Vec<u8>)], background: Vec<Triple>) -> Result<Self, String> {
         let mut graph = Graph::new();
         let mut hash = Sha256::new();
-        for file in shapes_files {
-            let file = file.as_ref();
-            let bytes = std::fs::read(file)
-                .map_err(|e| format!("cannot read the shapes file {}: {e}", file.display()))?;
-            hash.update(&bytes);
-            graph.extend(read_triples(
-                &bytes,
-                &file.display().to_string(),
-                &file_url(file),
-            )?);
+        for (url, bytes) in shapes {
+            hash.update(bytes);
+            graph.extend(read_triples(bytes, url, url)?);
         }
         let shapes =
             Shapes::from_graph(&graph).map_err(|e| format!("the shapes are not usable: {e}"))?;
@@ -147,6 +138,16 @@ pub fn stream_file<R>(
         let triples = read_document(&bytes, format, &name, &file_url(path))?;
         return Ok(take(&mut triples.into_iter()));
     }
+    if let Some(chunks) = parse_in_parallel(&bytes, format, &file_url(path)) {
+        let mut triples =
+            Vec::with_capacity(chunks.iter().map(|c| c.as_ref().map_or(0, Vec::len)).sum());
+        for chunk in chunks {
+            triples.extend(
+                chunk.map_err(|e| format!("{name}: not valid {}: {e}", syntax_name(format)))?,
+            );
+        }
+        return Ok(take(&mut triples.into_iter()));
+    }
     let mut parser = oxrdfio::RdfParser::from_format(format);
     if let Ok(p) = parser.clone().with_base_iri(file_url(path)) {
         parser = p;
@@ -165,6 +166,61 @@ pub fn stream_file<R>(
         Some(e) => Err(e),
         None => Ok(taken),
     }
+}
+
+/// Large Turtle and N-Triples documents are parsed in as many pieces as there are cores (the
+/// parse is most of what `alzette validate` spends); `None` when that does not apply.
+fn parse_in_parallel(
+    bytes: &[u8],
+    format: RdfFormat,
+    base: &str,
+) -> Option<Vec<Result<Vec<Triple>, String>>> {
+    const MIN_SIZE: usize = 16 << 20;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if bytes.len() < MIN_SIZE || threads < 2 {
+        return None;
+    }
+    let collect = |chunk: &mut dyn Iterator<Item = Result<Triple, String>>| {
+        chunk.collect::<Result<Vec<_>, _>>()
+    };
+    let results = match format {
+        RdfFormat::Turtle => {
+            let parser = oxttl::TurtleParser::new().with_base_iri(base).ok()?;
+            let chunks = parser.split_slice_for_parallel_parsing(bytes, threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = chunks
+                    .into_iter()
+                    .map(|c| s.spawn(move || collect(&mut c.map(|t| t.map_err(|e| e.to_string())))))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err("the parser panicked".into()))
+                    })
+                    .collect()
+            })
+        }
+        RdfFormat::NTriples => {
+            let chunks =
+                oxttl::NTriplesParser::new().split_slice_for_parallel_parsing(bytes, threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = chunks
+                    .into_iter()
+                    .map(|c| s.spawn(move || collect(&mut c.map(|t| t.map_err(|e| e.to_string())))))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err("the parser panicked".into()))
+                    })
+                    .collect()
+            })
+        }
+        _ => return None,
+    };
+    Some(results)
 }
 
 /// Reads an RDF file (see [`read_triples`]).
