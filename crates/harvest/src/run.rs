@@ -70,6 +70,8 @@ pub struct Harvester {
     runlog: Arc<RunLog>,
     user_agent: String,
     running: Mutex<HashSet<String>>,
+    /// Sources the scheduler has queued, running or waiting for a permit.
+    queued: Mutex<HashSet<String>>,
     validation: RwLock<ValidationConfig>,
     quality: RwLock<QualityConfig>,
 }
@@ -85,6 +87,7 @@ impl Harvester {
             runlog,
             user_agent: user_agent.into(),
             running: Mutex::new(HashSet::new()),
+            queued: Mutex::new(HashSet::new()),
             validation: RwLock::new(ValidationConfig::default()),
             quality: RwLock::new(QualityConfig::default()),
         }
@@ -95,8 +98,24 @@ impl Harvester {
         *self.quality.write().expect("quality lock") = quality;
     }
 
+    /// Whether `source` runs, or waits to (queued by the scheduler).
     fn is_running(&self, source: &str) -> bool {
         self.running.lock().expect("running lock").contains(source)
+            || self.queued.lock().expect("queue lock").contains(source)
+    }
+
+    /// The scheduler's queue: `source` waits for a permit. False when it already waits or runs.
+    pub(crate) fn queue(&self, source: &str) -> bool {
+        !self.running.lock().expect("running lock").contains(source)
+            && self
+                .queued
+                .lock()
+                .expect("queue lock")
+                .insert(source.to_owned())
+    }
+
+    pub(crate) fn unqueue(&self, source: &str) {
+        self.queued.lock().expect("queue lock").remove(source);
     }
 
     /// Validates the records of the runs that start from now on against these shapes.
@@ -110,8 +129,9 @@ impl Harvester {
         if config.shapes.is_empty() {
             return Ok(None);
         }
-        // A background vocabulary being harvested (at start, `serve` runs every never-run
-        // source at once) is waited for: records validated without it would all fail.
+        // A background vocabulary being harvested, or waiting to be (at start, `serve` runs
+        // every never-run source at once), is waited for: records validated without it would
+        // all fail.
         let started = std::time::Instant::now();
         while config.background.iter().any(|id| self.is_running(id))
             && started.elapsed() < VOCABULARY_WAIT

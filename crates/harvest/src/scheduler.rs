@@ -6,8 +6,7 @@
 use crate::run::{Harvester, Quiet, RunOptions};
 use alzette_config::SourceConfig;
 use chrono::{DateTime, Utc};
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -138,7 +137,6 @@ impl Scheduler {
         let runs = Runs {
             harvester: Arc::clone(&self.harvester),
             permits: Arc::new(Semaphore::new(self.max_concurrent_runs)),
-            queued: Arc::default(),
             shutdown: shutdown.clone(),
         };
         let mut tasks = JoinSet::new();
@@ -155,6 +153,7 @@ impl Scheduler {
                 }
             }
             let now = Utc::now();
+            let mut due = Vec::new();
             for slot in &mut self.sources {
                 if slot.next.is_none_or(|t| t > now) {
                     continue;
@@ -171,9 +170,16 @@ impl Scheduler {
                         tracing::warn!(source = %id, "cannot read whether the source is paused, running it: {e}")
                     }
                 }
-                if runs.start(&slot.config, &mut tasks).is_err() {
+                if runs.reserve(&slot.config.id) {
+                    due.push(slot.config.clone());
+                } else {
                     tracing::info!(source = %id, "still running or waiting from its previous firing; this firing is skipped");
                 }
+            }
+            // All are reserved before any starts: a run that waits for another (validation for
+            // its background vocabulary) then sees it, whichever task the runtime runs first.
+            for source in due {
+                runs.spawn(source, &mut tasks);
             }
         }
         while tasks.join_next().await.is_some() {}
@@ -250,31 +256,33 @@ impl Scheduler {
 struct Runs {
     harvester: Arc<Harvester>,
     permits: Arc<Semaphore>,
-    /// Sources running or waiting for a permit.
-    queued: Arc<Mutex<HashSet<String>>>,
     shutdown: CancellationToken,
 }
 
 impl Runs {
     fn start(&self, source: &SourceConfig, tasks: &mut JoinSet<()>) -> Result<(), ControlError> {
-        if !self
-            .queued
-            .lock()
-            .expect("queue lock")
-            .insert(source.id.clone())
-        {
+        if !self.reserve(&source.id) {
             return Err(ControlError::AlreadyRunning(source.id.clone()));
         }
+        self.spawn(source.clone(), tasks);
+        Ok(())
+    }
+
+    /// Marks `source` as waiting for a permit; false when it already runs or waits.
+    fn reserve(&self, source: &str) -> bool {
+        self.harvester.queue(source)
+    }
+
+    /// Starts a run reserved with [`Runs::reserve`].
+    fn spawn(&self, source: SourceConfig, tasks: &mut JoinSet<()>) {
         let harvester = Arc::clone(&self.harvester);
         let permits = Arc::clone(&self.permits);
-        let queued = Arc::clone(&self.queued);
         let shutdown = self.shutdown.clone();
-        let source = source.clone();
         tasks.spawn(async move {
             let permit = tokio::select! {
                 p = permits.acquire_owned() => p,
                 () = shutdown.cancelled() => {
-                    queued.lock().expect("queue lock").remove(&source.id);
+                    harvester.unqueue(&source.id);
                     return;
                 }
             };
@@ -285,9 +293,8 @@ impl Runs {
                 tracing::error!(source = %source.id, "{e}");
             }
             drop(permit);
-            queued.lock().expect("queue lock").remove(&source.id);
+            harvester.unqueue(&source.id);
         });
-        Ok(())
     }
 }
 

@@ -1,5 +1,6 @@
-//! Validation at harvest: the configured shapes, read once, and the background graph that
-//! vocabulary sources provide, applied to every record before it is stored.
+//! Validation at harvest: the configured shapes, read at the start of each run, and the
+//! background graph that vocabulary sources provide, applied to every record before it is
+//! stored; and reading RDF files, for shapes and for `alzette validate`.
 
 use alzette_dcat::{
     PageLimits, PageParser, RdfFormat, RecordGraph, RecordKind, from_url, sniff, syntax_name,
@@ -23,8 +24,8 @@ pub struct RecordValidator {
 
 impl RecordValidator {
     /// `shapes`: the shapes graph, as (URL, content) documents read together. The fingerprint
-    /// covers the shapes' bytes and the background's size, so a change of either shows in
-    /// reports.
+    /// covers the shapes' bytes and the background's triples, so a change of either shows in
+    /// reports (and makes the next run re-read its pages).
     pub fn new(shapes: &[(String, Vec<u8>)], background: Vec<Triple>) -> Result<Self, String> {
         let mut graph = Graph::new();
         let mut hash = Sha256::new();
@@ -37,7 +38,10 @@ impl RecordValidator {
         for warning in shapes.warnings() {
             tracing::warn!("validation shapes: {warning}");
         }
-        hash.update(background.len().to_le_bytes());
+        // Background triples come in store order, which is stable for unchanged content.
+        for t in &background {
+            hash.update(t.to_string().as_bytes());
+        }
         let vocabularies = Vocabularies::from_triples(&background);
         let background = Background::new(background);
         let fingerprint = alzette_store::hex(&hash.finalize()[..8]);
@@ -168,16 +172,20 @@ pub fn stream_file<R>(
     }
 }
 
-/// Large Turtle and N-Triples documents are parsed in as many pieces as there are cores (the
-/// parse is most of what `alzette validate` spends); `None` when that does not apply.
+/// Turtle and N-Triples documents of 16 to 128 MiB are parsed in as many pieces as there are
+/// cores (the parse is most of what `alzette validate` spends); `None` when that does not apply.
+/// The pieces hold their triples until all are parsed (about six times the file): beyond
+/// 128 MiB that memory costs more time than the second core saves (measured on 100,000
+/// datasets, docs/performance.md), and the file is streamed instead.
 fn parse_in_parallel(
     bytes: &[u8],
     format: RdfFormat,
     base: &str,
 ) -> Option<Vec<Result<Vec<Triple>, String>>> {
     const MIN_SIZE: usize = 16 << 20;
+    const MAX_SIZE: usize = 128 << 20;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if bytes.len() < MIN_SIZE || threads < 2 {
+    if bytes.len() < MIN_SIZE || bytes.len() > MAX_SIZE || threads < 2 {
         return None;
     }
     let collect = |chunk: &mut dyn Iterator<Item = Result<Triple, String>>| {
