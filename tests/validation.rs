@@ -132,31 +132,12 @@ fn records_are_validated_with_the_vocabularies_as_background_and_reports_are_que
     );
 }
 
-/// The first two columns of a SELECT over all graphs, as plain text (IRIs bare, literals'
-/// values).
+/// The first two columns of a SELECT over all graphs, as text.
 fn pairs(store: &alzette_store::RecordStore, query: &str) -> Vec<(String, String)> {
-    use oxigraph::model::Term;
-    use oxigraph::sparql::{QueryResults, SparqlEvaluator};
-    let mut prepared = SparqlEvaluator::new().parse_query(query).unwrap();
-    prepared.dataset_mut().set_default_graph_as_union();
-    let QueryResults::Solutions(solutions) = prepared.on_store(store.oxigraph()).execute().unwrap()
-    else {
-        panic!("not a SELECT")
-    };
-    let text = |t: Option<&Term>| match t {
-        Some(Term::Literal(l)) => l.value().to_owned(),
-        Some(Term::NamedNode(n)) => n.as_str().to_owned(),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    };
-    let mut out: Vec<(String, String)> = solutions
-        .map(|s| {
-            let s = s.unwrap();
-            (text(s.values()[0].as_ref()), text(s.values()[1].as_ref()))
-        })
-        .collect();
-    out.sort();
-    out
+    select_rows(store, query)
+        .into_iter()
+        .map(|row| (row[0].clone(), row[1].clone()))
+        .collect()
 }
 
 /// One (rating, datasets) pair per row of the query page's example.

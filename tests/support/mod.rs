@@ -764,6 +764,17 @@ pub fn stored_resources(store: &RecordStore, source: &str) -> Vec<String> {
 
 /// One SPARQL SELECT over the store (union of all graphs), first column of each row.
 pub fn select(store: &RecordStore, query: &str) -> Vec<String> {
+    let mut out: Vec<String> = select_rows(store, query)
+        .into_iter()
+        .map(|row| row.into_iter().next().unwrap_or_default())
+        .collect();
+    out.sort();
+    out
+}
+
+/// One SPARQL SELECT over the store (union of all graphs): every row, each value as text (IRIs
+/// bare, literals' values, "" when unbound), rows sorted.
+pub fn select_rows(store: &RecordStore, query: &str) -> Vec<Vec<String>> {
     use oxigraph::sparql::{QueryResults, SparqlEvaluator};
     let mut prepared = SparqlEvaluator::new().parse_query(query).unwrap();
     prepared.dataset_mut().set_default_graph_as_union();
@@ -771,18 +782,17 @@ pub fn select(store: &RecordStore, query: &str) -> Vec<String> {
     else {
         panic!("not a SELECT")
     };
-    let mut out: Vec<String> = solutions
+    let mut out: Vec<Vec<String>> = solutions
         .map(|s| {
-            let s = s.unwrap();
-            s.values()
-                .first()
-                .cloned()
-                .flatten()
+            s.unwrap()
+                .values()
+                .iter()
                 .map(|t| match t {
-                    oxigraph::model::Term::Literal(l) => l.value().to_owned(),
-                    other => other.to_string().trim_matches(['<', '>']).to_owned(),
+                    Some(oxigraph::model::Term::Literal(l)) => l.value().to_owned(),
+                    Some(other) => other.to_string().trim_matches(['<', '>']).to_owned(),
+                    None => String::new(),
                 })
-                .unwrap_or_default()
+                .collect()
         })
         .collect();
     out.sort();

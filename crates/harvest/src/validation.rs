@@ -89,10 +89,14 @@ impl RecordValidator {
 /// Reads an RDF document whose syntax is told by its name or, failing that, its content, into
 /// triples (named graphs merged). `name` is for messages; relative IRIs resolve against `base`.
 pub fn read_triples(bytes: &[u8], name: &str, base: &str) -> Result<Vec<Triple>, String> {
-    let format = from_url(name).or_else(|| sniff(bytes)).ok_or_else(|| {
+    read_document(bytes, syntax_of(bytes, name)?, name, base)
+}
+
+/// The syntax a document's name says, or else its first bytes.
+fn syntax_of(bytes: &[u8], name: &str) -> Result<RdfFormat, String> {
+    from_url(name).or_else(|| sniff(bytes)).ok_or_else(|| {
         format!("{name}: cannot tell its RDF syntax (name it .ttl, .rdf, .jsonld or .nt)")
-    })?;
-    read_document(bytes, format, name, base)
+    })
 }
 
 /// Reads an RDF document in `format` into triples (named graphs merged).
@@ -135,21 +139,14 @@ pub fn stream_file<R>(
 ) -> Result<R, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let name = path.display().to_string();
-    let format = from_url(&name).or_else(|| sniff(&bytes)).ok_or_else(|| {
-        format!("{name}: cannot tell its RDF syntax (name it .ttl, .rdf, .jsonld or .nt)")
-    })?;
+    let format = syntax_of(&bytes, &name)?;
     if matches!(format, RdfFormat::JsonLd { .. }) {
         let triples = read_document(&bytes, format, &name, &file_url(path))?;
         return Ok(take(&mut triples.into_iter()));
     }
-    if let Some(chunks) = parse_in_parallel(&bytes, format, &file_url(path)) {
-        let mut triples =
-            Vec::with_capacity(chunks.iter().map(|c| c.as_ref().map_or(0, Vec::len)).sum());
-        for chunk in chunks {
-            triples.extend(
-                chunk.map_err(|e| format!("{name}: not valid {}: {e}", syntax_name(format)))?,
-            );
-        }
+    if let Some(parsed) = parse_in_parallel(&bytes, format, &file_url(path)) {
+        let triples =
+            parsed.map_err(|e| format!("{name}: not valid {}: {e}", syntax_name(format)))?;
         return Ok(take(&mut triples.into_iter()));
     }
     let mut parser = oxrdfio::RdfParser::from_format(format);
@@ -181,54 +178,50 @@ fn parse_in_parallel(
     bytes: &[u8],
     format: RdfFormat,
     base: &str,
-) -> Option<Vec<Result<Vec<Triple>, String>>> {
+) -> Option<Result<Vec<Triple>, String>> {
     const MIN_SIZE: usize = 16 << 20;
     const MAX_SIZE: usize = 128 << 20;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if bytes.len() < MIN_SIZE || bytes.len() > MAX_SIZE || threads < 2 {
         return None;
     }
-    let collect = |chunk: &mut dyn Iterator<Item = Result<Triple, String>>| {
-        chunk.collect::<Result<Vec<_>, _>>()
-    };
-    let results = match format {
+    Some(match format {
         RdfFormat::Turtle => {
             let parser = oxttl::TurtleParser::new().with_base_iri(base).ok()?;
-            let chunks = parser.split_slice_for_parallel_parsing(bytes, threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = chunks
-                    .into_iter()
-                    .map(|c| s.spawn(move || collect(&mut c.map(|t| t.map_err(|e| e.to_string())))))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err("the parser panicked".into()))
-                    })
-                    .collect()
-            })
+            parse_chunks(parser.split_slice_for_parallel_parsing(bytes, threads))
         }
-        RdfFormat::NTriples => {
-            let chunks =
-                oxttl::NTriplesParser::new().split_slice_for_parallel_parsing(bytes, threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = chunks
-                    .into_iter()
-                    .map(|c| s.spawn(move || collect(&mut c.map(|t| t.map_err(|e| e.to_string())))))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err("the parser panicked".into()))
-                    })
-                    .collect()
-            })
-        }
+        RdfFormat::NTriples => parse_chunks(
+            oxttl::NTriplesParser::new().split_slice_for_parallel_parsing(bytes, threads),
+        ),
         _ => return None,
-    };
-    Some(results)
+    })
+}
+
+/// Parses each chunk on a thread of its own; the triples in document order, or the first error.
+fn parse_chunks<C, E>(chunks: Vec<C>) -> Result<Vec<Triple>, String>
+where
+    C: Iterator<Item = Result<Triple, E>> + Send,
+    E: std::fmt::Display,
+{
+    let parsed: Vec<Result<Vec<Triple>, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| s.spawn(move || chunk.map(|t| t.map_err(|e| e.to_string())).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("the parser panicked".into()))
+            })
+            .collect()
+    });
+    let mut triples =
+        Vec::with_capacity(parsed.iter().map(|c| c.as_ref().map_or(0, Vec::len)).sum());
+    for chunk in parsed {
+        triples.extend(chunk?);
+    }
+    Ok(triples)
 }
 
 /// Reads an RDF file (see [`read_triples`]).
