@@ -538,4 +538,22 @@ fn validate_reads_a_large_file_in_pieces_and_loses_nothing() {
     // Every third dataset lacks a title and a description.
     assert_eq!(rows.lines().count(), 2 * n.div_ceil(3));
     assert!(rows.lines().all(|r| r.contains("MinCount")));
+
+    // A syntax error in the last piece is reported, naming the file and the cause.
+    let mut broken = std::fs::read_to_string(&data).unwrap();
+    broken.push_str("<http://example.org/dataset/x> <http://purl.org/dc/terms/title> \"no end .\n");
+    let broken_path = env.path("broken.nt");
+    std::fs::write(&broken_path, broken).unwrap();
+    let out = env.run(&[
+        "validate",
+        broken_path.to_str().unwrap(),
+        "-s",
+        shapes.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("broken.nt") && err.contains("not valid N-Triples"),
+        "{err}"
+    );
 }

@@ -1,8 +1,10 @@
 //! `alzette validate`: SHACL validation of RDF files, for operators checking a source and for
 //! comparing Alzette's engine with others (`--format turtle` prints a W3C report).
 
-use alzette_harvest::validation::{ValidationSummary, read_file, stream_file, summarize};
-use alzette_shacl::{Background, DataGraph, Shapes, ValidationReport, ValidationResult};
+use alzette_harvest::validation::{ValidationSummary, read_file, read_in_pieces, summarize};
+use alzette_shacl::{
+    Background, DataGraph, NumberedTriples, Shapes, ValidationReport, ValidationResult,
+};
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use oxrdf::{Graph, Triple};
@@ -49,10 +51,14 @@ pub fn validate(
         eprintln!("warning: {warning}");
     }
     let background = Background::new(union(background)?);
-    // One file (the usual case, and the large one) is indexed as it is parsed.
+    // One file (the usual case, and the large one) is numbered piece by piece as it is parsed.
     let data = match data {
-        [file] => stream_file(file, |triples| DataGraph::over(&background, triples))
-            .map_err(anyhow::Error::msg)?,
+        [file] => read_in_pieces(
+            file,
+            |triples| triples.collect::<NumberedTriples>(),
+            |pieces| DataGraph::from_pieces(&background, pieces),
+        )
+        .map_err(anyhow::Error::msg)?,
         files => DataGraph::over(&background, union(files)?),
     };
     let report = shapes.validate(&data);

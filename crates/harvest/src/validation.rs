@@ -130,24 +130,27 @@ pub fn read_document(
         .collect()
 }
 
-/// Reads an RDF file and hands its triples to `take` as they are parsed, without holding them
-/// all (a large file is then never in memory twice). A syntax error ends the triples early and
-/// is returned after `take`.
-pub fn stream_file<R>(
+/// Reads an RDF file piece by piece without holding its triples: `per_piece` takes each
+/// piece's triples as they are parsed, on a thread per core for Turtle and N-Triples from
+/// 16 MiB (parsing is most of what `alzette validate` spends), and `take` reads what it made of
+/// them in document order. A syntax error ends the triples early and is returned after `take`.
+pub fn read_in_pieces<T: Send, R>(
     path: &Path,
-    take: impl FnOnce(&mut dyn Iterator<Item = Triple>) -> R,
+    per_piece: impl Fn(&mut dyn Iterator<Item = Triple>) -> T + Sync,
+    take: impl FnOnce(&mut dyn Iterator<Item = T>) -> R,
 ) -> Result<R, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let name = path.display().to_string();
     let format = syntax_of(&bytes, &name)?;
     if matches!(format, RdfFormat::JsonLd { .. }) {
         let triples = read_document(&bytes, format, &name, &file_url(path))?;
-        return Ok(take(&mut triples.into_iter()));
+        return Ok(take(&mut std::iter::once(per_piece(
+            &mut triples.into_iter(),
+        ))));
     }
-    if let Some(parsed) = parse_in_parallel(&bytes, format, &file_url(path)) {
-        let triples =
-            parsed.map_err(|e| format!("{name}: not valid {}: {e}", syntax_name(format)))?;
-        return Ok(take(&mut triples.into_iter()));
+    let fail = |e: String| format!("{name}: not valid {}: {e}", syntax_name(format));
+    if let Some(pieces) = pieces_of(&bytes, format, &file_url(path)) {
+        return parse_pipelined(pieces, per_piece, take).map_err(fail);
     }
     let mut parser = oxrdfio::RdfParser::from_format(format);
     if let Ok(p) = parser.clone().with_base_iri(file_url(path)) {
@@ -157,71 +160,103 @@ pub fn stream_file<R>(
     let mut triples = parser.for_slice(&bytes).map_while(|q| match q {
         Ok(q) => Some(Triple::from(q)),
         Err(e) => {
-            error = Some(format!("{name}: not valid {}: {e}", syntax_name(format)));
+            error = Some(fail(e.to_string()));
             None
         }
     });
-    let taken = take(&mut triples);
+    let piece = per_piece(&mut triples);
     drop(triples);
-    match error {
-        Some(e) => Err(e),
-        None => Ok(taken),
-    }
+    let taken = take(&mut std::iter::once(piece));
+    error.map_or(Ok(taken), Err)
 }
 
-/// Turtle and N-Triples documents of 16 to 128 MiB are parsed in as many pieces as there are
-/// cores (the parse is most of what `alzette validate` spends); `None` when that does not apply.
-/// The pieces hold their triples until all are parsed (about six times the file): beyond
-/// 128 MiB that memory costs more time than the second core saves (measured on 100,000
-/// datasets, docs/performance.md), and the file is streamed instead.
-fn parse_in_parallel(
-    bytes: &[u8],
-    format: RdfFormat,
-    base: &str,
-) -> Option<Result<Vec<Triple>, String>> {
+/// A piece of a document, parsed on its own.
+type Piece<'a> = Box<dyn Iterator<Item = Result<Triple, String>> + Send + 'a>;
+
+/// Turtle and N-Triples documents from 16 MiB are cut into pieces of about 16 MiB to be parsed
+/// on every core (parsing is most of what `alzette validate` spends); `None` when that does not
+/// apply.
+fn pieces_of<'a>(bytes: &'a [u8], format: RdfFormat, base: &str) -> Option<Vec<Piece<'a>>> {
     const MIN_SIZE: usize = 16 << 20;
-    const MAX_SIZE: usize = 128 << 20;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if bytes.len() < MIN_SIZE || bytes.len() > MAX_SIZE || threads < 2 {
+    if bytes.len() < MIN_SIZE || threads < 2 {
         return None;
     }
-    Some(match format {
+    let count = (bytes.len() / MIN_SIZE).max(threads);
+    fn boxed<'a, E: std::fmt::Display>(
+        pieces: Vec<impl Iterator<Item = Result<Triple, E>> + Send + 'a>,
+    ) -> Vec<Piece<'a>> {
+        pieces
+            .into_iter()
+            .map(|p| Box::new(p.map(|t| t.map_err(|e| e.to_string()))) as Piece<'a>)
+            .collect()
+    }
+    match format {
         RdfFormat::Turtle => {
             let parser = oxttl::TurtleParser::new().with_base_iri(base).ok()?;
-            parse_chunks(parser.split_slice_for_parallel_parsing(bytes, threads))
+            Some(boxed(parser.split_slice_for_parallel_parsing(bytes, count)))
         }
-        RdfFormat::NTriples => parse_chunks(
-            oxttl::NTriplesParser::new().split_slice_for_parallel_parsing(bytes, threads),
-        ),
-        _ => return None,
-    })
+        RdfFormat::NTriples => Some(boxed(
+            oxttl::NTriplesParser::new().split_slice_for_parallel_parsing(bytes, count),
+        )),
+        _ => None,
+    }
 }
 
-/// Parses each chunk on a thread of its own; the triples in document order, or the first error.
-fn parse_chunks<C, E>(chunks: Vec<C>) -> Result<Vec<Triple>, String>
-where
-    C: Iterator<Item = Result<Triple, E>> + Send,
-    E: std::fmt::Display,
-{
-    let parsed: Vec<Result<Vec<Triple>, String>> = std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| s.spawn(move || chunk.map(|t| t.map_err(|e| e.to_string())).collect()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("the parser panicked".into()))
-            })
-            .collect()
-    });
-    let mut triples =
-        Vec::with_capacity(parsed.iter().map(|c| c.as_ref().map_or(0, Vec::len)).sum());
-    for chunk in parsed {
-        triples.extend(chunk?);
-    }
-    Ok(triples)
+/// Runs `per_piece` over each of `pieces` on a thread per core while `take` reads the results
+/// in document order. A finished piece waits for `take` (a rendezvous), so no more pieces than
+/// there are threads are ever held; joining all parsed triples first held six times the file.
+fn parse_pipelined<T: Send, R>(
+    pieces: Vec<Piece<'_>>,
+    per_piece: impl Fn(&mut dyn Iterator<Item = Triple>) -> T + Sync,
+    take: impl FnOnce(&mut dyn Iterator<Item = T>) -> R,
+) -> Result<R, String> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..pieces.len())
+        .map(|_| std::sync::mpsc::sync_channel::<(T, Option<String>)>(0))
+        .unzip();
+    // Pieces are handed out in order, so the one `take` reads next is always being parsed.
+    let work = std::sync::Mutex::new(pieces.into_iter().zip(senders));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let next = work.lock().map(|mut w| w.next());
+                    let Ok(Some((piece, to_reader))) = next else {
+                        return;
+                    };
+                    let mut error = None;
+                    let mut triples = piece.map_while(|t| t.map_err(|e| error = Some(e)).ok());
+                    let made = per_piece(&mut triples);
+                    drop(triples);
+                    // A send fails once the reader has stopped (an error in an earlier piece).
+                    if to_reader.send((made, error)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        let mut error = None;
+        let mut made = receivers.into_iter().map_while(|r| {
+            if error.is_some() {
+                return None;
+            }
+            match r.recv() {
+                Ok((made, e)) => {
+                    error = e;
+                    Some(made)
+                }
+                Err(_) => {
+                    error = Some("the parser stopped".to_owned());
+                    None
+                }
+            }
+        });
+        let taken = take(&mut made);
+        // Dropping the receivers stops the parsers.
+        drop(made);
+        error.map_or(Ok(taken), Err)
+    })
 }
 
 /// Reads an RDF file (see [`read_triples`]).

@@ -39,7 +39,7 @@ mod shapes;
 mod validate;
 mod vocab;
 
-pub use index::Background;
+pub use index::{Background, NumberedTriples};
 pub use literal::is_well_formed;
 pub use path::{Path, PathError};
 pub use report::{ValidationReport, ValidationResult};

@@ -1,6 +1,6 @@
 //! The engine: focus nodes from targets, value nodes from paths, constraints on value nodes.
 
-use crate::index::{Background, GraphIndex, Id};
+use crate::index::{Background, GraphIndex, Id, NumberedTriples};
 use crate::literal::{compare, is_well_formed};
 use crate::path::Path;
 use crate::report::{ValidationReport, ValidationResult};
@@ -39,6 +39,18 @@ impl<'b> DataGraph<'b> {
     pub fn over(background: &'b Background, triples: impl IntoIterator<Item = Triple>) -> Self {
         Self {
             record: GraphIndex::build(triples, Some(&background.index)),
+            background: Some(background).filter(|b| !b.is_empty()),
+        }
+    }
+
+    /// The record's triples, numbered in pieces (on other threads, for a large document), read
+    /// together with `background`.
+    pub fn from_pieces(
+        background: &'b Background,
+        pieces: impl IntoIterator<Item = NumberedTriples>,
+    ) -> Self {
+        Self {
+            record: GraphIndex::merge(pieces, Some(&background.index)),
             background: Some(background).filter(|b| !b.is_empty()),
         }
     }
@@ -154,24 +166,52 @@ impl Shapes {
     /// assert_eq!(report.results[0].component_name(), "MinCount");
     /// ```
     pub fn validate(&self, data: &DataGraph<'_>) -> ValidationReport {
-        let engine = Engine {
-            shapes: self,
-            data,
-            resolved: RefCell::new(vec![UNRESOLVED; self.constants.len()]),
-            absent: RefCell::new(Vec::new()),
-            in_progress: RefCell::new(FxHashSet::default()),
-        };
-        let mut results = Vec::new();
         let record_nodes = data.background.map(|_| data.record.nodes());
-        for &id in &self.targeted {
-            let shape = &self.shapes[id];
-            for focus in engine.focus_nodes(shape, record_nodes.as_deref()) {
+        let threads = if data.len() >= PARALLEL_FROM {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            1
+        };
+        // Thread `k` of `threads` checks the `k`th share of the (shape, focus node) pairs with
+        // an engine of its own, so the results keep their order.
+        let share = |k: usize| {
+            let engine = Engine {
+                shapes: self,
+                data,
+                resolved: RefCell::new(vec![UNRESOLVED; self.constants.len()]),
+                absent: RefCell::new(Vec::new()),
+                in_progress: RefCell::new(FxHashSet::default()),
+            };
+            let mut pairs = Vec::new();
+            for &id in &self.targeted {
+                let focus_nodes = engine.focus_nodes(&self.shapes[id], record_nodes.as_deref());
+                pairs.extend(focus_nodes.into_iter().map(|focus| (id, focus)));
+            }
+            let mut results = Vec::new();
+            let share = pairs.len() * k / threads..pairs.len() * (k + 1) / threads;
+            for &(id, focus) in &pairs[share] {
                 engine.validate(id, focus, &mut Sink::Collect(&mut results));
             }
-        }
+            results
+        };
+        let results = if threads == 1 {
+            share(0)
+        } else {
+            std::thread::scope(|s| {
+                let shares: Vec<_> = (0..threads).map(|k| s.spawn(move || share(k))).collect();
+                shares
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
         ValidationReport { results }
     }
 }
+
+/// From this many triples a data graph is validated on every core (a record graph, a few
+/// hundred triples, is not worth a thread).
+const PARALLEL_FROM: usize = 1 << 20;
 
 /// Where results go: into the report, or (inside sh:node, sh:or, …) only whether there was one.
 enum Sink<'r> {
