@@ -2,6 +2,7 @@
 
 mod admin;
 mod commands;
+mod convert;
 mod memory;
 mod progress;
 mod quality;
@@ -100,6 +101,21 @@ enum Command {
         #[arg(long, short, value_enum, default_value_t = validate::ReportFormat::Text)]
         format: validate::ReportFormat,
     },
+    /// Print what Alzette makes of ISO 19139 records, CSW responses (many records each) or
+    /// DCAT files, as RDF: for working out why a source harvests as it does. Exit code 2 when
+    /// a file cannot be read.
+    Convert {
+        /// The files, printed as one graph.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = convert::Input::Auto)]
+        from: convert::Input,
+        #[arg(long, value_enum, default_value_t = convert::Output::Turtle)]
+        to: convert::Output,
+        /// GeoDCAT-AP profile of the ISO mapping.
+        #[arg(long, value_enum, default_value_t = convert::MappingProfile::Extended)]
+        profile: convert::MappingProfile,
+    },
     /// Internal: evaluate SPARQL queries for `serve`, reading requests on stdin.
     #[command(hide = true)]
     QueryWorker {
@@ -143,6 +159,18 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         });
     }
+    if let Command::Convert {
+        files,
+        from,
+        to,
+        profile,
+    } = &cli.command
+    {
+        return convert::convert(files, *from, *to, *profile).unwrap_or_else(|e| {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        });
+    }
     let config = match alzette_config::Config::load(&cli.config) {
         Ok(c) => c,
         Err(e) => {
@@ -178,7 +206,7 @@ fn main() -> ExitCode {
                 limit,
                 errors,
             } => commands::runs(&config, source.as_deref(), limit, errors).await,
-            Command::QueryWorker { .. } | Command::Validate { .. } => {
+            Command::QueryWorker { .. } | Command::Validate { .. } | Command::Convert { .. } => {
                 unreachable!("handled before the configuration")
             }
         }

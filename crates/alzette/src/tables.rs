@@ -37,7 +37,19 @@ pub fn run_summary(run: &Run) -> String {
         let _ = write!(s, "; {n} records in the store");
     }
     if let Some(a) = run.announced {
-        let _ = write!(s, "; the source announced {a}");
+        let _ = write!(
+            s,
+            "; the source announced {a} and delivered {}",
+            run.received
+        );
+    }
+    let warnings = run.warnings.len() as u64 + run.warnings_dropped;
+    if warnings > 0 {
+        let _ = write!(
+            s,
+            "; {warnings} warnings (`alzette runs {} --errors`)",
+            run.source
+        );
     }
     if let Some(m) = &run.message {
         let _ = write!(s, "\n  {m}");
@@ -151,6 +163,16 @@ pub fn runs(runs: &[Run], errors: bool) -> String {
             }
             if r.errors_dropped > 0 {
                 let _ = writeln!(out, "       ... and {} more", r.errors_dropped);
+            }
+            for w in &r.warnings {
+                let _ = writeln!(
+                    out,
+                    "       warning [{}] {}: {}",
+                    w.stage, w.record, w.message
+                );
+            }
+            if r.warnings_dropped > 0 {
+                let _ = writeln!(out, "       ... and {} more warnings", r.warnings_dropped);
             }
         }
     }

@@ -258,6 +258,11 @@ pub struct SourceConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceKind {
     Dcat(DcatOptions),
+    /// A CSW 2.0.2 catalogue (an INSPIRE discovery service) of ISO 19139 records.
+    Csw(CswOptions),
+    /// ISO 19139 records: a file, a folder, a web folder (an HTML index of `.xml` files), or
+    /// the URLs listed in `urls`.
+    Iso19139(IsoOptions),
     /// SKOS or other RDF vocabularies (a file, a folder of files, or a URL), kept whole in the
     /// store as background knowledge for validation; they are not catalogue records.
     Vocabulary,
@@ -277,6 +282,8 @@ impl SourceKind {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Dcat(_) => "dcat",
+            Self::Csw(_) => "csw",
+            Self::Iso19139(_) => "iso19139",
             Self::Vocabulary => "vocabulary",
         }
     }
@@ -295,6 +302,68 @@ pub struct DcatOptions {
     pub page_url_rewrite: Vec<(String, String)>,
     /// Origins, besides the source URL's own, that page links may point to.
     pub page_origins: Vec<String>,
+}
+
+/// Options of `kind = "csw"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CswOptions {
+    /// Records asked for per `GetRecords` page (`maxRecords`).
+    pub page_size: u64,
+    /// Only the records matching this constraint.
+    pub constraint: Option<CswConstraint>,
+    /// The queryable pages are sorted by (ascending), so that pages stay stable while the
+    /// catalogue changes; `None` when sorting is off (`sort_by = ""`).
+    pub sort_by: Option<String>,
+    pub method: CswMethod,
+    pub profile: IsoProfile,
+}
+
+impl Default for CswOptions {
+    fn default() -> Self {
+        Self {
+            page_size: 100,
+            constraint: None,
+            sort_by: Some("apiso:Identifier".into()),
+            method: CswMethod::Auto,
+            profile: IsoProfile::Extended,
+        }
+    }
+}
+
+/// A `GetRecords` constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CswConstraint {
+    /// OGC CQL text, e.g. `type = 'dataset'`.
+    Cql(String),
+    /// An `ogc:Filter` element, as XML.
+    Filter(String),
+}
+
+/// How `GetRecords` is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CswMethod {
+    /// As the server's capabilities say: POST (XML) when it takes it, else GET (KVP).
+    Auto,
+    Post,
+    Get,
+}
+
+/// Options of `kind = "iso19139"`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IsoOptions {
+    /// Further documents besides `url`.
+    pub urls: Vec<Url>,
+    pub profile: IsoProfile,
+}
+
+/// The GeoDCAT-AP profile ISO records are mapped with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IsoProfile {
+    /// What DCAT-AP has a place for.
+    Core,
+    /// Every INSPIRE and ISO 19115 core element.
+    #[default]
+    Extended,
 }
 
 /// An RDF syntax a source may be forced to.

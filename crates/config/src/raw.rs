@@ -3,9 +3,9 @@
 
 use crate::units::{self, Quantity};
 use crate::{
-    CatalogConfig, Config, ConfigError, DcatOptions, HarvestDefaults, HarvestLimits, OnInvalid,
-    QualityConfig, RdfSyntax, Schedule, ServerConfig, SourceConfig, SourceKind, StoreConfig,
-    ValidationConfig,
+    CatalogConfig, Config, ConfigError, CswConstraint, CswMethod, CswOptions, DcatOptions,
+    HarvestDefaults, HarvestLimits, IsoOptions, IsoProfile, OnInvalid, QualityConfig, RdfSyntax,
+    Schedule, ServerConfig, SourceConfig, SourceKind, StoreConfig, ValidationConfig,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -126,6 +126,12 @@ table_with_limits!(RawSource {
     page_url_rewrite: Option<S<BTreeMap<String, String>>>,
     page_origins: Option<S<Vec<String>>>,
     on_invalid: Option<S<String>>,
+    page_size: Option<S<u64>>,
+    constraint: Option<S<String>>,
+    sort_by: Option<S<String>>,
+    method: Option<S<String>>,
+    profile: Option<S<String>>,
+    urls: Option<S<Vec<String>>>,
 });
 
 /// Turns spans into lines and carries the file name into errors.
@@ -423,15 +429,20 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         let limits = limits_of!(&ctx, s, prefix.as_str(), &harvest.limits);
         let kind = match s.kind.get_ref().as_str() {
             "dcat" => SourceKind::Dcat(dcat_options(&ctx, s, &key)?),
+            "csw" => SourceKind::Csw(csw_options(&ctx, s, &key)?),
+            "iso19139" => SourceKind::Iso19139(iso_options(&ctx, s, &key)?),
             "vocabulary" => SourceKind::Vocabulary,
             other => {
                 return Err(ctx.err(
                     &s.kind.span(),
                     key("kind"),
-                    format!("unknown source kind \"{other}\" (known: dcat, vocabulary)"),
+                    format!(
+                        "unknown source kind \"{other}\" (known: dcat, csw, iso19139, vocabulary)"
+                    ),
                 ));
             }
         };
+        only_for_kind(&ctx, s, &key)?;
         let on_invalid = match s
             .on_invalid
             .as_ref()
@@ -892,6 +903,145 @@ fn dcat_options(
         jsonld_contexts,
         page_url_rewrite,
         page_origins,
+    })
+}
+
+/// Refuses options that the source's kind does not have (a `page_size` on a DCAT source would
+/// otherwise be silently ignored).
+fn only_for_kind(
+    ctx: &Ctx<'_>,
+    s: &RawSource,
+    key: &dyn Fn(&str) -> String,
+) -> Result<(), ConfigError> {
+    let kind = s.kind.get_ref().as_str();
+    let spans = [
+        ("page_size", s.page_size.as_ref().map(S::span), &["csw"][..]),
+        ("constraint", s.constraint.as_ref().map(S::span), &["csw"]),
+        ("sort_by", s.sort_by.as_ref().map(S::span), &["csw"]),
+        ("method", s.method.as_ref().map(S::span), &["csw"]),
+        (
+            "profile",
+            s.profile.as_ref().map(S::span),
+            &["csw", "iso19139"],
+        ),
+        ("urls", s.urls.as_ref().map(S::span), &["iso19139"]),
+        ("format", s.format.as_ref().map(S::span), &["dcat"]),
+        (
+            "jsonld_contexts",
+            s.jsonld_contexts.as_ref().map(S::span),
+            &["dcat"],
+        ),
+        (
+            "page_url_rewrite",
+            s.page_url_rewrite.as_ref().map(S::span),
+            &["dcat"],
+        ),
+        (
+            "page_origins",
+            s.page_origins.as_ref().map(S::span),
+            &["dcat"],
+        ),
+    ];
+    for (name, span, kinds) in spans {
+        if let Some(span) = span
+            && !kinds.contains(&kind)
+        {
+            return Err(ctx.err(
+                &span,
+                key(name),
+                format!(
+                    "applies to kind = \"{}\" only, not \"{kind}\"",
+                    kinds.join("\" or \"")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn iso_profile(
+    ctx: &Ctx<'_>,
+    s: &RawSource,
+    key: &dyn Fn(&str) -> String,
+) -> Result<IsoProfile, ConfigError> {
+    match s.profile.as_ref().map(|p| (p.get_ref().as_str(), p.span())) {
+        None | Some(("extended", _)) => Ok(IsoProfile::Extended),
+        Some(("core", _)) => Ok(IsoProfile::Core),
+        Some((other, span)) => Err(ctx.err(
+            &span,
+            key("profile"),
+            format!("\"{other}\" is not a GeoDCAT-AP profile: use \"core\" or \"extended\""),
+        )),
+    }
+}
+
+fn csw_options(
+    ctx: &Ctx<'_>,
+    s: &RawSource,
+    key: &dyn Fn(&str) -> String,
+) -> Result<CswOptions, ConfigError> {
+    let base = CswOptions::default();
+    let page_size = match &s.page_size {
+        None => base.page_size,
+        Some(v) if (1..=10_000).contains(v.get_ref()) => *v.get_ref(),
+        Some(v) => {
+            return Err(ctx.err(
+                &v.span(),
+                key("page_size"),
+                "must be between 1 and 10000 records",
+            ));
+        }
+    };
+    let constraint = s.constraint.as_ref().and_then(|c| {
+        let text = c.get_ref().trim();
+        (!text.is_empty()).then(|| {
+            if text.starts_with('<') {
+                CswConstraint::Filter(text.to_owned())
+            } else {
+                CswConstraint::Cql(text.to_owned())
+            }
+        })
+    });
+    let sort_by = match &s.sort_by {
+        None => base.sort_by,
+        Some(v) if v.get_ref().trim().is_empty() => None,
+        Some(v) => Some(v.get_ref().trim().to_owned()),
+    };
+    let method = match s.method.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
+        None | Some(("auto", _)) => CswMethod::Auto,
+        Some(("post", _)) => CswMethod::Post,
+        Some(("get", _)) => CswMethod::Get,
+        Some((other, span)) => {
+            return Err(ctx.err(
+                &span,
+                key("method"),
+                format!("\"{other}\" is not a method: use \"auto\", \"post\" or \"get\""),
+            ));
+        }
+    };
+    Ok(CswOptions {
+        page_size,
+        constraint,
+        sort_by,
+        method,
+        profile: iso_profile(ctx, s, key)?,
+    })
+}
+
+fn iso_options(
+    ctx: &Ctx<'_>,
+    s: &RawSource,
+    key: &dyn Fn(&str) -> String,
+) -> Result<IsoOptions, ConfigError> {
+    let mut urls = Vec::new();
+    if let Some(list) = &s.urls {
+        for u in list.get_ref() {
+            urls.push(ctx.location(&Spanned::new(list.span(), u.clone()), &key("urls"))?);
+        }
+    }
+    Ok(IsoOptions {
+        urls,
+        profile: iso_profile(ctx, s, key)?,
     })
 }
 

@@ -56,6 +56,19 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// The IRI Alzette gives a resource its source left without one: the source's mint base and
+/// an identifier, percent-encoded as one path segment.
+///
+/// ```
+/// assert_eq!(
+///     alzette_dcat::minted_iri("https://alz.example/id/src/", "a b/1"),
+///     "https://alz.example/id/src/a%20b%2F1"
+/// );
+/// ```
+pub fn minted_iri(mint_base: &str, identifier: &str) -> String {
+    format!("{mint_base}{}", utf8_percent_encode(identifier, SEGMENT))
+}
+
 /// Splits a page into records.
 ///
 /// A record holds the resource's triples and, recursively, those of the blank nodes and the IRIs
@@ -242,7 +255,7 @@ fn make_record(
                 .min();
             let (iri, minted_from) = match identifier {
                 Some(id) => (
-                    format!("{}{}", options.mint_base, utf8_percent_encode(&id, SEGMENT)),
+                    minted_iri(&options.mint_base, &id),
                     MintedFrom::Identifier(id),
                 ),
                 None => {

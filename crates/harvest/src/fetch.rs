@@ -15,6 +15,23 @@ use url::Url;
 const ACCEPT: &str = "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.9, \
                       application/n-triples;q=0.8, application/trig;q=0.5, */*;q=0.1";
 
+/// What XML services (CSW) are asked for.
+pub const ACCEPT_XML: &str = "application/xml, text/xml;q=0.9, */*;q=0.1";
+
+/// What one request asks.
+#[derive(Clone, Copy)]
+enum Request<'a> {
+    Get {
+        validators: Option<&'a Validators>,
+        accept: &'static str,
+    },
+    Post {
+        body: &'a Bytes,
+        content_type: &'static str,
+        accept: &'static str,
+    },
+}
+
 /// The longest wait a `Retry-After` header can impose.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
@@ -115,13 +132,59 @@ impl Fetcher {
         validators: Option<&Validators>,
         cancel: &CancellationToken,
     ) -> Result<Fetched, FetchError> {
+        self.fetch_with_accept(url, validators, ACCEPT, cancel)
+            .await
+    }
+
+    /// [`fetch`](Self::fetch), asking for `accept` (e.g. [`ACCEPT_XML`]).
+    pub async fn fetch_with_accept(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        accept: &'static str,
+        cancel: &CancellationToken,
+    ) -> Result<Fetched, FetchError> {
         if url.scheme() == "file" {
             return self.read_file(url).await;
         }
+        self.send(url, Request::Get { validators, accept }, cancel)
+            .await
+    }
+
+    /// POSTs `body` (a CSW request) to `url`, with the same limits and retries as a fetch.
+    pub async fn post(
+        &self,
+        url: &Url,
+        body: &Bytes,
+        content_type: &'static str,
+        accept: &'static str,
+        cancel: &CancellationToken,
+    ) -> Result<Fetched, FetchError> {
+        if url.scheme() == "file" {
+            return Err(error(
+                url,
+                FetchErrorKind::Other,
+                "a file cannot be POSTed to",
+            ));
+        }
+        let request = Request::Post {
+            body,
+            content_type,
+            accept,
+        };
+        self.send(url, request, cancel).await
+    }
+
+    async fn send(
+        &self,
+        url: &Url,
+        request: Request<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Fetched, FetchError> {
         let mut attempt = 0;
         loop {
             let result = tokio::select! {
-                r = self.fetch_once(url, validators) => r,
+                r = self.fetch_once(url, request) => r,
                 () = cancel.cancelled() => return Err(error(url, FetchErrorKind::Cancelled, "cancelled")),
             };
             let failure = match result {
@@ -148,13 +211,20 @@ impl Fetcher {
         }
     }
 
-    async fn fetch_once(
-        &self,
-        url: &Url,
-        validators: Option<&Validators>,
-    ) -> Result<Fetched, Retryable> {
+    async fn fetch_once(&self, url: &Url, request: Request<'_>) -> Result<Fetched, Retryable> {
         let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
+        let (validators, accept) = match request {
+            Request::Get { validators, accept } => (validators, accept),
+            Request::Post {
+                content_type,
+                accept,
+                ..
+            } => {
+                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+                (None, accept)
+            }
+        };
+        headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
         if let Some(v) = validators {
             if let Some(etag) = v
                 .etag
@@ -171,9 +241,11 @@ impl Fetcher {
                 headers.insert(header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let response = self
-            .client
-            .get(url.clone())
+        let builder = match request {
+            Request::Get { .. } => self.client.get(url.clone()),
+            Request::Post { body, .. } => self.client.post(url.clone()).body(body.clone()),
+        };
+        let response = builder
             .headers(headers)
             .send()
             .await

@@ -248,6 +248,18 @@ impl Harvester {
                 Arc::clone(&self.store),
                 assessment.as_deref(),
             )),
+            SourceKind::Csw(opts) => Box::new(crate::csw::CswSource::new(
+                source,
+                opts,
+                fetcher,
+                self.store.iris().mint_base(&source.id),
+            )),
+            SourceKind::Iso19139(opts) => Box::new(crate::iso::IsoSource::new(
+                source,
+                opts,
+                fetcher,
+                self.store.iris().mint_base(&source.id),
+            )),
             SourceKind::Vocabulary => unreachable!("vocabulary runs do not walk pages"),
         };
 
@@ -578,12 +590,21 @@ impl RunState<'_> {
             content,
             cache,
             warnings,
+            record_warnings,
             ..
         } = page;
         for w in warnings {
             tracing::warn!(source = %self.source.id, page = %url, "{w}");
             self.run.record_error(&url, Stage::Parse, w);
         }
+        for (record, w) in record_warnings {
+            tracing::debug!(source = %self.source.id, page = %url, record = %record, "{w}");
+            self.run.record_warning(record, Stage::Map, w);
+        }
+        self.run.received += match &content {
+            PageContent::Unchanged { keys } => keys.len(),
+            PageContent::Records { records, problems } => records.len() + problems.len(),
+        } as u64;
         self.visited.insert(url.clone());
         match content {
             PageContent::Unchanged { keys } => {

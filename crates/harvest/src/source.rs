@@ -26,8 +26,10 @@ pub struct SourcePage {
     pub announced: Option<u64>,
     /// What to remember of the page once its records are stored.
     pub cache: Option<PageCacheEntry>,
-    /// What the source should fix though the page was read (logged with the run).
+    /// What the source should fix though the page was read (logged with the run as errors).
     pub warnings: Vec<String>,
+    /// What records got wrong that did not stop them: (record, message), logged as warnings.
+    pub record_warnings: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -51,7 +53,7 @@ pub struct PageFailure {
 }
 
 impl PageFailure {
-    fn new(url: impl Into<String>, stage: Stage, message: impl Into<String>) -> Self {
+    pub(crate) fn new(url: impl Into<String>, stage: Stage, message: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             stage,
@@ -318,6 +320,7 @@ impl DcatSource {
             },
             announced: links.total_items,
             cache: Some(cache),
+            record_warnings: Vec::new(),
         })
     }
 
@@ -345,6 +348,7 @@ impl DcatSource {
             announced: cached.announced,
             cache: Some(entry),
             warnings: Vec::new(),
+            record_warnings: Vec::new(),
         }))
     }
 
@@ -486,7 +490,7 @@ fn format_of(syntax: RdfSyntax) -> RdfFormat {
     }
 }
 
-fn origin(url: &Url) -> String {
+pub(crate) fn origin(url: &Url) -> String {
     match url.scheme() {
         "file" => "file://".to_owned(),
         _ => url.origin().ascii_serialization(),

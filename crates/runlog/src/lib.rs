@@ -133,6 +133,8 @@ pub enum Stage {
     Page,
     Split,
     Validate,
+    /// Mapping a record to DCAT (ISO 19139).
+    Map,
     Store,
     Delete,
 }
@@ -145,6 +147,7 @@ impl fmt::Display for Stage {
             Self::Page => "page",
             Self::Split => "split",
             Self::Validate => "validate",
+            Self::Map => "map",
             Self::Store => "store",
             Self::Delete => "delete",
         })
@@ -170,8 +173,13 @@ pub struct Run {
     pub outcome: Outcome,
     pub counts: Counts,
     pub pages: u64,
-    /// What the source said it holds (Hydra `totalItems`), when it says it.
+    /// What the source said it holds (Hydra `totalItems`, CSW `numberOfRecordsMatched`), when
+    /// it says it.
     pub announced: Option<u64>,
+    /// Records the source delivered in this run (repeats and failures included), to set
+    /// against `announced`.
+    #[serde(default)]
+    pub received: u64,
     /// Records the source has in the store after the run.
     pub records: Option<u64>,
     pub errors: Vec<RecordError>,
@@ -182,6 +190,12 @@ pub struct Run {
     /// Set when the records were validated (`[validation]`).
     #[serde(default)]
     pub validation: Option<ValidationSummary>,
+    /// What the source got wrong that did not stop a record (an ISO record's bad date, a
+    /// placeholder URL left out…): shown with the errors, not counted as failures.
+    #[serde(default)]
+    pub warnings: Vec<RecordError>,
+    #[serde(default)]
+    pub warnings_dropped: u64,
 }
 
 impl Run {
@@ -201,6 +215,9 @@ impl Run {
             errors_dropped: 0,
             message: None,
             validation: None,
+            received: 0,
+            warnings: Vec::new(),
+            warnings_dropped: 0,
         }
     }
 
@@ -218,6 +235,23 @@ impl Run {
             });
         } else {
             self.errors_dropped += 1;
+        }
+    }
+
+    pub fn record_warning(
+        &mut self,
+        record: impl Into<String>,
+        stage: Stage,
+        message: impl Into<String>,
+    ) {
+        if self.warnings.len() < MAX_RECORDED_ERRORS {
+            self.warnings.push(RecordError {
+                record: record.into(),
+                stage,
+                message: message.into(),
+            });
+        } else {
+            self.warnings_dropped += 1;
         }
     }
 

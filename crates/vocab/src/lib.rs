@@ -178,6 +178,12 @@ pub const PREFIXES: &[(&str, &str)] = &[
     ("alz", alz::NAMESPACE),
     ("sh", "http://www.w3.org/ns/shacl#"),
     ("dqv", "http://www.w3.org/ns/dqv#"),
+    ("geodcatap", "http://data.europa.eu/930/"),
+    ("cnt", "http://www.w3.org/2011/content#"),
+    ("owl", owl::NAMESPACE),
+    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
+    ("gsp", "http://www.opengis.net/ont/geosparql#"),
+    ("org", "http://www.w3.org/ns/org#"),
 ];
 
 /// Writes every `<IRI>` of `text` (terms as `Display` writes them) in a known namespace as

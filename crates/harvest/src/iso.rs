@@ -1,0 +1,371 @@
+//! ISO 19139 records as harvest records, and the source of ISO records read as documents: a
+//! file, a folder, a web folder (an HTML index of `.xml` files) or a list of URLs.
+
+use crate::fetch::{ACCEPT_XML, FetchErrorKind, Fetched, Fetcher};
+use crate::source::{PageContent, PageFailure, Source, SourcePage};
+use alzette_config::{IsoOptions, IsoProfile, SourceConfig};
+use alzette_dcat::{RecordGraph, RecordKind, RecordProblem, canonicalize, minted_iri};
+use alzette_iso19139::{MappedRecord, Options, Profile, ResourceKind};
+use alzette_runlog::Stage;
+use futures_util::future::BoxFuture;
+use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple};
+use std::collections::{HashSet, VecDeque};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+/// Mapping options for a source's profile.
+pub(crate) fn mapping_options(profile: IsoProfile) -> Options {
+    Options {
+        profile: match profile {
+            IsoProfile::Core => Profile::Core,
+            IsoProfile::Extended => Profile::Extended,
+        },
+        ..Options::default()
+    }
+}
+
+/// The records of one ISO document, ready for a run.
+#[derive(Default)]
+pub(crate) struct IsoPage {
+    pub records: Vec<RecordGraph>,
+    pub problems: Vec<RecordProblem>,
+    /// (record, what its mapping left out or worked around).
+    pub warnings: Vec<(String, String)>,
+}
+
+/// Turns mapped ISO records into harvest records: a resource without an IRI of its own gets
+/// one minted from the record's `gmd:fileIdentifier` (stable across harvests), and the
+/// source's limits apply.
+pub(crate) fn to_records(
+    mapped: Vec<MappedRecord>,
+    config: &SourceConfig,
+    mint_base: &str,
+) -> IsoPage {
+    let mut page = IsoPage::default();
+    for record in mapped {
+        let label = match &record.file_identifier {
+            Some(id) => format!("ISO record {id}"),
+            None => format!("ISO record <{}>", record.resource),
+        };
+        for w in record.warnings {
+            page.warnings.push((label.clone(), w));
+        }
+        let kind = match record.kind {
+            ResourceKind::Dataset => RecordKind::Dataset,
+            ResourceKind::Series => RecordKind::DatasetSeries,
+            ResourceKind::Service => RecordKind::DataService,
+            ResourceKind::Other(scope) => {
+                page.warnings.push((
+                    label,
+                    format!("its hierarchyLevel is \"{scope}\", not a dataset, series or service; not harvested"),
+                ));
+                continue;
+            }
+        };
+        let problem = |message: String| RecordProblem {
+            record: label.clone(),
+            resource: None,
+            message,
+        };
+        if record.triples.len() > config.limits.max_record_triples {
+            page.problems.push(problem(format!(
+                "the record has more than {} triples (limit max_record_triples)",
+                config.limits.max_record_triples
+            )));
+            continue;
+        }
+        if let Some(t) = record.triples.iter().find(|t| {
+            matches!(&t.object, Term::Literal(l) if l.value().len() as u64 > config.limits.max_literal_size)
+        }) {
+            page.problems.push(problem(format!(
+                "its {} value is larger than {} bytes (limit max_literal_size)",
+                t.predicate, config.limits.max_literal_size
+            )));
+            continue;
+        }
+        let (resource, triples) = match record.resource {
+            NamedOrBlankNode::NamedNode(iri) => (iri, record.triples),
+            NamedOrBlankNode::BlankNode(blank) => {
+                let iri = match &record.file_identifier {
+                    Some(id) => minted_iri(mint_base, id),
+                    None => {
+                        let (_, hash) = canonicalize(record.triples.clone());
+                        format!("{mint_base}sha256-{}", &hash.to_string()[..32])
+                    }
+                };
+                let Ok(iri) = NamedNode::new(&iri) else {
+                    page.problems
+                        .push(problem(format!("cannot mint an IRI for it ({iri})")));
+                    continue;
+                };
+                let rename = |s: NamedOrBlankNode| match s {
+                    NamedOrBlankNode::BlankNode(b) if b == blank => {
+                        NamedOrBlankNode::from(iri.clone())
+                    }
+                    other => other,
+                };
+                let triples = record
+                    .triples
+                    .into_iter()
+                    .map(|t| {
+                        let object = match t.object {
+                            Term::BlankNode(b) if b == blank => Term::from(iri.clone()),
+                            other => other,
+                        };
+                        Triple::new(rename(t.subject), t.predicate, object)
+                    })
+                    .collect();
+                (iri, triples)
+            }
+        };
+        page.records
+            .push(RecordGraph::new(resource, vec![kind], triples));
+    }
+    page
+}
+
+/// ISO 19139 documents: `url` (a file, a folder, or a web page listing `.xml` files) and the
+/// source's `urls`; each document is a page.
+pub struct IsoSource {
+    config: SourceConfig,
+    options: Options,
+    fetcher: Fetcher,
+    mint_base: String,
+    pending: VecDeque<Url>,
+    /// The source's own `url`, which may turn out to be a folder or an index to expand.
+    start: Option<Url>,
+    seen: HashSet<Url>,
+    pages: u64,
+}
+
+impl IsoSource {
+    pub fn new(
+        config: &SourceConfig,
+        options: &IsoOptions,
+        fetcher: Fetcher,
+        mint_base: String,
+    ) -> Self {
+        Self {
+            config: config.clone(),
+            options: mapping_options(options.profile),
+            fetcher,
+            mint_base,
+            pending: options.urls.iter().cloned().collect(),
+            start: Some(config.url.clone()),
+            seen: HashSet::new(),
+            pages: 0,
+        }
+    }
+
+    /// The `.xml` files of a folder, sorted.
+    fn folder(&self, url: &Url) -> Result<Option<Vec<Url>>, PageFailure> {
+        let Ok(path) = url.to_file_path() else {
+            return Ok(None);
+        };
+        if !path.is_dir() {
+            return Ok(None);
+        }
+        let entries = std::fs::read_dir(&path).map_err(|e| {
+            PageFailure::new(
+                url.as_str(),
+                Stage::Fetch,
+                format!("cannot list {}: {e}", path.display()),
+            )
+        })?;
+        let mut files: Vec<Url> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")))
+            .filter_map(|p| Url::from_file_path(p).ok())
+            .collect();
+        files.sort();
+        Ok(Some(files))
+    }
+
+    async fn document(
+        &mut self,
+        url: Url,
+        cancel: &CancellationToken,
+    ) -> Result<SourcePage, PageFailure> {
+        if self.pages >= self.config.limits.max_pages {
+            return Err(PageFailure::new(
+                url.as_str(),
+                Stage::Page,
+                format!(
+                    "the source has more than {} documents (limit max_pages); the rest were not read",
+                    self.config.limits.max_pages
+                ),
+            ));
+        }
+        self.pages += 1;
+        let body = match self
+            .fetcher
+            .fetch_with_accept(&url, None, ACCEPT_XML, cancel)
+            .await
+        {
+            Ok(Fetched::Body {
+                body, content_type, ..
+            }) => {
+                // A web folder: its index lists the records.
+                if content_type.as_deref().is_some_and(|c| c.contains("html"))
+                    || looks_like_html(&body)
+                {
+                    let links = xml_links(&String::from_utf8_lossy(&body), &url);
+                    if links.is_empty() {
+                        return Err(PageFailure::new(
+                            url.as_str(),
+                            Stage::Parse,
+                            "an HTML page that links no .xml file (an error page, or not a web folder)",
+                        ));
+                    }
+                    for link in links.into_iter().rev() {
+                        if self.seen.insert(link.clone()) {
+                            self.pending.push_front(link);
+                        }
+                    }
+                    return Ok(SourcePage {
+                        url: url.to_string(),
+                        content: PageContent::Records {
+                            records: Vec::new(),
+                            problems: Vec::new(),
+                        },
+                        announced: None,
+                        cache: None,
+                        warnings: Vec::new(),
+                        record_warnings: Vec::new(),
+                    });
+                }
+                body
+            }
+            Ok(Fetched::NotModified) => {
+                return Err(PageFailure::new(
+                    url.as_str(),
+                    Stage::Fetch,
+                    "unexpected HTTP 304",
+                ));
+            }
+            Err(e) => {
+                return Err(PageFailure {
+                    cancelled: e.kind == FetchErrorKind::Cancelled,
+                    ..PageFailure::new(url.as_str(), Stage::Fetch, e.message)
+                });
+            }
+        };
+        let options = self.options.clone();
+        let config = self.config.clone();
+        let mint_base = self.mint_base.clone();
+        let name = url.to_string();
+        // One bad document is one failed record, not the end of the walk.
+        let page = tokio::task::spawn_blocking(move || {
+            match alzette_iso19139::map_document(&body, &options) {
+                Ok(mapped) => to_records(mapped, &config, &mint_base),
+                Err(e) => IsoPage {
+                    problems: vec![RecordProblem {
+                        record: name,
+                        resource: None,
+                        message: e.to_string(),
+                    }],
+                    ..IsoPage::default()
+                },
+            }
+        })
+        .await
+        .map_err(|e| {
+            PageFailure::new(
+                url.as_str(),
+                Stage::Parse,
+                format!("the mapping stopped: {e}"),
+            )
+        })?;
+        Ok(SourcePage {
+            url: url.to_string(),
+            content: PageContent::Records {
+                records: page.records,
+                problems: page.problems,
+            },
+            announced: None,
+            cache: None,
+            warnings: Vec::new(),
+            record_warnings: page.warnings,
+        })
+    }
+}
+
+impl Source for IsoSource {
+    fn next_page<'a>(
+        &'a mut self,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<Option<SourcePage>, PageFailure>> {
+        Box::pin(async move {
+            if let Some(start) = self.start.take() {
+                match self.folder(&start)? {
+                    Some(files) => {
+                        for f in files.into_iter().rev() {
+                            if self.seen.insert(f.clone()) {
+                                self.pending.push_front(f);
+                            }
+                        }
+                    }
+                    None => {
+                        self.seen.insert(start.clone());
+                        self.pending.push_front(start);
+                    }
+                }
+            }
+            match self.pending.pop_front() {
+                None => Ok(None),
+                Some(url) => self.document(url, cancel).await.map(Some),
+            }
+        })
+    }
+}
+
+fn looks_like_html(body: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_lowercase();
+    let head = head.trim_start();
+    head.starts_with("<!doctype html") || head.starts_with("<html")
+}
+
+/// The `.xml` files an HTML index links to, on the index's own origin, in page order.
+fn xml_links(html: &str, base: &Url) -> Vec<Url> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("href=") {
+        rest = &rest[at + 5..];
+        let quote = rest.chars().next().unwrap_or(' ');
+        let value = if quote == '"' || quote == '\'' {
+            rest[1..].split(quote).next().unwrap_or("")
+        } else {
+            rest.split(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or("")
+        };
+        let Ok(url) = base.join(value) else { continue };
+        let same_origin = crate::source::origin(&url) == crate::source::origin(base);
+        if same_origin && url.path().to_lowercase().ends_with(".xml") && !out.contains(&url) {
+            out.push(url);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_index_yields_its_xml_links_on_its_origin() {
+        let base = url::Url::parse("http://127.0.0.1:9/records/").unwrap();
+        let html = r#"<a href="a.xml">a</a> <a href='/other/b.XML'>b</a> <a href=c.txt>c</a>
+            <a href="http://elsewhere.example/d.xml">d</a> <a href="a.xml">again</a>"#;
+        let links: Vec<String> = super::xml_links(html, &base)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            links,
+            [
+                "http://127.0.0.1:9/records/a.xml",
+                "http://127.0.0.1:9/other/b.XML"
+            ]
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! The triples a record maps to, with the terms of the vocabularies GeoDCAT-AP uses.
+
+use oxrdf::{BlankNode, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple};
+
+/// A term of a vocabulary: `t!(dct, "title")`.
+macro_rules! t {
+    ($ns:ident, $local:literal) => {
+        oxrdf::NamedNodeRef::new_unchecked(concat!(crate::graph::ns!($ns), $local))
+    };
+}
+pub(crate) use t;
+
+/// The namespaces, spelled once.
+macro_rules! ns {
+    (adms) => {
+        "http://www.w3.org/ns/adms#"
+    };
+    (cnt) => {
+        "http://www.w3.org/2011/content#"
+    };
+    (dcat) => {
+        "http://www.w3.org/ns/dcat#"
+    };
+    (dcatap) => {
+        "http://data.europa.eu/r5r/"
+    };
+    (dct) => {
+        "http://purl.org/dc/terms/"
+    };
+    (dqv) => {
+        "http://www.w3.org/ns/dqv#"
+    };
+    (foaf) => {
+        "http://xmlns.com/foaf/0.1/"
+    };
+    (geodcatap) => {
+        "http://data.europa.eu/930/"
+    };
+    (gsp) => {
+        "http://www.opengis.net/ont/geosparql#"
+    };
+    (locn) => {
+        "http://www.w3.org/ns/locn#"
+    };
+    (org) => {
+        "http://www.w3.org/ns/org#"
+    };
+    (owl) => {
+        "http://www.w3.org/2002/07/owl#"
+    };
+    (prov) => {
+        "http://www.w3.org/ns/prov#"
+    };
+    (rdf) => {
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    };
+    (rdfs) => {
+        "http://www.w3.org/2000/01/rdf-schema#"
+    };
+    (sdmx) => {
+        "http://purl.org/linked-data/sdmx/2009/attribute#"
+    };
+    (skos) => {
+        "http://www.w3.org/2004/02/skos/core#"
+    };
+    (vcard) => {
+        "http://www.w3.org/2006/vcard/ns#"
+    };
+    (xsd) => {
+        "http://www.w3.org/2001/XMLSchema#"
+    };
+    (op) => {
+        "http://publications.europa.eu/resource/authority/"
+    };
+    (inspire) => {
+        "http://inspire.ec.europa.eu/"
+    };
+}
+pub(crate) use ns;
+
+pub(crate) const RDF_TYPE: NamedNodeRef<'static> = t!(rdf, "type");
+
+/// The triples of one record, and what went wrong on the way.
+#[derive(Default)]
+pub(crate) struct Out {
+    pub(crate) triples: Vec<Triple>,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Out {
+    /// Notes what the record got wrong (once).
+    pub(crate) fn warn(&mut self, warning: String) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+
+    pub(crate) fn node(&mut self) -> NamedOrBlankNode {
+        BlankNode::default().into()
+    }
+
+    /// The IRI `value`, or a warning naming `what` when it is not one (real records put
+    /// "N/A", e-mail addresses with spaces and prose where URLs belong).
+    pub(crate) fn iri(&mut self, value: &str, what: &str) -> Option<NamedNode> {
+        let value = value.trim();
+        if value.is_empty() {
+            return None;
+        }
+        match NamedNode::new(value) {
+            Ok(iri) => Some(iri),
+            Err(e) => {
+                self.warn(format!("{what} \"{value}\" is not an IRI ({e}); left out"));
+                None
+            }
+        }
+    }
+
+    pub(crate) fn add(&mut self, s: &NamedOrBlankNode, p: NamedNodeRef<'_>, o: impl Into<Term>) {
+        self.triples.push(Triple::new(s.clone(), p, o));
+    }
+
+    pub(crate) fn typed(&mut self, s: &NamedOrBlankNode, class: NamedNodeRef<'_>) {
+        self.add(s, RDF_TYPE, class);
+    }
+
+    /// `s p "text"@lang`; a plain string when the language is unknown or not a tag.
+    /// Empty text is left out: an empty title or label says nothing (the reference writes
+    /// them).
+    pub(crate) fn text(
+        &mut self,
+        s: &NamedOrBlankNode,
+        p: NamedNodeRef<'_>,
+        text: &str,
+        lang: &str,
+    ) {
+        if !text.trim().is_empty() {
+            self.add(s, p, lang_literal(text, lang));
+        }
+    }
+
+    pub(crate) fn typed_literal(
+        &mut self,
+        s: &NamedOrBlankNode,
+        p: NamedNodeRef<'_>,
+        text: &str,
+        datatype: NamedNodeRef<'_>,
+    ) {
+        if !text.trim().is_empty() {
+            self.add(s, p, Literal::new_typed_literal(text, datatype));
+        }
+    }
+}
+
+pub(crate) fn lang_literal(text: &str, lang: &str) -> Literal {
+    if lang.is_empty() {
+        return Literal::new_simple_literal(text);
+    }
+    Literal::new_language_tagged_literal(text, lang)
+        .unwrap_or_else(|_| Literal::new_simple_literal(text))
+}

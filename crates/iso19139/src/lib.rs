@@ -1,0 +1,220 @@
+//! ISO 19139 metadata (INSPIRE, TG 1.3 and 2.0) to GeoDCAT-AP 3, and the CSW 2.0.2 responses
+//! that carry it.
+//!
+//! [`map_document`] reads one document (a bare `gmd:MD_Metadata`, a `GetRecordById` or a
+//! `GetRecords` response, any prefix or the default namespace) and maps every record in it;
+//! [`read_csw_page`] reads a `GetRecords` response's paging. The crate does no I/O: bytes in,
+//! triples out. The mapping follows the SEMIC reference XSLT (`iso-19139-to-dcat-ap`),
+//! element by element; `docs/mapping-iso19139.md` lists where Alzette deliberately differs.
+//!
+//! ```
+//! use alzette_iso19139::{Options, ResourceKind, map_document};
+//! let xml = br#"<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd"
+//!     xmlns:gco="http://www.isotc211.org/2005/gco">
+//!   <gmd:fileIdentifier><gco:CharacterString>abc</gco:CharacterString></gmd:fileIdentifier>
+//!   <gmd:hierarchyLevel><gmd:MD_ScopeCode codeListValue="dataset"/></gmd:hierarchyLevel>
+//!   <gmd:identificationInfo><gmd:MD_DataIdentification><gmd:citation><gmd:CI_Citation>
+//!     <gmd:title><gco:CharacterString>Rivers</gco:CharacterString></gmd:title>
+//!   </gmd:CI_Citation></gmd:citation></gmd:MD_DataIdentification></gmd:identificationInfo>
+//! </gmd:MD_Metadata>"#;
+//! let records = map_document(xml, &Options::default()).unwrap();
+//! assert_eq!(records.len(), 1);
+//! assert_eq!(records[0].kind, ResourceKind::Dataset);
+//! assert_eq!(records[0].file_identifier.as_deref(), Some("abc"));
+//! assert!(records[0].triples.iter().any(|t| t.object.to_string() == "\"Rivers\""));
+//! ```
+
+mod codes;
+mod csw;
+mod graph;
+mod map;
+mod xml;
+
+pub use csw::{CswPage, read_csw_page};
+pub use xml::XmlError;
+
+use oxrdf::{NamedOrBlankNode, Triple};
+use std::collections::HashMap;
+
+/// GeoDCAT-AP's two profiles: core maps what DCAT-AP has a place for; extended maps every
+/// INSPIRE and ISO 19115 core element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    Core,
+    #[default]
+    Extended,
+}
+
+/// How to map.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub profile: Profile,
+    /// The ISO 639-2 code of the language to prefer where one translation must be chosen
+    /// (an address's city, a service's title).
+    pub preferred_language: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            profile: Profile::Extended,
+            preferred_language: "eng".into(),
+        }
+    }
+}
+
+/// What an ISO record describes (`gmd:hierarchyLevel`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceKind {
+    Dataset,
+    Series,
+    Service,
+    /// Another scope code (`feature`, `software`, …): mapped, but not as a DCAT resource.
+    Other(String),
+}
+
+/// One ISO record, mapped.
+#[derive(Debug, Clone)]
+pub struct MappedRecord {
+    /// `gmd:fileIdentifier`: the record's identity at its source.
+    pub file_identifier: Option<String>,
+    /// The dataset, series or service: its IRI when an identifier is one, else a blank node.
+    pub resource: NamedOrBlankNode,
+    pub kind: ResourceKind,
+    pub triples: Vec<Triple>,
+    /// What the record got wrong that the mapping worked around or left out.
+    pub warnings: Vec<String>,
+}
+
+/// Why a document could not be mapped at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentError {
+    /// Not XML, or XML Alzette refuses (a DOCTYPE).
+    Xml(XmlError),
+    /// The server answered with an `ows:ExceptionReport`.
+    Exception(String),
+    /// Well-formed XML, but no ISO record and not a CSW answer (often an HTML error page).
+    NotIso(String),
+}
+
+impl std::fmt::Display for DocumentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Xml(e) => write!(f, "{e}"),
+            Self::Exception(e) => write!(f, "the server answered with an exception: {e}"),
+            Self::NotIso(root) => write!(
+                f,
+                "not ISO 19139 metadata or a CSW response (the root element is <{root}>)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DocumentError {}
+
+/// Maps every `gmd:MD_Metadata` (and ISO 19115-2 `gmi:MI_Metadata`) of `bytes`, wherever it
+/// sits in the document.
+pub fn map_document(bytes: &[u8], options: &Options) -> Result<Vec<MappedRecord>, DocumentError> {
+    let text = decode(bytes).map_err(DocumentError::Xml)?;
+    let doc = xml::Document::parse(&text).map_err(DocumentError::Xml)?;
+    map_parsed(&doc, options)
+}
+
+/// Reads a CSW `GetRecords` response once: its paging and its records, mapped.
+pub fn map_csw_page(
+    bytes: &[u8],
+    options: &Options,
+) -> Result<(CswPage, Vec<MappedRecord>), DocumentError> {
+    let text = decode(bytes).map_err(DocumentError::Xml)?;
+    let doc = xml::Document::parse(&text).map_err(DocumentError::Xml)?;
+    let page = csw::page_of(&doc)?;
+    Ok((page, map_parsed(&doc, options)?))
+}
+
+/// The metadata records of a document, in order.
+fn metadata_records<'d, 'a>(doc: &'d xml::Document<'a>) -> Vec<xml::Element<'d, 'a>> {
+    let mut records: Vec<_> = doc
+        .all(xml::Ns::Gmd, "MD_Metadata")
+        .chain(doc.all(xml::Ns::Gmi, "MI_Metadata"))
+        .collect();
+    records.sort_by_key(|e| e.position());
+    records
+}
+
+fn map_parsed(
+    doc: &xml::Document<'_>,
+    options: &Options,
+) -> Result<Vec<MappedRecord>, DocumentError> {
+    let root = doc.root();
+    if root.is(xml::Ns::Ows, "ExceptionReport") {
+        return Err(DocumentError::Exception(csw::exception_text(root)));
+    }
+    let records = metadata_records(doc);
+    if records.is_empty() && root.ns() != xml::Ns::Csw {
+        return Err(DocumentError::NotIso(root.name().to_owned()));
+    }
+    let locales: HashMap<&str, String> = doc
+        .all(xml::Ns::Gmd, "PT_Locale")
+        .filter_map(|l| {
+            let id = l.attribute(xml::Ns::None, "id")?;
+            let code = l
+                .at(&[
+                    (xml::Ns::Gmd, "languageCode"),
+                    (xml::Ns::Gmd, "LanguageCode"),
+                ])?
+                .attribute(xml::Ns::None, "codeListValue")?;
+            Some((id, code.to_owned()))
+        })
+        .collect();
+    let preferred_locale = doc
+        .all(xml::Ns::Gmd, "PT_Locale")
+        .find(|l| {
+            l.at(&[
+                (xml::Ns::Gmd, "languageCode"),
+                (xml::Ns::Gmd, "LanguageCode"),
+            ])
+            .and_then(|c| c.attribute(xml::Ns::None, "codeListValue"))
+                == Some(options.preferred_language.as_str())
+        })
+        .and_then(|l| l.attribute(xml::Ns::None, "id"));
+    let context = map::DocumentContext {
+        locales,
+        preferred_locale,
+    };
+    Ok(records
+        .into_iter()
+        .map(|md| {
+            let mapped = map::map_record(md, &context, options.profile);
+            MappedRecord {
+                file_identifier: mapped.file_identifier,
+                resource: mapped.resource,
+                kind: mapped.kind,
+                triples: mapped.out.triples,
+                warnings: mapped.out.warnings,
+            }
+        })
+        .collect())
+}
+
+/// The document as text: UTF-8 (with or without a byte order mark), or ISO-8859-1 when the
+/// XML declaration says so.
+fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, XmlError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.into()),
+        Err(e) => {
+            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_lowercase();
+            if head.contains("iso-8859-1") || head.contains("latin1") {
+                Ok(bytes
+                    .iter()
+                    .map(|&b| char::from(b))
+                    .collect::<String>()
+                    .into())
+            } else {
+                Err(XmlError(format!(
+                    "not UTF-8 ({e}) and no other encoding declared"
+                )))
+            }
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! A read-only XML tree, namespace-resolved, whose names and most text borrow from the input.
+//!
+//! The mapping asks many small path questions of each record ("the codeListValue of
+//! `gmd:role/gmd:CI_RoleCode`"), which a tree answers directly; building it costs one pass of
+//! quick-xml and no allocation per element name. DOCTYPEs are refused outright: ISO records
+//! never need a DTD, and refusing one is the only sure defence against entity expansion and
+//! external entities.
+
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+use std::borrow::Cow;
+
+/// The namespaces the mapping reads; every other one is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ns {
+    Gmd,
+    /// ISO 19115-2 (`gmi:MI_Metadata`, imagery and gridded data): an `MD_Metadata` with more.
+    Gmi,
+    Gco,
+    Gmx,
+    Srv,
+    Gml,
+    Xlink,
+    Csw,
+    Ows,
+    None,
+    Other,
+}
+
+impl Ns {
+    fn of(uri: &[u8]) -> Self {
+        match uri {
+            b"http://www.isotc211.org/2005/gmd" => Self::Gmd,
+            b"http://www.isotc211.org/2005/gco" => Self::Gco,
+            b"http://www.isotc211.org/2005/gmi" => Self::Gmi,
+            b"http://www.isotc211.org/2005/gmx" => Self::Gmx,
+            b"http://www.isotc211.org/2005/srv" => Self::Srv,
+            b"http://www.opengis.net/gml" | b"http://www.opengis.net/gml/3.2" => Self::Gml,
+            b"http://www.w3.org/1999/xlink" => Self::Xlink,
+            b"http://www.opengis.net/cat/csw/2.0.2" => Self::Csw,
+            b"http://www.opengis.net/ows" | b"http://www.opengis.net/ows/1.1" => Self::Ows,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// Why a document could not be read as XML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlError(pub String);
+
+impl std::fmt::Display for XmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for XmlError {}
+
+type NodeId = u32;
+const NONE: NodeId = NodeId::MAX;
+
+#[derive(Debug)]
+struct Node<'a> {
+    ns: Ns,
+    name: Cow<'a, str>,
+    attributes: Vec<(Ns, Cow<'a, str>, Cow<'a, str>)>,
+    /// The element's own text (text and CDATA children, joined).
+    text: Cow<'a, str>,
+    first_child: NodeId,
+    next_sibling: NodeId,
+    parent: NodeId,
+}
+
+/// A parsed document: every element, in document order.
+#[derive(Debug)]
+pub(crate) struct Document<'a> {
+    nodes: Vec<Node<'a>>,
+}
+
+/// Elements nested deeper than this are refused (real records stay under 40).
+pub(crate) const MAX_DEPTH: usize = 256;
+
+impl<'a> Document<'a> {
+    pub(crate) fn parse(text: &'a str) -> Result<Self, XmlError> {
+        let mut reader = quick_xml::NsReader::from_str(text);
+        reader.config_mut().trim_text(false);
+        let mut nodes: Vec<Node<'a>> = Vec::new();
+        // The open elements, and the last child seen in each.
+        let mut open: Vec<(NodeId, NodeId)> = Vec::new();
+        let fail = |reader: &quick_xml::NsReader<&[u8]>, e: &dyn std::fmt::Display| {
+            XmlError(format!(
+                "not well-formed XML at byte {}: {e}",
+                reader.buffer_position()
+            ))
+        };
+        loop {
+            let (ns, event) = match reader.read_resolved_event() {
+                Ok((resolved, event)) => (namespace(&resolved), event),
+                Err(e) => return Err(fail(&reader, &e)),
+            };
+            match event {
+                Event::Start(ref start) | Event::Empty(ref start) => {
+                    if open.len() >= MAX_DEPTH {
+                        return Err(XmlError(format!("elements nested deeper than {MAX_DEPTH}")));
+                    }
+                    let name = borrow(text, start.local_name().into_inner())?;
+                    let mut attributes = Vec::new();
+                    for attribute in start.attributes() {
+                        let attribute = attribute.map_err(|e| fail(&reader, &e))?;
+                        let (resolved, local) = reader.resolve_attribute(attribute.key);
+                        let value = match attribute.unescape_value() {
+                            Ok(Cow::Borrowed(v)) => borrow(text, v.as_bytes())?,
+                            Ok(Cow::Owned(v)) => Cow::Owned(v),
+                            Err(e) => return Err(fail(&reader, &e)),
+                        };
+                        let ns = match resolved {
+                            ResolveResult::Bound(uri) => Ns::of(uri.into_inner()),
+                            _ => Ns::None,
+                        };
+                        attributes.push((ns, borrow(text, local.into_inner())?, value));
+                    }
+                    let id = nodes.len() as NodeId;
+                    let parent = open.last().map_or(NONE, |o| o.0);
+                    if let Some((_, last)) = open.last_mut() {
+                        if *last == NONE {
+                            nodes[parent as usize].first_child = id;
+                        } else {
+                            nodes[*last as usize].next_sibling = id;
+                        }
+                        *last = id;
+                    } else if !nodes.is_empty() {
+                        return Err(XmlError("more than one root element".into()));
+                    }
+                    nodes.push(Node {
+                        ns,
+                        name,
+                        attributes,
+                        text: Cow::Borrowed(""),
+                        first_child: NONE,
+                        next_sibling: NONE,
+                        parent,
+                    });
+                    if matches!(event, Event::Start(_)) {
+                        open.push((id, NONE));
+                    }
+                }
+                Event::End(_) => {
+                    open.pop();
+                }
+                Event::Text(t) => {
+                    if let Some(&(id, _)) = open.last() {
+                        let t = t.unescape().map_err(|e| fail(&reader, &e))?;
+                        append(&mut nodes[id as usize].text, t);
+                    }
+                }
+                Event::CData(t) => {
+                    if let Some(&(id, _)) = open.last() {
+                        let t = t.into_inner();
+                        append(&mut nodes[id as usize].text, utf8(t, text)?);
+                    }
+                }
+                Event::DocType(_) => {
+                    return Err(XmlError(
+                        "the document has a DOCTYPE; Alzette never processes DTDs or entities in ISO records".into(),
+                    ));
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        if nodes.is_empty() {
+            return Err(XmlError("no XML element".into()));
+        }
+        if !open.is_empty() {
+            return Err(XmlError("the document ends inside an element".into()));
+        }
+        Ok(Self { nodes })
+    }
+
+    pub(crate) fn root(&self) -> Element<'_, 'a> {
+        Element { doc: self, id: 0 }
+    }
+
+    /// Every element named `ns:name`, in document order.
+    pub(crate) fn all(&self, ns: Ns, name: &str) -> impl Iterator<Item = Element<'_, 'a>> {
+        (0..self.nodes.len() as NodeId)
+            .filter(move |&id| {
+                let n = &self.nodes[id as usize];
+                n.ns == ns && n.name == name
+            })
+            .map(|id| Element { doc: self, id })
+    }
+}
+
+fn namespace(resolved: &ResolveResult<'_>) -> Ns {
+    match resolved {
+        ResolveResult::Bound(uri) => Ns::of(uri.into_inner()),
+        _ => Ns::None,
+    }
+}
+
+fn append<'a>(text: &mut Cow<'a, str>, more: Cow<'a, str>) {
+    // XML's end-of-line handling: a parser reports CR LF and lone CR as LF (XML 1.0 §2.11).
+    let more = if more.contains('\r') {
+        Cow::Owned(more.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        more
+    };
+    if text.is_empty() {
+        *text = more;
+    } else {
+        text.to_mut().push_str(&more);
+    }
+}
+
+/// A name the parser read: the same bytes of the input, borrowed from it (names are never
+/// escaped, so the parser hands out slices of the input).
+fn borrow<'a>(input: &'a str, bytes: &[u8]) -> Result<Cow<'a, str>, XmlError> {
+    let start = (bytes.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    if start <= input.len()
+        && bytes.len() <= input.len() - start
+        && let Some(slice) = input.get(start..start + bytes.len())
+    {
+        return Ok(Cow::Borrowed(slice));
+    }
+    std::str::from_utf8(bytes)
+        .map(|s| Cow::Owned(s.to_owned()))
+        .map_err(|e| XmlError(e.to_string()))
+}
+
+/// A slice of the input as text; the input is UTF-8, so only a split character could fail.
+fn utf8<'a>(bytes: Cow<'a, [u8]>, _input: &'a str) -> Result<Cow<'a, str>, XmlError> {
+    match bytes {
+        Cow::Borrowed(b) => std::str::from_utf8(b)
+            .map(Cow::Borrowed)
+            .map_err(|e| XmlError(e.to_string())),
+        Cow::Owned(b) => String::from_utf8(b)
+            .map(Cow::Owned)
+            .map_err(|e| XmlError(e.to_string())),
+    }
+}
+
+/// One element of a [`Document`].
+#[derive(Clone, Copy)]
+pub(crate) struct Element<'d, 'a> {
+    doc: &'d Document<'a>,
+    id: NodeId,
+}
+
+impl<'d, 'a> Element<'d, 'a> {
+    fn node(&self) -> &'d Node<'a> {
+        &self.doc.nodes[self.id as usize]
+    }
+
+    /// Where the element starts in the document, in document order.
+    pub(crate) fn position(&self) -> u32 {
+        self.id
+    }
+
+    pub(crate) fn is(&self, ns: Ns, name: &str) -> bool {
+        let n = self.node();
+        n.ns == ns && n.name == name
+    }
+
+    pub(crate) fn ns(&self) -> Ns {
+        self.node().ns
+    }
+
+    pub(crate) fn name(&self) -> &'d str {
+        &self.node().name
+    }
+
+    pub(crate) fn parent(&self) -> Option<Self> {
+        let p = self.node().parent;
+        (p != NONE).then_some(Self {
+            doc: self.doc,
+            id: p,
+        })
+    }
+
+    /// The element's children, in order.
+    pub(crate) fn children(self) -> impl Iterator<Item = Self> + 'd {
+        let doc = self.doc;
+        let mut next = self.node().first_child;
+        std::iter::from_fn(move || {
+            (next != NONE).then(|| {
+                let e = Self { doc, id: next };
+                next = doc.nodes[next as usize].next_sibling;
+                e
+            })
+        })
+    }
+
+    /// The children named `ns:name`.
+    pub(crate) fn all(self, ns: Ns, name: &'static str) -> impl Iterator<Item = Self> + 'd {
+        self.children().filter(move |c| c.is(ns, name))
+    }
+
+    /// The first child named `ns:name`.
+    pub(crate) fn child(&self, ns: Ns, name: &str) -> Option<Self> {
+        self.children().find(|c| c.is(ns, name))
+    }
+
+    /// The first element child, whatever its name (the `*` of an XPath step).
+    pub(crate) fn first(&self) -> Option<Self> {
+        self.children().next()
+    }
+
+    /// The elements at the end of `path` from here, in document order; `("*", _)` matches
+    /// any element, as `*` in XPath.
+    pub(crate) fn path(&self, path: &[(Ns, &str)]) -> Vec<Self> {
+        let mut at = vec![*self];
+        for &(ns, name) in path {
+            at = at
+                .iter()
+                .flat_map(|e| e.children())
+                .filter(|c| name == "*" || c.is(ns, name))
+                .collect();
+        }
+        at
+    }
+
+    /// The first element at the end of `path`.
+    pub(crate) fn at(&self, path: &[(Ns, &str)]) -> Option<Self> {
+        self.path(path).into_iter().next()
+    }
+
+    pub(crate) fn attribute(&self, ns: Ns, name: &str) -> Option<&'d str> {
+        self.node()
+            .attributes
+            .iter()
+            .find(|(n, local, _)| *n == ns && local == name)
+            .map(|(_, _, v)| v.as_ref())
+    }
+
+    /// The element's own text, as written.
+    pub(crate) fn own_text(&self) -> &'d str {
+        &self.node().text
+    }
+
+    /// All the text inside the element (XPath's string value), spaces normalised.
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::new();
+        self.collect_text(&mut out);
+        normalize_space(&out)
+    }
+
+    fn collect_text(&self, out: &mut String) {
+        // XPath's string value interleaves text and children; records put text only in leaves,
+        // so the own text first and then the children's is the same string.
+        out.push_str(self.own_text());
+        for c in self.children() {
+            c.collect_text(out);
+        }
+    }
+}
+
+/// XPath's `normalize-space`: trimmed, every run of white space one space.
+pub(crate) fn normalize_space(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_ascii_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_any_prefix_and_the_default_namespace() {
+        let doc = Document::parse(
+            r#"<MD_Metadata xmlns="http://www.isotc211.org/2005/gmd" xmlns:c="http://www.isotc211.org/2005/gco" xmlns:x="http://www.w3.org/1999/xlink">
+                 <fileIdentifier><c:CharacterString> a &amp;  b </c:CharacterString></fileIdentifier>
+                 <contact x:href="http://e.org/c"/>
+               </MD_Metadata>"#,
+        )
+        .unwrap();
+        let root = doc.root();
+        assert!(root.is(Ns::Gmd, "MD_Metadata"));
+        let id = root.at(&[(Ns::Gmd, "fileIdentifier"), (Ns::Gco, "CharacterString")]);
+        assert_eq!(id.unwrap().text(), "a & b");
+        let crlf = Document::parse("<a>x\r\ny\rz</a>").unwrap();
+        assert_eq!(crlf.root().own_text(), "x\ny\nz");
+        let contact = root.child(Ns::Gmd, "contact").unwrap();
+        assert_eq!(contact.attribute(Ns::Xlink, "href"), Some("http://e.org/c"));
+        assert_eq!(contact.parent().unwrap().name(), "MD_Metadata");
+    }
+
+    #[test]
+    fn refuses_doctypes_and_broken_xml() {
+        let e = Document::parse(r#"<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>"#).unwrap_err();
+        assert!(e.0.contains("DOCTYPE"), "{e}");
+        assert!(Document::parse("<a><b></a>").is_err());
+        assert!(Document::parse("<a>").is_err());
+        assert!(Document::parse("").is_err());
+        let deep = "<a>".repeat(MAX_DEPTH + 1);
+        assert!(Document::parse(&deep).unwrap_err().0.contains("deeper"));
+    }
+}
