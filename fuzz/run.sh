@@ -39,6 +39,14 @@ seed schedule
 printf '0 3 * * *' > corpus/schedule/seed-daily
 printf '0 0 3 * * Mon-Fri' > corpus/schedule/seed-weekdays
 seed dcat_page "$repo"/examples/*.ttl "$repo"/examples/paged/* "$repo"/tests/hostile/*.rdf "$repo"/tests/hostile/*.jsonld "$repo"/tests/hostile/*.ttl
+seed iso_mapping "$repo"/examples/iso19139/*.xml
+seed csw_response
+{
+  printf '<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2"><csw:SearchResults numberOfRecordsMatched="9" numberOfRecordsReturned="1" nextRecord="2">'
+  sed '1d' "$repo/examples/iso19139/service-hydro-wms.xml"
+  printf '</csw:SearchResults></csw:GetRecordsResponse>'
+} > corpus/csw_response/seed-page
+printf '<ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows"><ows:Exception exceptionCode="x"><ows:ExceptionText>t</ows:ExceptionText></ows:Exception></ows:ExceptionReport>' > corpus/csw_response/seed-exception
 seed canonical
 printf '_:a <http://e.org/p> _:b .\n_:b <http://e.org/p> _:a .\n<http://e.org/d> <http://e.org/q> _:a .\n' > corpus/canonical/seed-ring
 seed syntax

@@ -309,7 +309,7 @@ pub fn check_config(config: &Config) -> Result<ExitCode> {
     );
     for s in &config.sources {
         println!(
-            "  {:<24} {:<6} {:<16} {}{}",
+            "  {:<24} {:<10} {:<16} {}{}",
             s.id,
             s.kind.name(),
             s.schedule.expression(),

@@ -43,6 +43,13 @@ pub fn run_summary(run: &Run) -> String {
             run.received
         );
     }
+    if c.duplicates > 0 {
+        let _ = write!(
+            s,
+            "; {} records described a resource an earlier one of the run described (first kept)",
+            c.duplicates
+        );
+    }
     let warnings = run.warnings.len() as u64 + run.warnings_dropped;
     if warnings > 0 {
         let _ = write!(

@@ -316,6 +316,12 @@ pub struct CswOptions {
     pub sort_by: Option<String>,
     pub method: CswMethod,
     pub profile: IsoProfile,
+    /// Ask only for the records modified since the last complete run (and delete nothing),
+    /// between full runs.
+    pub incremental: bool,
+    /// With `incremental`: a full run (everything asked for, deletions found) when the last
+    /// one is older than this.
+    pub full_every: Duration,
 }
 
 impl Default for CswOptions {
@@ -326,6 +332,8 @@ impl Default for CswOptions {
             sort_by: Some("apiso:Identifier".into()),
             method: CswMethod::Auto,
             profile: IsoProfile::Extended,
+            incremental: false,
+            full_every: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

@@ -132,6 +132,8 @@ table_with_limits!(RawSource {
     method: Option<S<String>>,
     profile: Option<S<String>>,
     urls: Option<S<Vec<String>>>,
+    incremental: Option<S<bool>>,
+    full_every: Option<S<Quantity>>,
 });
 
 /// Turns spans into lines and carries the file name into errors.
@@ -925,6 +927,8 @@ fn only_for_kind(
             &["csw", "iso19139"],
         ),
         ("urls", s.urls.as_ref().map(S::span), &["iso19139"]),
+        ("incremental", s.incremental.as_ref().map(S::span), &["csw"]),
+        ("full_every", s.full_every.as_ref().map(S::span), &["csw"]),
         ("format", s.format.as_ref().map(S::span), &["dcat"]),
         (
             "jsonld_contexts",
@@ -1019,12 +1023,33 @@ fn csw_options(
             ));
         }
     };
+    let incremental = s
+        .incremental
+        .as_ref()
+        .map_or(base.incremental, |v| *v.get_ref());
+    if let (true, Some(CswConstraint::Filter(_)), Some(c)) =
+        (incremental, &constraint, &s.constraint)
+    {
+        return Err(ctx.err(
+            &c.span(),
+            key("constraint"),
+            "an incremental source's constraint must be CQL text (Alzette adds the modification date to it)",
+        ));
+    }
     Ok(CswOptions {
         page_size,
         constraint,
         sort_by,
         method,
         profile: iso_profile(ctx, s, key)?,
+        incremental,
+        full_every: quantity(
+            ctx,
+            &s.full_every,
+            &key("full_every"),
+            units::duration,
+            base.full_every,
+        )?,
     })
 }
 

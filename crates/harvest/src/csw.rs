@@ -34,18 +34,29 @@ pub struct CswSource {
     matched: Option<u64>,
     received: u64,
     pages: u64,
+    /// Set for an incremental run: records modified since this date only.
+    since: Option<String>,
 }
 
 impl CswSource {
+    /// `since`: ask only for records modified since this date (an incremental run).
     pub fn new(
         config: &SourceConfig,
         options: &CswOptions,
         fetcher: Fetcher,
         mint_base: String,
+        since: Option<String>,
     ) -> Self {
+        let mut options = options.clone();
+        if let Some(since) = &since {
+            let modified = format!("apiso:Modified >= '{since}'");
+            options.constraint = Some(CswConstraint::Cql(match &options.constraint {
+                Some(CswConstraint::Cql(cql)) => format!("({cql}) AND {modified}"),
+                _ => modified,
+            }));
+        }
         Self {
             config: config.clone(),
-            options: options.clone(),
             mapping: mapping_options(options.profile),
             fetcher,
             mint_base,
@@ -59,6 +70,8 @@ impl CswSource {
             matched: None,
             received: 0,
             pages: 0,
+            since,
+            options,
         }
     }
 
@@ -329,6 +342,15 @@ impl CswSource {
 }
 
 impl Source for CswSource {
+    fn partial(&self) -> Option<String> {
+        self.since.as_ref().map(|since| {
+            format!(
+                "incremental run: only the records modified since {since} were asked for, so nothing was deleted (a full run every {})",
+                in_days(self.options.full_every)
+            )
+        })
+    }
+
     fn next_page<'a>(
         &'a mut self,
         cancel: &'a CancellationToken,
@@ -362,4 +384,16 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// A duration in days or hours, for messages.
+fn in_days(d: std::time::Duration) -> String {
+    let hours = d.as_secs() / 3600;
+    if hours >= 24 && hours.is_multiple_of(24) {
+        format!("{} days", hours / 24)
+    } else if hours > 0 {
+        format!("{hours} hours")
+    } else {
+        format!("{} s", d.as_secs())
+    }
 }

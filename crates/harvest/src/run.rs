@@ -253,6 +253,7 @@ impl Harvester {
                 opts,
                 fetcher,
                 self.store.iris().mint_base(&source.id),
+                self.incremental_since(source, opts),
             )),
             SourceKind::Iso19139(opts) => Box::new(crate::iso::IsoSource::new(
                 source,
@@ -263,10 +264,15 @@ impl Harvester {
             SourceKind::Vocabulary => unreachable!("vocabulary runs do not walk pages"),
         };
 
+        let partial = walker.partial();
         let mut run = match &runlog {
             Some(log) => log.start(&source.id)?,
             // A dry run is not logged: run 0.
             None => Run::new(0, &source.id),
+        };
+        run.incremental_since = match &source.kind {
+            SourceKind::Csw(opts) => self.incremental_since(source, opts),
+            _ => None,
         };
         tracing::info!(source = %source.id, run = run.id, dry_run = options.dry_run, "run started");
 
@@ -341,7 +347,17 @@ impl Harvester {
                         failure.url, failure.message
                     )),
                 ),
+                Walk::Complete if partial.is_some() => {
+                    state.run.complete = true;
+                    let outcome = if state.run.error_count() > 0 {
+                        Outcome::OkWithErrors
+                    } else {
+                        Outcome::Ok
+                    };
+                    (outcome, partial)
+                }
                 Walk::Complete => {
+                    state.run.complete = true;
                     state.forget_old_pages();
                     match state.delete_missing().await {
                         Err(message) => (Outcome::Failed, Some(message)),
@@ -442,6 +458,36 @@ impl Harvester {
         }
         tracing::info!(source = %source.id, run = run.id, outcome = %run.outcome, detail = run.message.as_deref().unwrap_or(""), "vocabulary run ended");
         Ok(RunReport { run, plan: None })
+    }
+}
+
+impl Harvester {
+    /// For an incremental CSW source between full runs: the date to ask for changes from (a
+    /// day before the last complete run started, as a date: catalogues compare modification
+    /// dates as text, written with or without a time). `None` when this run must be full: the
+    /// first, or the last full one is older than `full_every`.
+    fn incremental_since(
+        &self,
+        source: &SourceConfig,
+        options: &alzette_config::CswOptions,
+    ) -> Option<String> {
+        if !options.incremental {
+            return None;
+        }
+        let runs = self.runlog.runs(Some(&source.id), 1000).ok()?;
+        let last_full = runs
+            .iter()
+            .find(|r| r.complete && r.incremental_since.is_none())?;
+        let full_every = chrono::Duration::from_std(options.full_every).ok()?;
+        if chrono::Utc::now() - last_full.started >= full_every {
+            return None;
+        }
+        let last_complete = runs.iter().find(|r| r.complete)?;
+        Some(
+            (last_complete.started - chrono::Duration::days(1))
+                .format("%Y-%m-%d")
+                .to_string(),
+        )
     }
 }
 
@@ -645,6 +691,12 @@ impl RunState<'_> {
                         fresh.push(r);
                     } else {
                         tracing::debug!(source = %source_id, resource = %r.resource, "already harvested in this run; the first version is kept");
+                        self.run.counts.duplicates += 1;
+                        self.run.record_warning(
+                            format!("<{}> (page {url})", r.resource),
+                            Stage::Split,
+                            "an earlier record of this run describes the same resource; the first is kept",
+                        );
                     }
                 }
                 let rejected_before = self.run.counts.rejected;
@@ -970,7 +1022,12 @@ fn stored_report(
                 r.path.as_ref().map(ToString::to_string),
                 r.value.as_ref().map(ToString::to_string),
                 r.component,
-                r.source_shape
+                // A shape written as a blank node gets a new label each time the shapes are
+                // read: its label would make every report look new at every run.
+                match &r.source_shape {
+                    oxrdf::Term::BlankNode(_) => "[]".to_owned(),
+                    shape => shape.to_string(),
+                }
             )
         })
         .collect();

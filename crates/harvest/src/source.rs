@@ -70,6 +70,12 @@ pub trait Source: Send {
         &'a mut self,
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<Option<SourcePage>, PageFailure>>;
+
+    /// Why a complete walk of this source still does not show what it no longer has (an
+    /// incremental run asks for changed records only); `None` when it does.
+    fn partial(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Where the walk goes after the current page.

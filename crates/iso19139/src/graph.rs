@@ -85,6 +85,8 @@ pub(crate) const RDF_TYPE: NamedNodeRef<'static> = t!(rdf, "type");
 pub(crate) struct Out {
     pub(crate) triples: Vec<Triple>,
     pub(crate) warnings: Vec<String>,
+    /// Language tags seen, and what they are as RDF tags (`None`: not a tag).
+    tags: Vec<(String, Option<String>)>,
 }
 
 impl Out {
@@ -95,8 +97,19 @@ impl Out {
         }
     }
 
+    /// A fresh blank node, unique in the process (numbered, not formatted: records have many).
     pub(crate) fn node(&mut self) -> NamedOrBlankNode {
-        BlankNode::default().into()
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        static PROCESS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let process = *PROCESS.get_or_init(|| {
+            use std::hash::{BuildHasher, Hasher};
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        });
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        BlankNode::new_from_unique_id((u128::from(process) << 64) | u128::from(n)).into()
     }
 
     /// The IRI `value`, or a warning naming `what` when it is not one (real records put
@@ -133,9 +146,23 @@ impl Out {
         text: &str,
         lang: &str,
     ) {
-        if !text.trim().is_empty() {
-            self.add(s, p, lang_literal(text, lang));
+        if text.trim().is_empty() {
+            return;
         }
+        // A record's literals share one or a few tags: each is checked once.
+        let tag = match self.tags.iter().find(|(t, _)| t == lang) {
+            Some((_, checked)) => checked.clone(),
+            None => {
+                let checked = lang_literal("", lang).language().map(str::to_owned);
+                self.tags.push((lang.to_owned(), checked.clone()));
+                checked
+            }
+        };
+        let literal = match tag {
+            Some(tag) => Literal::new_language_tagged_literal_unchecked(text, tag),
+            None => Literal::new_simple_literal(text),
+        };
+        self.add(s, p, literal);
     }
 
     pub(crate) fn typed_literal(

@@ -133,12 +133,9 @@ pub fn map_csw_page(
 
 /// The metadata records of a document, in order.
 fn metadata_records<'d, 'a>(doc: &'d xml::Document<'a>) -> Vec<xml::Element<'d, 'a>> {
-    let mut records: Vec<_> = doc
-        .all(xml::Ns::Gmd, "MD_Metadata")
-        .chain(doc.all(xml::Ns::Gmi, "MI_Metadata"))
-        .collect();
-    records.sort_by_key(|e| e.position());
-    records
+    doc.elements()
+        .filter(|e| e.is(xml::Ns::Gmd, "MD_Metadata") || e.is(xml::Ns::Gmi, "MI_Metadata"))
+        .collect()
 }
 
 fn map_parsed(
@@ -149,34 +146,31 @@ fn map_parsed(
     if root.is(xml::Ns::Ows, "ExceptionReport") {
         return Err(DocumentError::Exception(csw::exception_text(root)));
     }
-    let records = metadata_records(doc);
-    if records.is_empty() && root.ns() != xml::Ns::Csw {
-        return Err(DocumentError::NotIso(root.name().to_owned()));
-    }
-    let locales: HashMap<&str, String> = doc
-        .all(xml::Ns::Gmd, "PT_Locale")
-        .filter_map(|l| {
-            let id = l.attribute(xml::Ns::None, "id")?;
-            let code = l
+    // One pass over the document: its records and its locales.
+    let mut records = Vec::new();
+    let mut locales: HashMap<&str, String> = HashMap::new();
+    let mut preferred_locale = None;
+    for e in doc.elements() {
+        if e.is(xml::Ns::Gmd, "MD_Metadata") || e.is(xml::Ns::Gmi, "MI_Metadata") {
+            records.push(e);
+        } else if e.is(xml::Ns::Gmd, "PT_Locale") {
+            let code = e
                 .at(&[
                     (xml::Ns::Gmd, "languageCode"),
                     (xml::Ns::Gmd, "LanguageCode"),
-                ])?
-                .attribute(xml::Ns::None, "codeListValue")?;
-            Some((id, code.to_owned()))
-        })
-        .collect();
-    let preferred_locale = doc
-        .all(xml::Ns::Gmd, "PT_Locale")
-        .find(|l| {
-            l.at(&[
-                (xml::Ns::Gmd, "languageCode"),
-                (xml::Ns::Gmd, "LanguageCode"),
-            ])
-            .and_then(|c| c.attribute(xml::Ns::None, "codeListValue"))
-                == Some(options.preferred_language.as_str())
-        })
-        .and_then(|l| l.attribute(xml::Ns::None, "id"));
+                ])
+                .and_then(|c| c.attribute(xml::Ns::None, "codeListValue"));
+            if let (Some(id), Some(code)) = (e.attribute(xml::Ns::None, "id"), code) {
+                if preferred_locale.is_none() && code == options.preferred_language {
+                    preferred_locale = Some(id);
+                }
+                locales.entry(id).or_insert_with(|| code.to_owned());
+            }
+        }
+    }
+    if records.is_empty() && root.ns() != xml::Ns::Csw {
+        return Err(DocumentError::NotIso(root.name().to_owned()));
+    }
     let context = map::DocumentContext {
         locales,
         preferred_locale,

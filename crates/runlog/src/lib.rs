@@ -75,6 +75,10 @@ pub struct Counts {
     /// Records not stored because they had SHACL violations (`on_invalid = "reject"`).
     #[serde(default)]
     pub rejected: u64,
+    /// Records that describe a resource an earlier record of the run described (the first is
+    /// kept).
+    #[serde(default)]
+    pub duplicates: u64,
 }
 
 /// What validation found in a run's records.
@@ -196,6 +200,12 @@ pub struct Run {
     pub warnings: Vec<RecordError>,
     #[serde(default)]
     pub warnings_dropped: u64,
+    /// The walk reached the source's end (what it no longer has could be deleted).
+    #[serde(default)]
+    pub complete: bool,
+    /// Set for an incremental run: the modification date records were asked from.
+    #[serde(default)]
+    pub incremental_since: Option<String>,
 }
 
 impl Run {
@@ -218,6 +228,8 @@ impl Run {
             received: 0,
             warnings: Vec::new(),
             warnings_dropped: 0,
+            complete: false,
+            incremental_since: None,
         }
     }
 

@@ -37,8 +37,8 @@ struct Record<'d, 'a, 'c> {
     md: Element<'d, 'a>,
     doc: &'c DocumentContext<'d>,
     extended: bool,
-    /// The metadata language, as a literal's tag (`en`).
-    lang: String,
+    /// The metadata language, as a literal's tag (`en`); shared, as nearly every literal has it.
+    lang: std::rc::Rc<str>,
     /// What the record describes: `dataset`, `series`, `service`, or another scope code.
     scope: String,
     out: Out,
@@ -66,7 +66,7 @@ pub(crate) fn map_record(
         md,
         doc,
         extended: profile == Profile::Extended,
-        lang: codes::language_tag(&metadata_language).to_owned(),
+        lang: codes::language_tag(&metadata_language).into(),
         scope,
         out: Out::default(),
     };
