@@ -99,24 +99,13 @@ impl CswServer {
             modified: vec!["2000-01-01".to_owned(); records],
             since: Vec::new(),
         }));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
         let shared = Arc::clone(&state);
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-                    let state = Arc::clone(&shared);
-                    async move { answer(&state, req).await }
-                });
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
+        let addr = serve_app(
+            axum::Router::new().fallback(move |req: axum::extract::Request| {
+                let state = Arc::clone(&shared);
+                async move { answer(&state, req).await }
+            }),
+        );
         Self { addr, state }
     }
 

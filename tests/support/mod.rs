@@ -97,25 +97,13 @@ pub struct PageServer {
 impl PageServer {
     pub fn start() -> Self {
         let shared: Arc<Mutex<Shared>> = Arc::default();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
         let state = Arc::clone(&shared);
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-                    let state = Arc::clone(&state);
-                    async move { answer(&state, req).await }
-                });
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
+        let addr = serve_app(
+            axum::Router::new().fallback(move |req: axum::extract::Request| {
+                let state = Arc::clone(&state);
+                async move { answer(&state, req).await }
+            }),
+        );
         Self { addr, shared }
     }
 
@@ -184,6 +172,25 @@ impl PageServer {
         ));
         self.url("/catalog.ttl?page=1")
     }
+}
+
+/// Serves `app` on 127.0.0.1 (a free port) from a thread of its own, for the rest of the test.
+pub fn serve_app(app: axum::Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    addr
 }
 
 /// Polls `done` every 100 ms, for at most a minute.

@@ -109,7 +109,10 @@ impl Out {
                 .finish()
         });
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        BlankNode::new_from_unique_id((u128::from(process) << 64) | u128::from(n)).into()
+        // The label is the id in hex: its first digit a letter (0xa), as RDF/XML's
+        // rdf:nodeID (an XML name) needs.
+        let high = (0xa << 60) | (process >> 4);
+        BlankNode::new_from_unique_id((u128::from(high) << 64) | u128::from(n)).into()
     }
 
     /// The IRI `value`, or a warning naming `what` when it is not one (real records put
