@@ -591,6 +591,11 @@ fn iso_records_from_a_folder_and_a_web_folder() {
     let (code, out) = env.harvest("web", &[]);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("added 1") && out.contains("failed 1"), "{out}");
+    // An unreadable document's records are unknown: the walk cannot say what went.
+    assert!(
+        out.contains("1 documents could not be read") && out.contains("nothing was deleted"),
+        "{out}"
+    );
     let runs =
         String::from_utf8(env.run(&["runs", "web", "--limit", "1", "--errors"]).stdout).unwrap();
     assert!(
@@ -812,4 +817,47 @@ fn incremental_runs_ask_for_changes_and_full_runs_find_what_went() {
     let out = env.run(&["check-config"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("must be CQL text"), "{err}");
+}
+
+#[test]
+fn a_record_refused_for_its_size_keeps_its_earlier_version() {
+    let server = CswServer::start(3);
+    // No shrink guard: only the record's refusal may keep it.
+    let env = Env::new(&csw_source(
+        "geo",
+        &server.url(),
+        "max_literal_size = \"64KB\"\nmax_shrink = 1.0",
+    ));
+    let (code, out) = env.harvest("geo", &[]);
+    assert_eq!(code, 0, "{out}");
+    // The service sample has no http identifier: its IRI is minted from its fileIdentifier,
+    // and a refused version of it must still be known as that resource.
+    let service = std::fs::read_to_string(samples().join("service-hydro-wms.xml")).unwrap();
+    let service = &service[service.find("<MD_Metadata").unwrap()..];
+    server.set(|s| {
+        s.records.push(service.to_owned());
+        s.modified.push("2000-01-01".into());
+    });
+    let (code, out) = env.harvest("geo", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(stored_resources(&env.store(), "geo").len(), 4);
+    server.set(|s| {
+        s.records[1] = s.records[1].replace("Centre lines", &"Centre lines ".repeat(20_000));
+        s.records[3] = s.records[3].replace("Views of", &"Views of ".repeat(20_000));
+    });
+    let (code, out) = env.harvest("geo", &[]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("failed 2") && out.contains("deleted 0"),
+        "{out}"
+    );
+    let stored = stored_resources(&env.store(), "geo");
+    assert_eq!(stored.len(), 4, "{stored:?}");
+    assert!(stored.contains(&dataset(2)));
+    assert!(
+        stored
+            .iter()
+            .any(|r| r.ends_with("/lu-alzette-sample-0002")),
+        "{stored:?}"
+    );
 }

@@ -62,30 +62,11 @@ pub(crate) fn to_records(
                 continue;
             }
         };
-        let problem = |message: String| RecordProblem {
-            record: label.clone(),
-            resource: None,
-            message,
-        };
-        if record.triples.len() > config.limits.max_record_triples {
-            page.problems.push(problem(format!(
-                "the record has more than {} triples (limit max_record_triples)",
-                config.limits.max_record_triples
-            )));
-            continue;
-        }
-        if let Some(t) = record.triples.iter().find(|t| {
-            matches!(&t.object, Term::Literal(l) if l.value().len() as u64 > config.limits.max_literal_size)
-        }) {
-            page.problems.push(problem(format!(
-                "its {} value is larger than {} bytes (limit max_literal_size)",
-                t.predicate, config.limits.max_literal_size
-            )));
-            continue;
-        }
-        let (resource, triples) = match record.resource {
-            NamedOrBlankNode::NamedNode(iri) => (iri, record.triples),
-            NamedOrBlankNode::BlankNode(blank) => {
+        // The resource's IRI first: a record refused below keeps its earlier version only
+        // when the run knows which resource it is.
+        let minted = match &record.resource {
+            NamedOrBlankNode::NamedNode(iri) => Ok(iri.clone()),
+            NamedOrBlankNode::BlankNode(_) => {
                 let iri = match &record.file_identifier {
                     Some(id) => minted_iri(mint_base, id),
                     None => {
@@ -93,11 +74,45 @@ pub(crate) fn to_records(
                         format!("{mint_base}sha256-{}", &hash.to_string()[..32])
                     }
                 };
-                let Ok(iri) = NamedNode::new(&iri) else {
-                    page.problems
-                        .push(problem(format!("cannot mint an IRI for it ({iri})")));
-                    continue;
-                };
+                NamedNode::new(&iri).map_err(|_| iri)
+            }
+        };
+        let problem = |message: String| RecordProblem {
+            record: label.clone(),
+            resource: minted.as_ref().ok().map(|iri| iri.as_str().to_owned()),
+            message,
+        };
+        let limit = if record.triples.len() > config.limits.max_record_triples {
+            Some(format!(
+                "the record has more than {} triples (limit max_record_triples)",
+                config.limits.max_record_triples
+            ))
+        } else {
+            record.triples.iter().find_map(|t| match &t.object {
+                Term::Literal(l) if l.value().len() as u64 > config.limits.max_literal_size => {
+                    Some(format!(
+                        "its {} value is larger than {} bytes (limit max_literal_size)",
+                        t.predicate, config.limits.max_literal_size
+                    ))
+                }
+                _ => None,
+            })
+        };
+        if let Some(message) = limit {
+            page.problems.push(problem(message));
+            continue;
+        }
+        let iri = match &minted {
+            Ok(iri) => iri.clone(),
+            Err(iri) => {
+                page.problems
+                    .push(problem(format!("cannot mint an IRI for it ({iri})")));
+                continue;
+            }
+        };
+        let (resource, triples) = match record.resource {
+            NamedOrBlankNode::NamedNode(_) => (iri, record.triples),
+            NamedOrBlankNode::BlankNode(blank) => {
                 let rename = |s: NamedOrBlankNode| match s {
                     NamedOrBlankNode::BlankNode(b) if b == blank => {
                         NamedOrBlankNode::from(iri.clone())
@@ -136,6 +151,9 @@ pub struct IsoSource {
     start: Option<Url>,
     seen: HashSet<Url>,
     pages: u64,
+    /// Documents that could not be read: their records are unknown, so the walk cannot tell
+    /// what the source no longer has (nothing is deleted).
+    unreadable: Vec<String>,
 }
 
 impl IsoSource {
@@ -154,6 +172,7 @@ impl IsoSource {
             start: Some(config.url.clone()),
             seen: HashSet::new(),
             pages: 0,
+            unreadable: Vec::new(),
         }
     }
 
@@ -277,6 +296,9 @@ impl IsoSource {
                 format!("the mapping stopped: {e}"),
             )
         })?;
+        if page.problems.iter().any(|p| p.record == url.as_str()) {
+            self.unreadable.push(url.to_string());
+        }
         Ok(SourcePage {
             url: url.to_string(),
             content: PageContent::Records {
@@ -313,7 +335,16 @@ impl Source for IsoSource {
                 }
             }
             match self.pending.pop_front() {
-                None => Ok(None),
+                None if self.unreadable.is_empty() => Ok(None),
+                None => Err(PageFailure::new(
+                    self.config.url.as_str(),
+                    Stage::Parse,
+                    format!(
+                        "{} documents could not be read ({}), so what the source no longer has is unknown",
+                        self.unreadable.len(),
+                        std::mem::take(&mut self.unreadable).join(", ")
+                    ),
+                )),
                 Some(url) => self.document(url, cancel).await.map(Some),
             }
         })

@@ -239,6 +239,11 @@ impl Harvester {
             ),
             None => v.fingerprint().to_owned(),
         });
+        // An incremental CSW run asks for changes since this date (None: a full run).
+        let since = match &source.kind {
+            SourceKind::Csw(opts) => self.incremental_since(source, opts),
+            _ => None,
+        };
         let walker: Box<dyn Source> = match &source.kind {
             SourceKind::Dcat(opts) => Box::new(DcatSource::new(
                 source,
@@ -253,7 +258,7 @@ impl Harvester {
                 opts,
                 fetcher,
                 self.store.iris().mint_base(&source.id),
-                self.incremental_since(source, opts),
+                since.clone(),
             )),
             SourceKind::Iso19139(opts) => Box::new(crate::iso::IsoSource::new(
                 source,
@@ -270,10 +275,7 @@ impl Harvester {
             // A dry run is not logged: run 0.
             None => Run::new(0, &source.id),
         };
-        run.incremental_since = match &source.kind {
-            SourceKind::Csw(opts) => self.incremental_since(source, opts),
-            _ => None,
-        };
+        run.incremental_since = since;
         tracing::info!(source = %source.id, run = run.id, dry_run = options.dry_run, "run started");
 
         let cancel = shutdown.child_token();
