@@ -428,6 +428,10 @@ impl<'d, 'a> Element<'d, 'a> {
 
     /// All the text inside the element (XPath's string value), spaces normalised.
     pub(crate) fn text(&self) -> String {
+        // Most asked are leaves (a gco:CharacterString): their own text is all there is.
+        if self.node().first_child == NONE {
+            return normalize_space(self.own_text());
+        }
         let mut out = String::new();
         self.collect_text(&mut out);
         normalize_space(&out)
