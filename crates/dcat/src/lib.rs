@@ -25,7 +25,10 @@ pub use page::PageGraph;
 pub use parse::{PageError, PageParser};
 pub use profile::{Profile, to_dcat_ap_2};
 pub use record::{ContentHash, MintedFrom, RecordGraph, RecordKind, canonicalize};
-pub use split::{RecordProblem, SplitOptions, SplitPage, minted_iri, split_records};
+pub use split::{
+    RecordProblem, SplitOptions, SplitPage, mint_resource, minted_iri, replace_blank_node,
+    split_records,
+};
 pub use syntax::{
     DetectedBy, JSON_LD, detect_syntax, from_content_type, from_url, sniff, syntax_name,
 };

@@ -69,6 +69,27 @@ pub fn minted_iri(mint_base: &str, identifier: &str) -> String {
     format!("{mint_base}{}", utf8_percent_encode(identifier, SEGMENT))
 }
 
+/// The IRI for a resource its source left without one, and how it was made: from
+/// `identifier` when there is one (stable across harvests), else from the content hash of
+/// `triples` (the IRI then changes with the content).
+pub fn mint_resource(
+    mint_base: &str,
+    identifier: Option<String>,
+    triples: &[Triple],
+) -> (String, MintedFrom) {
+    match identifier {
+        Some(id) => (minted_iri(mint_base, &id), MintedFrom::Identifier(id)),
+        None => {
+            let (_, hash) = canonicalize(triples.to_vec());
+            let hex = hash.to_string();
+            (
+                format!("{mint_base}sha256-{}", &hex[..32]),
+                MintedFrom::ContentHash,
+            )
+        }
+    }
+}
+
 /// Splits a page into records.
 ///
 /// A record holds the resource's triples and, recursively, those of the blank nodes and the IRIs
@@ -253,20 +274,7 @@ fn make_record(
                 })
                 .filter(|v| !v.is_empty())
                 .min();
-            let (iri, minted_from) = match identifier {
-                Some(id) => (
-                    minted_iri(&options.mint_base, &id),
-                    MintedFrom::Identifier(id),
-                ),
-                None => {
-                    let (_, hash) = canonicalize(triples.clone());
-                    let hex = hash.to_string();
-                    (
-                        format!("{}sha256-{}", options.mint_base, &hex[..32]),
-                        MintedFrom::ContentHash,
-                    )
-                }
-            };
+            let (iri, minted_from) = mint_resource(&options.mint_base, identifier, &triples);
             let iri = NamedNode::new(&iri)
                 .map_err(|e| format!("cannot mint an IRI for it ({iri}): {e}"))?;
             let triples = replace_blank_node(triples, b.into_owned(), &iri);
@@ -315,7 +323,8 @@ fn closure<'a>(
     Ok(out)
 }
 
-fn replace_blank_node(triples: Vec<Triple>, from: BlankNode, to: &NamedNode) -> Vec<Triple> {
+/// `triples` with the blank node `from` (subject or object) renamed `to`.
+pub fn replace_blank_node(triples: Vec<Triple>, from: BlankNode, to: &NamedNode) -> Vec<Triple> {
     let subject_from = NamedOrBlankNode::BlankNode(from.clone());
     let object_from = Term::BlankNode(from);
     triples

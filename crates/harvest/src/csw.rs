@@ -6,7 +6,7 @@ use crate::fetch::{ACCEPT_XML, FetchErrorKind, Fetched, Fetcher};
 use crate::iso::{mapping_options, to_records};
 use crate::source::{PageContent, PageFailure, Source, SourcePage};
 use alzette_config::{CswConstraint, CswMethod, CswOptions, SourceConfig};
-use alzette_iso19139::{CswPage, DocumentError, Options, map_csw_page};
+use alzette_iso19139::{CswPage, DocumentError, Options, get_records_bindings, map_csw_page};
 use alzette_runlog::Stage;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -88,17 +88,14 @@ impl CswSource {
             .fetch_with_accept(&url, None, ACCEPT_XML, cancel)
             .await
         {
-            Ok(Fetched::Body { body, .. }) => {
-                let text = String::from_utf8_lossy(&body);
-                match get_records_bindings(&text) {
-                    Some((_, true)) => (CswMethod::Post, None),
-                    Some((true, false)) => (CswMethod::Get, None),
-                    _ => (
-                        CswMethod::Post,
-                        Some("the capabilities list no GetRecords binding; POST is used".into()),
-                    ),
-                }
-            }
+            Ok(Fetched::Body { body, .. }) => match get_records_bindings(&body) {
+                Some((_, true)) => (CswMethod::Post, None),
+                Some((true, false)) => (CswMethod::Get, None),
+                _ => (
+                    CswMethod::Post,
+                    Some("the capabilities list no GetRecords binding; POST is used".into()),
+                ),
+            },
             Ok(Fetched::NotModified) => (CswMethod::Post, None),
             Err(e) => (
                 CswMethod::Post,
@@ -365,19 +362,6 @@ impl Source for CswSource {
             }
         })
     }
-}
-
-/// Whether the capabilities' `GetRecords` operation has a GET and a POST binding; `None`
-/// when the document names no such operation.
-fn get_records_bindings(capabilities: &str) -> Option<(bool, bool)> {
-    let at = capabilities.find("name=\"GetRecords\"")?;
-    let rest = &capabilities[at..];
-    let end = rest[1..].find("name=\"").map_or(rest.len(), |e| e + 1);
-    let operation = &rest[..end];
-    Some((
-        operation.contains(":Get ") || operation.contains(":Get>"),
-        operation.contains(":Post ") || operation.contains(":Post>"),
-    ))
 }
 
 fn escape(text: &str) -> String {

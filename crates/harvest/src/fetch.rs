@@ -345,6 +345,32 @@ impl Fetcher {
     }
 }
 
+/// The files of a local folder (not its subfolders) whose extension is one of `extensions`
+/// (any case), in name order; `None` when `url` is not a local folder.
+pub(crate) fn folder_files(url: &Url, extensions: &[&str]) -> Result<Option<Vec<Url>>, String> {
+    let Some(path) = url.to_file_path().ok().filter(|p| p.is_dir()) else {
+        return Ok(None);
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&path)
+        .map_err(|e| format!("cannot list {}: {e}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            Url::from_file_path(&f).map_err(|()| format!("{} is not a local path", f.display()))
+        })
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
 /// A failed attempt, and whether (and when) it may be tried again.
 struct Retryable {
     error: FetchError,

@@ -1,14 +1,14 @@
 //! ISO 19139 records as harvest records, and the source of ISO records read as documents: a
 //! file, a folder, a web folder (an HTML index of `.xml` files) or a list of URLs.
 
-use crate::fetch::{ACCEPT_XML, FetchErrorKind, Fetched, Fetcher};
+use crate::fetch::{ACCEPT_XML, FetchErrorKind, Fetched, Fetcher, folder_files};
 use crate::source::{PageContent, PageFailure, Source, SourcePage};
 use alzette_config::{IsoOptions, IsoProfile, SourceConfig};
-use alzette_dcat::{RecordGraph, RecordKind, RecordProblem, canonicalize, minted_iri};
+use alzette_dcat::{RecordGraph, RecordKind, RecordProblem, mint_resource, replace_blank_node};
 use alzette_iso19139::{MappedRecord, Options, Profile, ResourceKind};
 use alzette_runlog::Stage;
 use futures_util::future::BoxFuture;
-use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple};
+use oxrdf::{NamedNode, NamedOrBlankNode, Term};
 use std::collections::{HashSet, VecDeque};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -67,13 +67,8 @@ pub(crate) fn to_records(
         let minted = match &record.resource {
             NamedOrBlankNode::NamedNode(iri) => Ok(iri.clone()),
             NamedOrBlankNode::BlankNode(_) => {
-                let iri = match &record.file_identifier {
-                    Some(id) => minted_iri(mint_base, id),
-                    None => {
-                        let (_, hash) = canonicalize(record.triples.clone());
-                        format!("{mint_base}sha256-{}", &hash.to_string()[..32])
-                    }
-                };
+                let (iri, _) =
+                    mint_resource(mint_base, record.file_identifier.clone(), &record.triples);
                 NamedNode::new(&iri).map_err(|_| iri)
             }
         };
@@ -110,31 +105,12 @@ pub(crate) fn to_records(
                 continue;
             }
         };
-        let (resource, triples) = match record.resource {
-            NamedOrBlankNode::NamedNode(_) => (iri, record.triples),
-            NamedOrBlankNode::BlankNode(blank) => {
-                let rename = |s: NamedOrBlankNode| match s {
-                    NamedOrBlankNode::BlankNode(b) if b == blank => {
-                        NamedOrBlankNode::from(iri.clone())
-                    }
-                    other => other,
-                };
-                let triples = record
-                    .triples
-                    .into_iter()
-                    .map(|t| {
-                        let object = match t.object {
-                            Term::BlankNode(b) if b == blank => Term::from(iri.clone()),
-                            other => other,
-                        };
-                        Triple::new(rename(t.subject), t.predicate, object)
-                    })
-                    .collect();
-                (iri, triples)
-            }
+        let triples = match record.resource {
+            NamedOrBlankNode::NamedNode(_) => record.triples,
+            NamedOrBlankNode::BlankNode(blank) => replace_blank_node(record.triples, blank, &iri),
         };
         page.records
-            .push(RecordGraph::new(resource, vec![kind], triples));
+            .push(RecordGraph::new(iri, vec![kind], triples));
     }
     page
 }
@@ -174,31 +150,6 @@ impl IsoSource {
             pages: 0,
             unreadable: Vec::new(),
         }
-    }
-
-    /// The `.xml` files of a folder, sorted.
-    fn folder(&self, url: &Url) -> Result<Option<Vec<Url>>, PageFailure> {
-        let Ok(path) = url.to_file_path() else {
-            return Ok(None);
-        };
-        if !path.is_dir() {
-            return Ok(None);
-        }
-        let entries = std::fs::read_dir(&path).map_err(|e| {
-            PageFailure::new(
-                url.as_str(),
-                Stage::Fetch,
-                format!("cannot list {}: {e}", path.display()),
-            )
-        })?;
-        let mut files: Vec<Url> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")))
-            .filter_map(|p| Url::from_file_path(p).ok())
-            .collect();
-        files.sort();
-        Ok(Some(files))
     }
 
     async fn document(
@@ -320,7 +271,9 @@ impl Source for IsoSource {
     ) -> BoxFuture<'a, Result<Option<SourcePage>, PageFailure>> {
         Box::pin(async move {
             if let Some(start) = self.start.take() {
-                match self.folder(&start)? {
+                let files = folder_files(&start, &["xml"])
+                    .map_err(|e| PageFailure::new(start.as_str(), Stage::Fetch, e))?;
+                match files {
                     Some(files) => {
                         for f in files.into_iter().rev() {
                             if self.seen.insert(f.clone()) {

@@ -461,9 +461,7 @@ impl Harvester {
         tracing::info!(source = %source.id, run = run.id, outcome = %run.outcome, detail = run.message.as_deref().unwrap_or(""), "vocabulary run ended");
         Ok(RunReport { run, plan: None })
     }
-}
 
-impl Harvester {
     /// For an incremental CSW source between full runs: the date to ask for changes from (a
     /// day before the last complete run started, as a date: catalogues compare modification
     /// dates as text, written with or without a time). `None` when this run must be full: the

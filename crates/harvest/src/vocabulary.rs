@@ -2,7 +2,7 @@
 //! whole from a file, a folder of files, or a URL, and kept in the store as the background
 //! knowledge that validation reads. A failed fetch or parse keeps the vocabulary stored before.
 
-use crate::fetch::{Fetched, Fetcher};
+use crate::fetch::{Fetched, Fetcher, folder_files};
 use crate::validation::read_document;
 use alzette_config::SourceConfig;
 use alzette_dcat::detect_syntax;
@@ -21,40 +21,15 @@ pub(crate) struct VocabularyRead {
 /// The documents of a vocabulary source: its URL, or for a `file:` folder, every RDF file in
 /// it (not in subfolders), in name order.
 fn documents(source: &SourceConfig) -> Result<Vec<Url>, String> {
-    if source.url.scheme() != "file" {
-        return Ok(vec![source.url.clone()]);
-    }
-    let path = source
-        .url
-        .to_file_path()
-        .map_err(|()| format!("{} is not a local path", source.url))?;
-    if !path.is_dir() {
-        return Ok(vec![source.url.clone()]);
-    }
-    let mut files: Vec<_> = std::fs::read_dir(&path)
-        .map_err(|e| format!("cannot list {}: {e}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("ttl" | "rdf" | "owl" | "xml" | "nt" | "jsonld")
-                )
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(format!(
+    const RDF: [&str; 6] = ["ttl", "rdf", "owl", "xml", "nt", "jsonld"];
+    match folder_files(&source.url, &RDF)? {
+        None => Ok(vec![source.url.clone()]),
+        Some(files) if files.is_empty() => Err(format!(
             "{} has no RDF files (.ttl, .rdf, .owl, .xml, .nt, .jsonld)",
-            path.display()
-        ));
+            source.url
+        )),
+        Some(files) => Ok(files),
     }
-    files
-        .into_iter()
-        .map(|f| {
-            Url::from_file_path(&f).map_err(|()| format!("{} is not a local path", f.display()))
-        })
-        .collect()
 }
 
 /// Fetches and parses every document of the source; any failure fails the whole read.

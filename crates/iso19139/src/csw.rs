@@ -21,10 +21,12 @@ pub struct CswPage {
 pub fn read_csw_page(bytes: &[u8]) -> Result<CswPage, DocumentError> {
     let text = decode(bytes).map_err(DocumentError::Xml)?;
     let doc = Document::parse(&text).map_err(DocumentError::Xml)?;
-    page_of(&doc)
+    let records = crate::metadata_records(&doc).len();
+    page_of(&doc, records)
 }
 
-pub(crate) fn page_of(doc: &Document<'_>) -> Result<CswPage, DocumentError> {
+/// The paging of a response whose `records` are already counted.
+pub(crate) fn page_of(doc: &Document<'_>, records: usize) -> Result<CswPage, DocumentError> {
     let root = doc.root();
     if root.is(Ns::Ows, "ExceptionReport") {
         return Err(DocumentError::Exception(exception_text(root)));
@@ -41,8 +43,31 @@ pub(crate) fn page_of(doc: &Document<'_>) -> Result<CswPage, DocumentError> {
         matched: number("numberOfRecordsMatched"),
         returned: number("numberOfRecordsReturned"),
         next_record: number("nextRecord"),
-        records: crate::metadata_records(doc).len(),
+        records,
     })
+}
+
+/// The HTTP bindings a CSW's capabilities give `GetRecords`: (GET, POST); `None` when the
+/// document is not capabilities that describe that operation.
+///
+/// ```
+/// let caps = br#"<csw:Capabilities xmlns:csw="http://www.opengis.net/cat/csw/2.0.2"
+///     xmlns:ows="http://www.opengis.net/ows"><ows:OperationsMetadata>
+///   <ows:Operation name="GetRecords"><ows:DCP><ows:HTTP><ows:Get/></ows:HTTP></ows:DCP></ows:Operation>
+/// </ows:OperationsMetadata></csw:Capabilities>"#;
+/// assert_eq!(alzette_iso19139::get_records_bindings(caps), Some((true, false)));
+/// ```
+pub fn get_records_bindings(bytes: &[u8]) -> Option<(bool, bool)> {
+    let text = decode(bytes).ok()?;
+    let doc = Document::parse(&text).ok()?;
+    let operation = doc
+        .all(Ns::Ows, "Operation")
+        .find(|o| o.attribute(Ns::None, "name") == Some("GetRecords"))?;
+    let bindings = operation.path(&[(Ns::Ows, "DCP"), (Ns::Ows, "HTTP"), (Ns::Ows, "*")]);
+    Some((
+        bindings.iter().any(|b| b.is(Ns::Ows, "Get")),
+        bindings.iter().any(|b| b.is(Ns::Ows, "Post")),
+    ))
 }
 
 /// The exception codes and texts of an `ows:ExceptionReport`.

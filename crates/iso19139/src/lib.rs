@@ -30,7 +30,7 @@ mod graph;
 mod map;
 mod xml;
 
-pub use csw::{CswPage, read_csw_page};
+pub use csw::{CswPage, get_records_bindings, read_csw_page};
 pub use xml::XmlError;
 
 use oxrdf::{NamedOrBlankNode, Triple};
@@ -127,8 +127,10 @@ pub fn map_csw_page(
 ) -> Result<(CswPage, Vec<MappedRecord>), DocumentError> {
     let text = decode(bytes).map_err(DocumentError::Xml)?;
     let doc = xml::Document::parse(&text).map_err(DocumentError::Xml)?;
-    let page = csw::page_of(&doc)?;
-    Ok((page, map_parsed(&doc, options)?))
+    // The records are counted as they are mapped, not looked for twice.
+    let records = map_parsed(&doc, options)?;
+    let page = csw::page_of(&doc, records.len())?;
+    Ok((page, records))
 }
 
 /// The metadata records of a document, in order.

@@ -216,8 +216,7 @@ impl<'a> Document<'a> {
                 }
                 Event::CData(t) => {
                     if let Some(&(id, _, _)) = open.last() {
-                        let t = t.into_inner();
-                        append(&mut nodes[id as usize].text, utf8(t, text)?);
+                        append(&mut nodes[id as usize].text, borrow(text, &t)?);
                     }
                 }
                 Event::DocType(_) => {
@@ -294,8 +293,8 @@ fn append<'a>(text: &mut Cow<'a, str>, more: Cow<'a, str>) {
     }
 }
 
-/// A name the parser read: the same bytes of the input, borrowed from it (names are never
-/// escaped, so the parser hands out slices of the input).
+/// Bytes the parser handed out (a name, raw text, an attribute value) as text: reading from a
+/// `&str`, it hands out slices of the input, which are borrowed without a second UTF-8 check.
 fn borrow<'a>(input: &'a str, bytes: &[u8]) -> Result<Cow<'a, str>, XmlError> {
     let start = (bytes.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
     if start <= input.len()
@@ -307,18 +306,6 @@ fn borrow<'a>(input: &'a str, bytes: &[u8]) -> Result<Cow<'a, str>, XmlError> {
     std::str::from_utf8(bytes)
         .map(|s| Cow::Owned(s.to_owned()))
         .map_err(|e| XmlError(e.to_string()))
-}
-
-/// A slice of the input as text; the input is UTF-8, so only a split character could fail.
-fn utf8<'a>(bytes: Cow<'a, [u8]>, _input: &'a str) -> Result<Cow<'a, str>, XmlError> {
-    match bytes {
-        Cow::Borrowed(b) => std::str::from_utf8(b)
-            .map(Cow::Borrowed)
-            .map_err(|e| XmlError(e.to_string())),
-        Cow::Owned(b) => String::from_utf8(b)
-            .map(Cow::Owned)
-            .map_err(|e| XmlError(e.to_string())),
-    }
 }
 
 /// One element of a [`Document`].

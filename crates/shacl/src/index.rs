@@ -85,11 +85,19 @@ impl FromIterator<Triple> for NumberedTriples {
 }
 
 impl GraphIndex {
+    /// One index of `triples`, numbered after `base` as they come (a record graph: one pass).
     pub(crate) fn build(
         triples: impl IntoIterator<Item = Triple>,
         base: Option<&GraphIndex>,
     ) -> Self {
-        Self::merge(std::iter::once(triples.into_iter().collect()), base)
+        let mut index = Self::after(base);
+        for t in triples {
+            let s = index.intern(t.subject.into(), base);
+            let p = index.intern(t.predicate.into(), base);
+            let o = index.intern(t.object, base);
+            index.spo.push([s, p, o]);
+        }
+        index.sorted()
     }
 
     /// One index of `pieces`, numbered after `base`: each piece's distinct terms are looked
@@ -98,10 +106,7 @@ impl GraphIndex {
         pieces: impl IntoIterator<Item = NumberedTriples>,
         base: Option<&GraphIndex>,
     ) -> Self {
-        let mut index = Self {
-            offset: base.map_or(0, |b| b.offset + b.terms.len() as Id),
-            ..Self::default()
-        };
+        let mut index = Self::after(base);
         for piece in pieces {
             let numbers: Vec<Id> = piece
                 .terms
@@ -115,6 +120,20 @@ impl GraphIndex {
                     .map(|t| t.map(|local| numbers[local as usize])),
             );
         }
+        index.sorted()
+    }
+
+    /// An empty index whose numbers follow `base`'s.
+    fn after(base: Option<&GraphIndex>) -> Self {
+        Self {
+            offset: base.map_or(0, |b| b.offset + b.terms.len() as Id),
+            ..Self::default()
+        }
+    }
+
+    /// The index once its `spo` triples are all in: both orders sorted, repeats gone.
+    fn sorted(mut self) -> Self {
+        let index = &mut self;
         index.pos = index.spo.iter().map(|&[s, p, o]| [p, o, s]).collect();
         let sort = |triples: &mut Vec<[Id; 3]>| {
             triples.sort_unstable();
@@ -131,7 +150,7 @@ impl GraphIndex {
         }
         index.objects = index.pos.iter().map(|t| t[1]).collect();
         index.objects.dedup();
-        index
+        self
     }
 
     fn intern(&mut self, term: Term, base: Option<&GraphIndex>) -> Id {
