@@ -61,10 +61,25 @@ impl Shape {
                 objects.insert(b.clone());
             }
         }
+        // Where matching starts besides named subjects: blank nodes nothing points to, and
+        // blank datasets, services and series (a record and its resource point to each other,
+        // which leaves neither unpointed-to).
+        let resource = |d: &Vec<(String, Term)>| {
+            d.iter().any(|(p, o)| {
+                p == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+                    && matches!(o, Term::NamedNode(c) if [
+                        "http://www.w3.org/ns/dcat#Dataset",
+                        "http://www.w3.org/ns/dcat#DataService",
+                        "http://www.w3.org/ns/dcat#DatasetSeries",
+                    ].contains(&c.as_str()))
+            })
+        };
         let mut roots: Vec<BlankNode> = by_subject
-            .keys()
-            .filter_map(|s| match s {
-                NamedOrBlankNode::BlankNode(b) if !objects.contains(b) => Some(b.clone()),
+            .iter()
+            .filter_map(|(s, d)| match s {
+                NamedOrBlankNode::BlankNode(b) if !objects.contains(b) || resource(d) => {
+                    Some(b.clone())
+                }
                 _ => None,
             })
             .collect();

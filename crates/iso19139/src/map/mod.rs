@@ -284,9 +284,10 @@ impl<'d, 'a> Record<'d, 'a, '_> {
         self.out
             .add(resource, t!(foaf, "isPrimaryTopicOf"), record.clone());
         self.out.typed(&record, t!(dcat, "CatalogRecord"));
-        if let NamedOrBlankNode::NamedNode(iri) = resource {
-            self.out.add(&record, t!(foaf, "primaryTopic"), iri.clone());
-        }
+        // For a blank resource too (the reference leaves it out): the harvest names it, and
+        // DCAT-AP requires a catalogue record's primary topic.
+        self.out
+            .add(&record, t!(foaf, "primaryTopic"), resource.clone());
         let profile = if self.extended {
             t!(geodcatap, "")
         } else {
