@@ -7,7 +7,7 @@
 # validation promises.
 #
 #   benches/validate-harvest.sh DIR[:REPEAT] ...
-#       (each DIR: a $BENCH_DIR of benches/harvest.sh, with pages/p1.ttl …; REPEAT serves its
+#       (each DIR: a $BENCH_DIR of benches/harvest.sh, with pages/p1.ttl.gz …; REPEAT serves its
 #       pages that many times over, as distinct datasets)
 #
 # e.g. after benches/harvest.sh 10000 1000 with BENCH_DIR=/tmp/alzette-bench10k and 100000 1000
@@ -22,15 +22,15 @@ bin=$target/release/alzette
 work=$(mktemp -d)
 trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-# Serves DIR/pages/pN.ttl at /catalog?page=N on the port the pages' Hydra links name; with
+# Serves DIR/pages/pN.ttl.gz (uncompressed) at /catalog?page=N on the port the pages' Hydra links name; with
 # REPEAT > 1, the pages again and again, each round's IRIs made unique (https://data.example.lu/
 # becomes …/rK/) and the Hydra links renumbered, so that 100 saved pages stand for 100 × REPEAT.
 serve_pages() {
   local dir=$1 port=$2 repeat=$3
   python3 - "$dir/pages" "$port" "$repeat" <<'EOF' &
-import http.server, os, re, sys, urllib.parse
+import gzip, http.server, os, re, sys, urllib.parse
 folder, port, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-files = len([f for f in os.listdir(folder) if re.fullmatch(r"p\d+\.ttl", f)])
+files = len([f for f in os.listdir(folder) if re.fullmatch(r"p\d+\.ttl\.gz", f)])
 total = files * repeat
 link = re.compile(rb"(#(\w+)> )?<(http://127\.0\.0\.1:\d+/catalog\?page=)(\d+)>")
 class H(http.server.BaseHTTPRequestHandler):
@@ -42,7 +42,7 @@ class H(http.server.BaseHTTPRequestHandler):
         except (KeyError, ValueError, AssertionError):
             self.send_response(404); self.end_headers(); return
         index, round_ = (n - 1) % files + 1, (n - 1) // files
-        body = open(f"{folder}/p{index}.ttl", "rb").read()
+        body = gzip.open(f"{folder}/p{index}.ttl.gz").read()
         if repeat > 1:
             if round_ > 0:
                 body = body.replace(b"https://data.example.lu/", f"https://data.example.lu/r{round_}/".encode())
@@ -68,14 +68,18 @@ EOF
   sleep 1
 }
 
+first_match() { # FILE.gz REGEX: the first match's group 1
+  python3 -c 'import gzip, re, sys; print(re.search(sys.argv[2].encode(), gzip.open(sys.argv[1]).read()).group(1).decode())' "$@"
+}
+
 printf '| datasets | validation | wall s | peak RSS MB | records |\n|---:|---|---:|---:|---:|\n'
 for arg in "$@"; do
   dir=${arg%%:*}
   repeat=1
   [ "$arg" != "$dir" ] && repeat=${arg##*:}
-  port=$(grep -o '127.0.0.1:[0-9]*/catalog' -m1 "$dir/pages/p2.ttl" | cut -d: -f2 | cut -d/ -f1)
+  port=$(first_match "$dir/pages/p2.ttl.gz" '127\.0\.0\.1:(\d+)/catalog')
   serve_pages "$dir" "$port" "$repeat"
-  n=$(( $(grep -o 'totalItems> "[0-9]*' -m1 "$dir/pages/p1.ttl" | grep -o '[0-9]*$') * repeat ))
+  n=$(( $(first_match "$dir/pages/p1.ttl.gz" 'totalItems> "(\d+)') * repeat ))
   for mode in off on; do
     conf=$work/$mode.toml
     {

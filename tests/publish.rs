@@ -413,6 +413,93 @@ fn sparql(
     (status, ct, body)
 }
 
+/// The rows of a JSON SELECT result, each binding as text.
+fn json_rows(body: &[u8]) -> Vec<std::collections::BTreeMap<String, String>> {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+    v["results"]["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            row.as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v["value"].as_str().unwrap().to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_query_pages_examples_answer_over_the_endpoint() {
+    // Both sources name the same three publishers, and every record repeats its publisher's
+    // name: the examples count each dataset once and list each dataset once.
+    let (_pages, _env, server) = served();
+    let run = |name: &str| {
+        let query = alzette_server::example(name).unwrap();
+        let (status, _, body) = sparql(
+            &server,
+            Method::POST,
+            query,
+            "application/sparql-results+json",
+            false,
+        );
+        assert_eq!(status, 200, "{name}: {}", String::from_utf8_lossy(&body));
+        json_rows(&body)
+    };
+
+    let publishers: BTreeSet<(String, String, String)> = run("Datasets per publisher")
+        .into_iter()
+        .map(|r| {
+            (
+                r["publisher"].clone(),
+                r["publisherName"].clone(),
+                r["datasets"].clone(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String, String)> = (0..3)
+        .map(|org| {
+            (
+                format!("https://data.example.org/org/{org}"),
+                format!("Organisation {org}"),
+                "11".to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(publishers, expected);
+
+    let recent = run("Recently changed");
+    let datasets: BTreeSet<&str> = recent.iter().map(|r| r["dataset"].as_str()).collect();
+    assert_eq!((recent.len(), datasets.len()), (33, 33), "{recent:?}");
+    for row in &recent {
+        let i = row["dataset"].rsplit('/').next().unwrap();
+        assert_eq!(row["title"], format!("Dataset {i} v1"), "{row:?}");
+        assert!(!row["modified"].is_empty());
+    }
+
+    let per_source: BTreeSet<(String, String)> = run("Datasets per source")
+        .into_iter()
+        .map(|r| (r["source"].clone(), r["datasets"].clone()))
+        .collect();
+    assert_eq!(
+        per_source,
+        BTreeSet::from([
+            ("alpha".to_owned(), "27".to_owned()),
+            ("beta".to_owned(), "6".to_owned())
+        ])
+    );
+    for name in [
+        "Datasets per theme",
+        "Distributions per format",
+        "Datasets per quality rating",
+        "Most violated constraints",
+    ] {
+        run(name);
+    }
+    server.stop();
+}
+
 #[test]
 fn sparql_queries_in_every_format() {
     let (_pages, _env, server) = served();
