@@ -117,13 +117,13 @@ for q in "$queries"/*.rq; do
     [ -n "$wanted" ] || continue
   fi
   ro=$(rows "http://127.0.0.1:$OPORT/query" "$q")
-  ra=$(rows "http://127.0.0.1:$APORT/sparql" "$q")
   if [ "$ro" = none ]; then
     # The Oxigraph server has no query timeout: it would go on evaluating the abandoned query,
-    # taking a core from the queries measured next.
+    # taking a core from what is measured next.
     kill "$oxi_pid"; wait "$oxi_pid" 2>/dev/null || true
     start_oxigraph
   fi
+  ra=$(rows "http://127.0.0.1:$APORT/sparql" "$q")
   if [ "$ro" = none ] || [ "$ra" = none ]; then
     echo "| $name | — | $([ "$ro" = none ] && echo "no answer in ${TIMEOUT} s" || echo "$ro rows") | $([ "$ra" = none ] && echo "no answer in ${TIMEOUT} s" || echo "$ra rows") | — |"
     continue
@@ -142,4 +142,4 @@ for q in "$queries"/*.rq; do
   echo "$line"
   worst=$(python3 -c "r=($an/$as)/($on/$os); w='$worst'; print(min(r, float(w)) if w else r)")
 done
-echo "RESULT worst_ratio=$(python3 -c "print(round($worst, 2))")"
+echo "RESULT worst_ratio=$([ -n "$worst" ] && python3 -c "print(round($worst, 2))" || echo none)"
