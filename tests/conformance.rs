@@ -70,6 +70,7 @@ fn catalogue_conforms(
         sources.push_str(&dcat_source(
             &format!("s{i}"),
             &fixtures.join("dcat").join(f).display().to_string(),
+            "",
         ));
     }
     let env = Env::new(&sources);
@@ -136,7 +137,7 @@ fn the_dcat_ap_2_1_1_profile_passes_the_dcat_ap_2_1_1_shapes() {
         return;
     };
     let shapes = fixtures.join("shacl/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_shapes.ttl");
-    let extra = dcat_source("sample", &sample_catalog().display().to_string());
+    let extra = dcat_source("sample", &sample_catalog().display().to_string(), "");
 
     // Without the profile, the sample's DCAT-AP 3 fails the 2.1.1 shapes.
     let env = Env::new(&extra);

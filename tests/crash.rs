@@ -108,9 +108,10 @@ fn sigkill_at_random_moments_loses_nothing_and_half_writes_nothing() {
     eprintln!("crash test seed {seed}");
     let mut rng = Lcg(seed);
     let server = PageServer::start();
-    let env = Env::new(&format!(
-        "[[source]]\nid = \"s\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\nmax_shrink = 0.0\n",
-        server.url("/catalog.ttl?page=1")
+    let env = Env::new(&dcat_source(
+        "s",
+        &server.url("/catalog.ttl?page=1"),
+        "max_shrink = 0.0",
     ));
 
     // The first harvest, killed early: what was added is whole.
@@ -186,10 +187,7 @@ fn sigterm_at_random_moments_stops_between_records() {
     eprintln!("crash test seed {seed}");
     let mut rng = Lcg(seed);
     let server = PageServer::start();
-    let env = Env::new(&format!(
-        "[[source]]\nid = \"s\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n",
-        server.url("/catalog.ttl?page=1")
-    ));
+    let env = Env::new(&dcat_source("s", &server.url("/catalog.ttl?page=1"), ""));
     serve_version(&server, 1);
     assert_eq!(env.harvest("s", &[]).0, 0);
     let mut stopped = 0;
@@ -224,10 +222,7 @@ fn sigterm_at_random_moments_stops_between_records() {
 #[test]
 fn a_full_disk_fails_the_run_clearly_and_corrupts_nothing() {
     let server = PageServer::start();
-    let env = Env::new(&format!(
-        "[[source]]\nid = \"s\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n",
-        server.url("/catalog.ttl?page=1")
-    ));
+    let env = Env::new(&dcat_source("s", &server.url("/catalog.ttl?page=1"), ""));
     // The store on a small tmpfs; the run log elsewhere, so that the run's end is recorded.
     let small = env.path("small");
     std::fs::create_dir_all(&small).unwrap();
@@ -237,8 +232,10 @@ fn a_full_disk_fails_the_run_clearly_and_corrupts_nothing() {
         .status()
         .is_ok_and(|s| s.success());
     if !mounted {
-        eprintln!(
-            "NOTICE: a_full_disk_fails_the_run_clearly_and_corrupts_nothing: cannot mount a tmpfs (needs root); skipped"
+        alzette_testkit::missing(
+            "a_full_disk_fails_the_run_clearly_and_corrupts_nothing",
+            "a small tmpfs to fill",
+            "mounting one needs root",
         );
         return;
     }
@@ -284,8 +281,12 @@ fn a_full_disk_fails_the_run_clearly_and_corrupts_nothing() {
     serve_version(&server, 2);
     let (code, out) = env.harvest("s", &[]);
     assert_eq!(code, 1, "{out}");
+    // What failed, where, why, and what to do.
     assert!(
-        out.contains("the store refused a write") && out.contains("No space left"),
+        out.contains("the store at ")
+            && out.contains("failed while")
+            && out.contains("No space left")
+            && out.contains("check the disk"),
         "{out}"
     );
 

@@ -260,9 +260,7 @@ async fn answer(state: &Mutex<State>, req: axum::extract::Request) -> axum::resp
 }
 
 fn csw_source(id: &str, url: &str, extra: &str) -> String {
-    format!(
-        "[[source]]\nid = \"{id}\"\nkind = \"csw\"\nurl = \"{url}\"\nschedule = \"0 3 * * *\"\n{extra}\n"
-    )
+    source_table(id, "csw", url, AT_3AM, extra)
 }
 
 fn dataset(i: usize) -> String {
@@ -273,16 +271,11 @@ fn dataset(i: usize) -> String {
 fn a_csw_catalogue_is_walked_page_by_page_and_reconciled() {
     let server = CswServer::start(23);
     let env = Env::new(&csw_source("geo", &server.url(), "page_size = 10"));
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(
-        out.contains("3 pages, added 23, updated 0, unchanged 0, deleted 0, failed 0"),
-        "{out}"
-    );
-    assert!(
-        out.contains("the source announced 23 and delivered 23"),
-        "{out}"
-    );
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert_eq!(h.run.pages, 3, "{h}");
+    assert_eq!(h.tally(), [23, 0, 0, 0, 0], "{h}");
+    assert!((h.run.announced, h.run.received) == (Some(23), 23), "{h}");
     // Full records from the pages, POSTed (the capabilities offer it), sorted, no request per record.
     let requests = server.take_requests();
     assert_eq!(
@@ -309,24 +302,18 @@ fn a_csw_catalogue_is_walked_page_by_page_and_reconciled() {
     drop(store);
 
     // Again: nothing rewritten.
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(
-        out.contains("added 0, updated 0, unchanged 23, deleted 0, failed 0"),
-        "{out}"
-    );
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert_eq!(h.tally(), [0, 0, 23, 0, 0], "{h}");
 
     // Two records leave the catalogue, one changes: a complete walk deletes and updates.
     server.set(|s| {
         s.records.truncate(21);
         s.records[0] = s.records[0].replace("Watercourses, part 1", "Watercourses, part one");
     });
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(
-        out.contains("added 0, updated 1, unchanged 20, deleted 2, failed 0"),
-        "{out}"
-    );
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert_eq!(h.tally(), [0, 1, 20, 2, 0], "{h}");
 }
 
 #[test]
@@ -339,11 +326,14 @@ fn server_quirks_stop_the_walk_where_they_should() {
 
     // The server caps maxRecords at 5: its nextRecord is followed, not our page size.
     server.set(|s| s.cap = 5);
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 0, "{out}");
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 0, "{h}");
     assert!(
-        out.contains("5 pages, added 0, updated 0, unchanged 23"),
-        "{out}"
+        h.run.pages == 5
+            && h.run.counts.added == 0
+            && h.run.counts.updated == 0
+            && h.run.counts.unchanged == 23,
+        "{h}"
     );
     assert_eq!(
         server
@@ -364,10 +354,13 @@ fn server_quirks_stop_the_walk_where_they_should() {
         ),
     ] {
         server.set(|s| s.quirk = quirk);
-        let (code, out) = env.harvest("geo", &[]);
+        let h = env.harvest_json("geo", &[]);
         let expected_code = if says.is_some() { 3 } else { 0 };
-        assert_eq!(code, expected_code, "{quirk:?}: {out}");
-        assert!(out.contains("unchanged 23, deleted 0"), "{quirk:?}: {out}");
+        assert_eq!(h.code, expected_code, "{quirk:?}: {h}");
+        assert!(
+            h.run.counts.unchanged == 23 && h.run.counts.deleted == 0,
+            "{quirk:?}: {h}"
+        );
         if let Some(says) = says {
             let runs =
                 String::from_utf8(env.run(&["runs", "geo", "--limit", "1", "--errors"]).stdout)
@@ -380,13 +373,16 @@ fn server_quirks_stop_the_walk_where_they_should() {
     // A missing nextRecord on the first page: the walk stops there; 10 of 23 came, so it is
     // incomplete and nothing is deleted.
     server.set(|s| s.quirk = Quirk::NoNextRecord);
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 3, "{out}");
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 3, "{h}");
     assert!(
-        out.contains("the response has no nextRecord") && out.contains("nothing is deleted"),
-        "{out}"
+        h.says("the response has no nextRecord") && h.says("nothing is deleted"),
+        "{h}"
     );
-    assert!(out.contains("unchanged 10, deleted 0"), "{out}");
+    assert!(
+        h.run.counts.unchanged == 10 && h.run.counts.deleted == 0,
+        "{h}"
+    );
     assert_eq!(server.take_requests().len(), 1);
 
     // nextRecord stuck on the page's own start: one page more, then stop, incomplete.
@@ -401,18 +397,18 @@ fn server_quirks_stop_the_walk_where_they_should() {
 
     // The server announces 25 for 23: past the end it answers nothing and nextRecord 1.
     server.set(|s| s.quirk = Quirk::Overcounts);
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 3, "{out}");
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 3, "{h}");
     assert!(
-        out.contains("holds no record")
-            && out.contains("announced 25 records (numberOfRecordsMatched) and 23 came"),
-        "{out}"
+        h.says("holds no record")
+            && h.says("announced 25 records (numberOfRecordsMatched) and 23 came"),
+        "{h}"
     );
-    assert!(out.contains("unchanged 23, deleted 0"), "{out}");
     assert!(
-        out.contains("the source announced 25 and delivered 23"),
-        "{out}"
+        h.run.counts.unchanged == 23 && h.run.counts.deleted == 0,
+        "{h}"
     );
+    assert!((h.run.announced, h.run.received) == (Some(25), 23), "{h}");
     assert_eq!(server.take_requests().len(), 4);
     assert_eq!(stored_resources(&env.store(), "geo").len(), 23);
 }
@@ -440,14 +436,14 @@ fn bad_pages_end_the_walk_without_losing_anything() {
         (Quirk::DoctypePage2, "DOCTYPE"),
     ] {
         server.set(|s| s.quirk = quirk);
-        let (code, out) = env.harvest("geo", &[]);
-        assert_eq!(code, 3, "{quirk:?}: {out}");
-        assert!(out.contains(says), "{quirk:?}: {out}");
+        let h = env.harvest_json("geo", &[]);
+        assert_eq!(h.code, 3, "{quirk:?}: {h}");
+        assert!(h.says(says), "{quirk:?}: {h}");
+        assert!(h.says("startPosition=11"), "{quirk:?} names the page: {h}");
         assert!(
-            out.contains("startPosition=11"),
-            "{quirk:?} names the page: {out}"
+            h.run.counts.unchanged == 10 && h.run.counts.deleted == 0,
+            "{quirk:?}: {h}"
         );
-        assert!(out.contains("unchanged 10, deleted 0"), "{quirk:?}: {out}");
         assert_eq!(stored_resources(&env.store(), "geo").len(), 23, "{quirk:?}");
     }
 }
@@ -458,9 +454,9 @@ fn sorting_capabilities_constraints_and_limits() {
     let server = CswServer::start(12);
     server.set(|s| s.quirk = Quirk::NoSorting);
     let env = Env::new(&csw_source("geo", &server.url(), "page_size = 10"));
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 3, "{out}");
-    assert!(out.contains("added 12"), "{out}");
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 3, "{h}");
+    assert!(h.run.counts.added == 12, "{h}");
     let runs =
         String::from_utf8(env.run(&["runs", "geo", "--limit", "1", "--errors"]).stdout).unwrap();
     assert!(
@@ -510,9 +506,9 @@ fn sorting_capabilities_constraints_and_limits() {
         &server.url(),
         "max_literal_size = \"64KB\"",
     ));
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 3, "{out}");
-    assert!(out.contains("added 2") && out.contains("failed 1"), "{out}");
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 3, "{h}");
+    assert!(h.run.counts.added == 2 && h.run.counts.failed == 1, "{h}");
     let runs =
         String::from_utf8(env.run(&["runs", "geo", "--limit", "1", "--errors"]).stdout).unwrap();
     assert!(
@@ -533,15 +529,18 @@ fn sorting_capabilities_constraints_and_limits() {
 #[test]
 fn iso_records_from_a_folder_and_a_web_folder() {
     let samples = samples();
-    let env = Env::new(&format!(
-        "[[source]]\nid = \"iso\"\nkind = \"iso19139\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n",
-        samples.display()
+    let env = Env::new(&source_table(
+        "iso",
+        "iso19139",
+        &samples.display().to_string(),
+        AT_3AM,
+        "",
     ));
-    let (code, out) = env.harvest("iso", &[]);
+    let h = env.harvest_json("iso", &[]);
     // The series sample carries faults: warnings, not failures.
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("added 3") && out.contains("failed 0"), "{out}");
-    assert!(out.contains("warnings"), "{out}");
+    assert_eq!(h.code, 0, "{h}");
+    assert!(h.run.counts.added == 3 && h.run.counts.failed == 0, "{h}");
+    assert!(!h.run.warnings.is_empty(), "{h}");
     let runs =
         String::from_utf8(env.run(&["runs", "iso", "--limit", "1", "--errors"]).stdout).unwrap();
     assert!(
@@ -584,17 +583,20 @@ fn iso_records_from_a_folder_and_a_web_folder() {
             "<gmd:MD_Metadata xmlns:gmd=\"http://www.isotc211.org/2005/gmd\"><gmd:fileIdentifier>",
         ),
     );
-    let env = Env::new(&format!(
-        "[[source]]\nid = \"web\"\nkind = \"iso19139\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n",
-        pages.url("/records/")
+    let env = Env::new(&source_table(
+        "web",
+        "iso19139",
+        &pages.url("/records/"),
+        AT_3AM,
+        "",
     ));
-    let (code, out) = env.harvest("web", &[]);
-    assert_eq!(code, 3, "{out}");
-    assert!(out.contains("added 1") && out.contains("failed 1"), "{out}");
+    let h = env.harvest_json("web", &[]);
+    assert_eq!(h.code, 3, "{h}");
+    assert!(h.run.counts.added == 1 && h.run.counts.failed == 1, "{h}");
     // An unreadable document's records are unknown: the walk cannot say what went.
     assert!(
-        out.contains("1 documents could not be read") && out.contains("nothing was deleted"),
-        "{out}"
+        h.says("1 documents could not be read") && h.says("nothing was deleted"),
+        "{h}"
     );
     let runs =
         String::from_utf8(env.run(&["runs", "web", "--limit", "1", "--errors"]).stdout).unwrap();
@@ -739,9 +741,9 @@ fn an_unchanged_catalogue_rewrites_neither_records_nor_reports() {
         !first.is_empty(),
         "the samples have recommendations to report"
     );
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("unchanged 5"), "{out}");
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert!(h.run.counts.unchanged == 5, "{h}");
     assert_eq!(results(&env), first, "the reports were rewritten");
 }
 
@@ -754,9 +756,9 @@ fn incremental_runs_ask_for_changes_and_full_runs_find_what_went() {
         "incremental = true\nfull_every = \"4s\"\nconstraint = \"type = 'dataset'\"",
     ));
     // The first run is full: no modification date asked for.
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("added 5"), "{out}");
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert!(h.run.counts.added == 5, "{h}");
     assert_eq!(
         std::mem::take(&mut server.state.lock().unwrap().since),
         vec![None]
@@ -769,15 +771,18 @@ fn incremental_runs_ask_for_changes_and_full_runs_find_what_went() {
         s.records.remove(3);
         s.modified.remove(3);
     });
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 0, "{out}");
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 0, "{h}");
     assert!(
-        out.contains("added 0, updated 1, unchanged 0, deleted 0"),
-        "{out}"
+        h.run.counts.added == 0
+            && h.run.counts.updated == 1
+            && h.run.counts.unchanged == 0
+            && h.run.counts.deleted == 0,
+        "{h}"
     );
     assert!(
-        out.contains("incremental run: only the records modified since"),
-        "{out}"
+        h.says("incremental run: only the records modified since"),
+        "{h}"
     );
     let since = std::mem::take(&mut server.state.lock().unwrap().since);
     assert_eq!(since.len(), 1);
@@ -794,13 +799,21 @@ fn incremental_runs_ask_for_changes_and_full_runs_find_what_went() {
         "nothing deleted"
     );
 
-    // Once the last full run is older than full_every: a full run, which finds what went.
-    std::thread::sleep(std::time::Duration::from_secs(4));
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 0, "{out}");
+    // Once the last full run is older than full_every (4 s): a full run, which finds what went.
+    let last_full = env
+        .runs("geo")
+        .into_iter()
+        .find(|r| r.complete && r.incremental_since.is_none())
+        .expect("a full run");
+    wait_for_clock(last_full.started + chrono::Duration::seconds(4));
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 0, "{h}");
     assert!(
-        out.contains("added 0, updated 0, unchanged 4, deleted 1"),
-        "{out}"
+        h.run.counts.added == 0
+            && h.run.counts.updated == 0
+            && h.run.counts.unchanged == 4
+            && h.run.counts.deleted == 1,
+        "{h}"
     );
     assert_eq!(
         std::mem::take(&mut server.state.lock().unwrap().since),
@@ -845,12 +858,9 @@ fn a_record_refused_for_its_size_keeps_its_earlier_version() {
         s.records[1] = s.records[1].replace("Centre lines", &"Centre lines ".repeat(20_000));
         s.records[3] = s.records[3].replace("Views of", &"Views of ".repeat(20_000));
     });
-    let (code, out) = env.harvest("geo", &[]);
-    assert_eq!(code, 3, "{out}");
-    assert!(
-        out.contains("failed 2") && out.contains("deleted 0"),
-        "{out}"
-    );
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 3, "{h}");
+    assert!(h.run.counts.failed == 2 && h.run.counts.deleted == 0, "{h}");
     let stored = stored_resources(&env.store(), "geo");
     assert_eq!(stored.len(), 4, "{stored:?}");
     assert!(stored.contains(&dataset(2)));

@@ -11,9 +11,7 @@ use support::*;
 const TOKEN: &str = "admin-token-for-tests-0123456789";
 
 fn source(id: &str, url: &str, schedule: &str, extra: &str) -> String {
-    format!(
-        "[[source]]\nid = \"{id}\"\nkind = \"dcat\"\nurl = \"{url}\"\nschedule = \"{schedule}\"\n{extra}\n"
-    )
+    source_table(id, "dcat", url, schedule, extra)
 }
 
 /// POSTs to the admin API: (status, JSON body, headers).
@@ -45,6 +43,21 @@ fn bearer() -> String {
 fn source_status(server: &Server) -> Vec<Value> {
     let (_, _, body) = http_get(&server.url("/api/sources"), &[]).unwrap();
     serde_json::from_slice(&body).unwrap()
+}
+
+/// `/api/sources`'s entry for `id`.
+fn status_of(server: &Server, id: &str) -> Value {
+    source_status(server)
+        .into_iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no source {id} in /api/sources"))
+}
+
+/// Firings of `id` the scheduler skipped because it was paused.
+fn skipped_while_paused(server: &Server, id: &str) -> u64 {
+    status_of(server, id)["skipped_firings"]["paused"]
+        .as_u64()
+        .unwrap()
 }
 
 fn source_ids(server: &Server) -> Vec<String> {
@@ -132,9 +145,19 @@ fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
             .is_string()
     };
     assert!(paused(&server));
-    std::thread::sleep(Duration::from_millis(1500)); // a run fired before the pause ends
+    // A run fired before the pause ends; the scheduler then skips b's firings. Three of them
+    // skipped (b fires every second) without a run is what "does not fire" means.
+    wait_until("b's firing is skipped while paused", || {
+        skipped_while_paused(&server, "b") >= 1
+    });
+    wait_until("b's last run ended", || {
+        status_of(&server, "b")["last_run"]["outcome"] != "running"
+    });
     let runs_of_b = server.finished_runs("b").len();
-    std::thread::sleep(Duration::from_secs(3));
+    let skipped = skipped_while_paused(&server, "b");
+    wait_until("three more firings of b are skipped", || {
+        skipped_while_paused(&server, "b") >= skipped + 3
+    });
     assert_eq!(
         server.finished_runs("b").len(),
         runs_of_b,
@@ -145,7 +168,9 @@ fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
     server.stop();
     let server = env.serve();
     assert!(paused(&server), "paused across a restart");
-    std::thread::sleep(Duration::from_secs(2));
+    wait_until("two firings of b are skipped after the restart", || {
+        skipped_while_paused(&server, "b") >= 2
+    });
     assert_eq!(server.finished_runs("b").len(), runs_of_b);
     let (status, _, _) = admin(&server, "/api/admin/sources/b/resume", Some(&bearer()));
     assert_eq!(status, 200);
@@ -177,26 +202,30 @@ fn the_admin_api_needs_its_token_and_runs_pauses_resumes_and_reloads() {
         String::from_utf8_lossy(&catalogue_page).contains("dataset/1"),
         "d's records are published"
     );
-    let runs_of_b = server.finished_runs("b").len();
-    std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(
-        server.finished_runs("b").len(),
-        runs_of_b,
-        "a removed source no longer fires"
+    // A removed source has no firing left: the scheduler no longer holds it.
+    assert!(
+        !source_status(&server).iter().any(|s| s["id"] == "b"),
+        "a removed source is no longer listed"
+    );
+    assert!(
+        status_of(&server, "a")["next_run"].is_string(),
+        "the scheduler reports the firings it holds"
     );
 
     // An invalid file changes nothing and says where it is wrong.
-    std::fs::write(
-        &env.config,
-        format!("{head}{reloaded}[[source]]\nid = \"Bad Id\"\n"),
-    )
-    .unwrap();
+    let bad = format!("{head}{reloaded}[[source]]\nid = \"Bad Id\"\n");
+    std::fs::write(&env.config, &bad).unwrap();
+    // The 1-based line of the bad table's `[[source]]` header.
+    let lines: Vec<&str> = bad.lines().collect();
+    let bad_table = lines.iter().position(|l| *l == "id = \"Bad Id\"").unwrap();
+    assert_eq!(lines[bad_table - 1], "[[source]]");
     let (status, body, _) = admin(&server, "/api/admin/reload", Some(&bearer()));
     assert_eq!(status, 422, "{body}");
     let message = body["error"].as_str().unwrap();
     assert!(
-        message.contains("harvest-sources.toml:30") && message.contains("unchanged"),
-        "{message}"
+        message.contains(&format!("harvest-sources.toml:{bad_table}"))
+            && message.contains("unchanged"),
+        "the table's line is named: {message}"
     );
     assert_eq!(source_ids(&server), ["a", "c", "d"]);
 
@@ -395,7 +424,10 @@ fn a_saturated_sparql_endpoint_answers_503_with_retry_after() {
         "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . FILTER NOT EXISTS { ?g ?h ?i FILTER(?g = ?a && ?i = ?f) } }",
     );
     let running = std::thread::spawn(move || http_get(&slow, &[]).unwrap());
-    std::thread::sleep(Duration::from_millis(500));
+    // Once the slow query holds the slot, a quick one is turned away.
+    wait_until("the slow query holds the only slot", || {
+        http_get(&quick, &[]).unwrap().0 == 503
+    });
     let (status, headers, body) = http_get(&quick, &[]).unwrap();
     let message = String::from_utf8_lossy(&body);
     assert_eq!(status, 503, "{message}");

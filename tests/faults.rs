@@ -3,6 +3,7 @@
 
 mod support;
 
+use alzette_runlog::Outcome;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use support::*;
@@ -11,17 +12,13 @@ const GOOD: &str = "/good.ttl";
 
 /// A source harvested once from a good page (3 datasets), then pointed at `url` with `extra`
 /// limits; returns the second run's exit code and output.
-fn after_a_good_harvest(url: &str, extra: &str) -> (Env, i32, String) {
+fn after_a_good_harvest(url: &str, extra: &str) -> (Env, Harvest) {
     let good = PageServer::start();
     let ids: Vec<usize> = (0..3).collect();
     let (_, page) =
         catalogue_pages(&good.url(""), &ids, 10, Syntax::Turtle, false, &|_| 1).remove(0);
     good.set(GOOD, page);
-    let source = |u: &str| {
-        format!(
-            "[[source]]\nid = \"s\"\nkind = \"dcat\"\nurl = \"{u}\"\nschedule = \"0 3 * * *\"\n{extra}\n"
-        )
-    };
+    let source = |u: &str| dcat_source("s", u, extra);
     let env = Env::new(&source(&good.url(GOOD)));
     let (code, out) = env.harvest("s", &[]);
     assert_eq!(code, 0, "{out}");
@@ -29,13 +26,13 @@ fn after_a_good_harvest(url: &str, extra: &str) -> (Env, i32, String) {
         .unwrap()
         .replace(&good.url(GOOD), url);
     std::fs::write(&env.config, text).unwrap();
-    let (code, out) = env.harvest("s", &[]);
+    let h = env.harvest_json("s", &[]);
     assert_eq!(
         env.store().count(Some("s")),
         3,
-        "nothing harvested earlier is lost: {out}"
+        "nothing harvested earlier is lost: {h}"
     );
-    (env, code, out)
+    (env, h)
 }
 
 const RETRIES: &str = "retries = 2\nretry_backoff = \"50ms\"";
@@ -45,11 +42,11 @@ fn server_errors_are_retried_a_bounded_number_of_times() {
     for status in [500, 502, 503] {
         let server = PageServer::start();
         server.set("/c.ttl", Page::status(status));
-        let (_, code, out) = after_a_good_harvest(&server.url("/c.ttl"), RETRIES);
-        assert_eq!(code, 1, "{status}: {out}");
+        let (_, h) = after_a_good_harvest(&server.url("/c.ttl"), RETRIES);
+        assert_eq!(h.code, 1, "{status}: {h}");
         assert!(
-            out.contains(&format!("HTTP {status}")) && out.contains(": failed"),
-            "{out}"
+            h.says(&format!("HTTP {status}")) && h.run.outcome == Outcome::Failed,
+            "{h}"
         );
         assert_eq!(
             server.hits("/c.ttl"),
@@ -72,9 +69,9 @@ fn retry_after_is_honoured_and_the_run_recovers() {
             vec![Page::status(status).with_header("Retry-After", "1")],
         );
         let started = Instant::now();
-        let (_, code, out) = after_a_good_harvest(&server.url("/c.ttl"), RETRIES);
-        assert_eq!(code, 0, "{status}: {out}");
-        assert!(out.contains("unchanged 3"), "{out}");
+        let (_, h) = after_a_good_harvest(&server.url("/c.ttl"), RETRIES);
+        assert_eq!(h.code, 0, "{status}: {h}");
+        assert_eq!(h.run.counts.unchanged, 3, "{h}");
         assert_eq!(server.hits("/c.ttl"), 2);
         assert!(
             started.elapsed() >= Duration::from_secs(1),
@@ -88,27 +85,27 @@ fn retry_after_is_honoured_and_the_run_recovers() {
         catalogue_pages(&server.url(""), &ids, 10, Syntax::Turtle, false, &|_| 1).remove(0);
     server.set("/c.ttl", page);
     server.set_sequence("/c.ttl", vec![Page::status(503), Page::status(503)]);
-    let (_, code, out) = after_a_good_harvest(&server.url("/c.ttl"), RETRIES);
-    assert_eq!(code, 0, "{out}");
+    let (_, h) = after_a_good_harvest(&server.url("/c.ttl"), RETRIES);
+    assert_eq!(h.code, 0, "{h}");
     assert_eq!(server.hits("/c.ttl"), 3);
 }
 
 #[test]
 fn connection_refused() {
     let url = format!("http://127.0.0.1:{}/c.ttl", free_port());
-    let (_, code, out) = after_a_good_harvest(&url, "retries = 1\nretry_backoff = \"50ms\"");
-    assert_eq!(code, 1, "{out}");
-    assert!(out.to_lowercase().contains("connect"), "{out}");
+    let (_, h) = after_a_good_harvest(&url, "retries = 1\nretry_backoff = \"50ms\"");
+    assert_eq!(h.code, 1, "{h}");
+    assert!(h.says("connect") || h.says("Connect"), "{h}");
 }
 
 #[test]
 fn connection_closed_without_an_answer() {
     let server = FaultServer::start(Fault::Close);
-    let (_, code, out) = after_a_good_harvest(
+    let (_, h) = after_a_good_harvest(
         &server.url("/c.ttl"),
         "retries = 1\nretry_backoff = \"50ms\"",
     );
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(h.code, 1, "{h}");
     assert_eq!(server.connections(), 2, "tried twice");
 }
 
@@ -116,9 +113,9 @@ fn connection_closed_without_an_answer() {
 fn a_server_that_never_answers_times_out() {
     let server = FaultServer::start(Fault::Hang);
     let started = Instant::now();
-    let (_, code, out) = after_a_good_harvest(&server.url("/c.ttl"), "request_timeout = \"1s\"");
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("timed out (limit request_timeout)"), "{out}");
+    let (_, h) = after_a_good_harvest(&server.url("/c.ttl"), "request_timeout = \"1s\"");
+    assert_eq!(h.code, 1, "{h}");
+    assert!(h.says("timed out (limit request_timeout)"), "{h}");
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
@@ -128,18 +125,15 @@ fn a_trickling_body_hits_the_request_and_the_run_deadlines() {
         len: 1000,
         every: Duration::from_secs(1),
     });
-    let (_, code, out) = after_a_good_harvest(&server.url("/c.ttl"), "request_timeout = \"2s\"");
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("timed out (limit request_timeout)"), "{out}");
-    let (_, code, out) = after_a_good_harvest(
+    let (_, h) = after_a_good_harvest(&server.url("/c.ttl"), "request_timeout = \"2s\"");
+    assert_eq!(h.code, 1, "{h}");
+    assert!(h.says("timed out (limit request_timeout)"), "{h}");
+    let (_, h) = after_a_good_harvest(
         &server.url("/c.ttl"),
         "request_timeout = \"1h\"\nrun_deadline = \"2s\"",
     );
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("deadline") && out.contains("run_deadline"),
-        "{out}"
-    );
+    assert_eq!(h.code, 1, "{h}");
+    assert!(h.says("deadline") && h.says("run_deadline"), "{h}");
 }
 
 #[test]
@@ -148,11 +142,11 @@ fn a_truncated_body_is_an_error() {
         declared: 5000,
         sent: 100,
     });
-    let (_, code, out) = after_a_good_harvest(
+    let (_, h) = after_a_good_harvest(
         &server.url("/c.ttl"),
         "retries = 1\nretry_backoff = \"50ms\"",
     );
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(h.code, 1, "{h}");
     assert_eq!(server.connections(), 2);
 }
 
@@ -164,13 +158,13 @@ fn a_wrong_content_type_is_read_by_what_the_content_is_and_reported() {
         catalogue_pages(&server.url(""), &ids, 10, Syntax::RdfXml, false, &|_| 1).remove(0);
     // RDF/XML declared as Turtle, at a URL without extension.
     server.set("/c", Page::ok("text/turtle", page.body));
-    let (_, code, out) = after_a_good_harvest(&server.url("/c"), "");
-    assert_eq!(code, 3, "ok-with-errors: {out}");
+    let (_, h) = after_a_good_harvest(&server.url("/c"), "");
+    assert_eq!(h.code, 3, "ok-with-errors: {h}");
     assert!(
-        out.contains("declares Turtle") && out.contains("read as RDF/XML"),
-        "{out}"
+        h.says("declares Turtle") && h.says("read as RDF/XML"),
+        "{h}"
     );
-    assert!(out.contains("unchanged 3"), "{out}");
+    assert_eq!(h.run.counts.unchanged, 3, "{h}");
 }
 
 #[test]
@@ -183,17 +177,20 @@ fn redirect_loops_and_redirects_out_of_http_are_refused() {
     };
     server.set("/a", redirect(&server.url("/b")));
     server.set("/b", redirect(&server.url("/a")));
-    let (_, code, out) = after_a_good_harvest(&server.url("/a"), "");
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("redirect"), "{out}");
+    let (_, h) = after_a_good_harvest(&server.url("/a"), "");
+    assert_eq!(h.code, 1, "{h}");
+    assert!(h.says("redirect"), "{h}");
     server.set("/secret", redirect("file:///etc/passwd"));
-    let (_, code, out) = after_a_good_harvest(&server.url("/secret"), "");
-    assert_eq!(code, 1, "{out}");
+    let (_, h) = after_a_good_harvest(&server.url("/secret"), "");
+    assert_eq!(h.code, 1, "{h}");
     assert!(
-        out.contains("redirect to a non-HTTP URL (file:///etc/passwd) refused"),
-        "{out}"
+        h.says("redirect to a non-HTTP URL (file:///etc/passwd) refused"),
+        "{h}"
     );
-    assert!(!out.contains("root:"), "nothing of the file was read");
+    assert!(
+        !h.says("root:") && !h.stderr.contains("root:"),
+        "nothing of the file was read"
+    );
 }
 
 #[test]
@@ -208,10 +205,10 @@ fn a_gzip_bomb_stops_at_the_body_limit() {
     let mut page = Page::ok("text/turtle", bomb);
     page.content_encoding = Some("gzip".into());
     server.set("/bomb.ttl", page);
-    let (_, code, out) = after_a_good_harvest(&server.url("/bomb.ttl"), "max_body_size = \"1MiB\"");
-    assert_eq!(code, 1, "{out}");
+    let (_, h) = after_a_good_harvest(&server.url("/bomb.ttl"), "max_body_size = \"1MiB\"");
+    assert_eq!(h.code, 1, "{h}");
     assert!(
-        out.contains("larger than 1048576 bytes (limit max_body_size)"),
-        "{out}"
+        h.says("larger than 1048576 bytes (limit max_body_size)"),
+        "{h}"
     );
 }

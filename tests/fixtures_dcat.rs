@@ -33,9 +33,7 @@ const FILES: &[(&str, usize)] = &[
 const BEE_CONTEXT: &str = "https://semiceu.github.io/uri.semic.eu-generated/DCAT-AP/releases/3.0.0/html/examples/context.jsonld";
 
 fn source(id: &str, url: &str, extra: &str) -> String {
-    format!(
-        "[[source]]\nid = \"{id}\"\nkind = \"dcat\"\nurl = \"{url}\"\nschedule = \"0 3 * * *\"\n{extra}\n"
-    )
+    dcat_source(id, url, extra)
 }
 
 #[test]
@@ -77,11 +75,11 @@ fn every_dcat_fixture_harvests() {
     }
     let env = Env::new(&sources);
     for (i, (file, expected)) in FILES.iter().enumerate() {
-        let (code, out) = env.harvest(&format!("f{i}"), &[]);
-        assert_eq!(code, 0, "{file}: {out}");
-        assert!(
-            out.contains(&format!("added {expected},")),
-            "{file}: expected {expected} records: {out}"
+        let h = env.harvest_json(&format!("f{i}"), &[]);
+        assert_eq!(h.code, 0, "{file}: {h}");
+        assert_eq!(
+            h.run.counts.added, *expected as u64,
+            "{file}: expected {expected} records: {h}"
         );
     }
     // The same graph in two syntaxes (the HVD example, isomorphic per rdflib) gives the same
@@ -167,10 +165,10 @@ fn both_hydra_fixture_pairs_give_three_datasets() {
     );
     let env = Env::new(&sources);
     for id in ["legacy", "current"] {
-        let (code, out) = env.harvest(id, &[]);
-        assert_eq!(code, 0, "{id}: {out}");
-        assert!(out.contains("2 pages, added 3,"), "{id}: {out}");
-        assert!(out.contains("the source announced 3"), "{id}: {out}");
+        let h = env.harvest_json(id, &[]);
+        assert_eq!(h.code, 0, "{id}: {h}");
+        assert!(h.run.pages == 2 && h.run.counts.added == 3, "{id}: {h}");
+        assert_eq!(h.run.announced, Some(3), "{id}: {h}");
     }
     let store = env.store();
     assert_eq!(

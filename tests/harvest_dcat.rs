@@ -5,12 +5,6 @@ mod support;
 use std::time::Duration;
 use support::*;
 
-fn dcat_source(id: &str, url: &str, extra: &str) -> String {
-    format!(
-        "[[source]]\nid = \"{id}\"\nkind = \"dcat\"\nurl = \"{url}\"\nschedule = \"0 3 * * *\"\n{extra}\n"
-    )
-}
-
 fn v1(_: usize) -> u32 {
     1
 }
@@ -37,13 +31,11 @@ fn paged_catalogues_in_all_four_syntaxes() {
                 &server.url(&format!("/catalog.{}?page=1", syntax.ext())),
                 "",
             ));
-            let (code, out) = env.harvest("s", &[]);
-            assert_eq!(code, 0, "{syntax:?} legacy={legacy}: {out}");
-            assert!(
-                out.contains("3 pages, added 25, updated 0, unchanged 0, deleted 0, failed 0"),
-                "{syntax:?}: {out}"
-            );
-            assert!(out.contains("the source announced 25"), "{out}");
+            let h = env.harvest_json("s", &[]);
+            assert_eq!(h.code, 0, "{syntax:?} legacy={legacy}: {h}");
+            assert_eq!(h.run.pages, 3, "{syntax:?}: {h}");
+            assert_eq!(h.tally(), [25, 0, 0, 0, 0], "{syntax:?}: {h}");
+            assert_eq!((h.run.announced, h.run.received), (Some(25), 25), "{h}");
             let store = env.store();
             assert_eq!(stored_resources(&store, "s"), expected(&ids), "{syntax:?}");
             // Each record carries its distribution, contact point and period.
@@ -81,14 +73,18 @@ fn unchanged_reharvest_rewrites_nothing() {
     assert_eq!(env.harvest("s", &[]).0, 0);
     let before = modified_times(&env.store());
     assert_eq!(before.len(), 12);
-    std::thread::sleep(Duration::from_millis(20));
+    // A rewrite from now on would show in dct:modified (milliseconds).
+    wait_for_clock(chrono::Utc::now() + chrono::Duration::milliseconds(2));
 
     // The same bytes: the pages are known, nothing is parsed again.
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 0, "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
     assert!(
-        out.contains("added 0, updated 0, unchanged 12, deleted 0"),
-        "{out}"
+        h.run.counts.added == 0
+            && h.run.counts.updated == 0
+            && h.run.counts.unchanged == 12
+            && h.run.counts.deleted == 0,
+        "{h}"
     );
     assert_eq!(
         modified_times(&env.store()),
@@ -110,11 +106,14 @@ fn unchanged_reharvest_rewrites_nothing() {
             })
             .collect();
     server.serve_catalogue(&as_ntriples);
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 0, "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
     assert!(
-        out.contains("added 0, updated 0, unchanged 12, deleted 0"),
-        "{out}"
+        h.run.counts.added == 0
+            && h.run.counts.updated == 0
+            && h.run.counts.unchanged == 12
+            && h.run.counts.deleted == 0,
+        "{h}"
     );
     assert_eq!(
         modified_times(&env.store()),
@@ -131,10 +130,13 @@ fn unchanged_reharvest_rewrites_nothing() {
         false,
         &|i| if i == 3 { 2 } else { 1 },
     ));
-    let (_, out) = env.harvest("s", &[]);
+    let h = env.harvest_json("s", &[]);
     assert!(
-        out.contains("added 0, updated 1, unchanged 11, deleted 0"),
-        "{out}"
+        h.run.counts.added == 0
+            && h.run.counts.updated == 1
+            && h.run.counts.unchanged == 11
+            && h.run.counts.deleted == 0,
+        "{h}"
     );
     let after = modified_times(&env.store());
     let changed: Vec<_> = after
@@ -166,12 +168,16 @@ fn conditional_get_skips_unchanged_pages() {
     let env = Env::new(&dcat_source("s", &server.url("/catalog.ttl?page=1"), ""));
     assert_eq!(env.harvest("s", &[]).0, 0);
     assert_eq!(server.not_modified(), 0);
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 0, "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
     assert_eq!(server.not_modified(), 3, "every page answered 304");
     assert!(
-        out.contains("3 pages, added 0, updated 0, unchanged 9, deleted 0"),
-        "{out}"
+        h.run.pages == 3
+            && h.run.counts.added == 0
+            && h.run.counts.updated == 0
+            && h.run.counts.unchanged == 9
+            && h.run.counts.deleted == 0,
+        "{h}"
     );
     // A changed dataset changes its page's ETag: that page is read again, the others are not.
     let pages: Vec<_> = catalogue_pages(&server.url(""), &ids, 3, Syntax::Turtle, false, &|i| {
@@ -181,17 +187,23 @@ fn conditional_get_skips_unchanged_pages() {
     .map(|(p, page)| (p, page.with_etag()))
     .collect();
     server.serve_catalogue(&pages);
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 0, "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
     assert_eq!(server.not_modified(), 5);
-    assert!(out.contains("updated 1, unchanged 8, deleted 0"), "{out}");
+    assert!(
+        h.run.counts.updated == 1 && h.run.counts.unchanged == 8 && h.run.counts.deleted == 0,
+        "{h}"
+    );
 
     // A new store with the old run log: the pages' 304s no longer stand for stored records,
     // so the pages are read again.
     std::fs::remove_dir_all(env.path("data/store")).unwrap();
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("added 9, updated 0, unchanged 0"), "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert!(
+        h.run.counts.added == 9 && h.run.counts.updated == 0 && h.run.counts.unchanged == 0,
+        "{h}"
+    );
     assert_eq!(stored_resources(&env.store(), "s").len(), 9);
 }
 
@@ -206,10 +218,10 @@ fn last_modified_is_sent_back_as_if_modified_since() {
     server.serve_catalogue(&pages);
     let env = Env::new(&dcat_source("s", &server.url("/catalog.ttl?page=1"), ""));
     assert_eq!(env.harvest("s", &[]).0, 0);
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 0, "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
     assert_eq!(server.not_modified(), 2, "both pages answered 304");
-    assert!(out.contains("unchanged 4"), "{out}");
+    assert!(h.run.counts.unchanged == 4, "{h}");
 }
 
 #[test]
@@ -226,10 +238,13 @@ fn known_pages_without_validators_are_not_parsed_again_unless_the_store_lost_the
     ));
     let env = Env::new(&dcat_source("s", &server.url("/catalog.ttl?page=1"), ""));
     assert_eq!(env.harvest("s", &[]).0, 0);
-    let (_, out) = env.harvest("s", &[]);
+    let h = env.harvest_json("s", &[]);
     assert!(
-        out.contains("2 pages, added 0, updated 0, unchanged 6"),
-        "{out}"
+        h.run.pages == 2
+            && h.run.counts.added == 0
+            && h.run.counts.updated == 0
+            && h.run.counts.unchanged == 6,
+        "{h}"
     );
     // One record graph disappears behind Alzette's back: its page is read again.
     {
@@ -237,9 +252,12 @@ fn known_pages_without_validators_are_not_parsed_again_unless_the_store_lost_the
         let key = store.record_keys("s")[0];
         store.delete("s", &[key].into()).unwrap();
     }
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("added 1, updated 0, unchanged 5"), "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert!(
+        h.run.counts.added == 1 && h.run.counts.updated == 0 && h.run.counts.unchanged == 5,
+        "{h}"
+    );
     assert_eq!(env.store().count(Some("s")), 6);
 }
 
@@ -273,9 +291,9 @@ fn removed_datasets_are_deleted_after_a_complete_walk() {
         false,
         &v1,
     ));
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("deleted 2"), "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert!(h.run.counts.deleted == 2, "{h}");
     let store = env.store();
     assert_eq!(stored_resources(&store, "s"), expected(&fewer));
     // The record graphs are gone, not only the listing.
@@ -311,15 +329,15 @@ fn a_page_failing_mid_walk_deletes_nothing() {
         &|i| if i < 5 { 2 } else { 1 },
     ));
     server.set("/catalog.ttl?page=2", Page::status(500));
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 3, "ok-with-errors exits 3: {out}");
-    assert!(out.contains("ok-with-errors"), "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 3, "ok-with-errors exits 3: {h}");
+    assert!(h.says("ok-with-errors"), "{h}");
     assert!(
-        out.contains("catalog.ttl?page=2") && out.contains("HTTP 500"),
-        "the cause is named: {out}"
+        h.says("catalog.ttl?page=2") && h.says("HTTP 500"),
+        "the cause is named: {h}"
     );
-    assert!(out.contains("nothing was deleted"), "{out}");
-    assert!(out.contains("updated 5"), "page 1 was still taken: {out}");
+    assert!(h.says("nothing was deleted"), "{h}");
+    assert!(h.run.counts.updated == 5, "page 1 was still taken: {h}");
     assert_eq!(
         stored_resources(&env.store(), "s"),
         expected(&ids),
@@ -480,9 +498,9 @@ fn the_shrink_guard_holds_and_can_be_overridden() {
         false,
         &v1,
     ));
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("deleted 2"), "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert!(h.run.counts.deleted == 2, "{h}");
 
     // The operator accepts the shrink.
     server.serve_catalogue(&catalogue_pages(
@@ -493,9 +511,9 @@ fn the_shrink_guard_holds_and_can_be_overridden() {
         false,
         &v1,
     ));
-    let (code, out) = env.harvest("s", &["--allow-shrink"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("deleted 7"), "{out}");
+    let h = env.harvest_json("s", &["--allow-shrink"]);
+    assert_eq!(h.code, 0, "{h}");
+    assert!(h.run.counts.deleted == 7, "{h}");
     assert_eq!(stored_resources(&env.store(), "s"), expected(&[1]));
 }
 
@@ -640,12 +658,12 @@ fn a_wrong_record_is_reported_and_the_others_are_stored() {
         &server.url("/c.ttl"),
         "max_record_triples = 100",
     ));
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 3, "{out}");
-    assert!(out.contains("added 3") && out.contains("failed 1"), "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 3, "{h}");
+    assert!(h.run.counts.added == 3 && h.run.counts.failed == 1, "{h}");
     assert!(
-        out.contains("\"Huge\"") && out.contains("max_record_triples"),
-        "the record and the cause are named: {out}"
+        h.says("\"Huge\"") && h.says("max_record_triples"),
+        "the record and the cause are named: {h}"
     );
 }
 
@@ -672,8 +690,8 @@ fn blank_node_datasets_get_stable_iris() {
         "{first:?}"
     );
     server.set("/c.ttl", Page::ok("text/turtle", page("second")));
-    let (_, out) = env.harvest("s", &[]);
-    assert!(out.contains("unchanged 2"), "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert!(h.run.counts.unchanged == 2, "{h}");
     assert_eq!(stored_resources(&env.store(), "s"), first);
 }
 
@@ -796,7 +814,7 @@ fn gzip_encoded_pages_are_read() {
     compressed.content_encoding = Some("gzip".into());
     server.set(&path, compressed);
     let env = Env::new(&dcat_source("s", &server.url(&path), ""));
-    let (code, out) = env.harvest("s", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("added 3"), "{out}");
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert!(h.run.counts.added == 3, "{h}");
 }

@@ -237,18 +237,11 @@ fn hostile_pages_are_refused_clearly_while_the_daemon_serves() {
         &|_| 1,
     ));
     let cases = cases();
-    let mut sources = String::from(
-        "[[source]]\nid = \"good\"\nkind = \"dcat\"\nurl = \"CATALOGUE\"\nschedule = \"0 3 * * *\"\n\n",
-    )
-    .replace("CATALOGUE", &server.url("/catalog.ttl?page=1"));
+    let mut sources = dcat_source("good", &server.url("/catalog.ttl?page=1"), "");
     for c in &cases {
         let path = format!("/{}", c.id);
         server.set(&path, Page::ok(c.content_type, c.body.clone()));
-        sources.push_str(&format!(
-            "[[source]]\nid = \"{}\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\nenabled = false\n\n",
-            c.id,
-            server.url(&path)
-        ));
+        sources.push_str(&dcat_source(c.id, &server.url(&path), "enabled = false"));
     }
     let env = Env::new(&sources);
     assert_eq!(env.harvest("good", &[]).0, 0);

@@ -3,11 +3,10 @@
 
 mod support;
 
-use alzette_store::{Iris, hex};
+use alzette_store::RecordKey;
 use oxigraph::io::{RdfFormat, RdfParser};
 use reqwest::Method;
 use std::collections::BTreeSet;
-use std::time::Duration;
 use support::*;
 
 const TOKEN: &str = "oai-test-admin-token-0123456789";
@@ -40,12 +39,17 @@ impl Repository {
         {
             pages.set(&format!("/b{path}"), page);
         }
-        let sources = format!(
-            "[[source]]\nid = \"alpha\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n\n\
-             [[source]]\nid = \"beta\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 4 * * *\"\n",
-            pages.url("/catalog.ttl?page=1"),
-            pages.url("/b/catalog.rdf?page=1")
-        );
+        let sources = [
+            dcat_source("alpha", &pages.url("/catalog.ttl?page=1"), ""),
+            source_table(
+                "beta",
+                "dcat",
+                &pages.url("/b/catalog.rdf?page=1"),
+                "0 4 * * *",
+                "",
+            ),
+        ]
+        .concat();
         let env = Env::with_server(
             &sources,
             &format!(
@@ -84,8 +88,10 @@ impl Repository {
     /// which `.ci/run` sets; skipped with a notice without it or without lxml).
     fn check_schema(&self) {
         let Ok(xsd) = std::env::var("ALZETTE_OAI_XSD") else {
-            eprintln!(
-                "NOTICE: ALZETTE_OAI_XSD is not set (.ci/run sets it); the OAI-PMH schema check is skipped"
+            alzette_testkit::missing(
+                "the OAI-PMH schema check",
+                "the OAI-PMH XML schema (ALZETTE_OAI_XSD)",
+                ".ci/run sets it",
             );
             return;
         };
@@ -123,12 +129,8 @@ impl Repository {
     }
 
     fn record_iri(&self, source: &str, dataset: usize) -> String {
-        let key = Iris::record_key(&format!("{DATA}/dataset/{dataset}"));
-        format!(
-            "http://127.0.0.1:{}/record/{source}/{}",
-            self.env.port,
-            hex(&key)
-        )
+        let key = RecordKey::of(&format!("{DATA}/dataset/{dataset}"));
+        format!("http://127.0.0.1:{}/record/{source}/{key}", self.env.port)
     }
 
     fn run_alpha(&self) {
@@ -374,7 +376,7 @@ fn tokens_survive_harvests_and_deletions_are_listed() {
     let seen_first: Vec<String> = texts(&first, "identifier");
     assert_eq!(seen_first.len(), 10);
     let token = unescape(&resumption_token(&first).unwrap());
-    std::thread::sleep(Duration::from_millis(1100)); // the next changes fall in a later second
+    wait_for_next_second(); // the next changes fall in a later second
 
     let alpha = repo.change_alpha();
     let changed_at = chrono::Utc::now();
@@ -517,10 +519,7 @@ fn tombstones_expire_after_their_retention() {
         false,
         &|_| 1,
     ));
-    let env = Env::new(&format!(
-        "[[source]]\nid = \"alpha\"\nkind = \"dcat\"\nurl = \"{}\"\nschedule = \"0 3 * * *\"\n",
-        pages.url("/catalog.ttl?page=1")
-    ));
+    let env = Env::new(&dcat_source("alpha", &pages.url("/catalog.ttl?page=1"), ""));
     // Retention sits in [store], which Env writes: add it there.
     let text = std::fs::read_to_string(&env.config).unwrap();
     std::fs::write(
@@ -539,9 +538,11 @@ fn tombstones_expire_after_their_retention() {
         &|_| 1,
     ));
     assert_eq!(env.harvest("alpha", &[]).0, 0);
+    // The deletion happened during that run, so before its end.
+    let deleted_by = env.runs("alpha")[0].ended.expect("the run ended");
 
-    let key = Iris::record_key(&format!("{DATA}/dataset/4"));
-    let deleted = format!("http://127.0.0.1:{}/record/alpha/{}", env.port, hex(&key));
+    let key = RecordKey::of(&format!("{DATA}/dataset/4"));
+    let deleted = format!("http://127.0.0.1:{}/record/alpha/{key}", env.port);
     let get = |server: &Server| {
         let (_, _, body) = http_get(
             &server.url(&format!(
@@ -560,7 +561,8 @@ fn tombstones_expire_after_their_retention() {
     assert!(get(&server).contains("<header status=\"deleted\">"));
     server.stop();
 
-    std::thread::sleep(Duration::from_millis(2500));
+    // Past the 2 s retention.
+    wait_for_clock(deleted_by + chrono::Duration::milliseconds(2001));
     let server = env.serve(); // purges at start
     assert_eq!(error_code(&get(&server)).as_deref(), Some("idDoesNotExist"));
     let (_, _, list) = http_get(
@@ -579,7 +581,7 @@ fn tombstones_expire_after_their_retention() {
 #[test]
 fn the_catalogue_lists_what_changed_since_a_time_with_tombstones() {
     let repo = Repository::start();
-    std::thread::sleep(Duration::from_millis(1100));
+    wait_for_next_second();
     repo.change_alpha();
     let since = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     repo.run_alpha();

@@ -25,22 +25,15 @@ impl Drop for Pycsw {
 fn requirements() -> Option<(PathBuf, PathBuf)> {
     let venv = std::env::var_os("ALZETTE_PYCSW").map(PathBuf::from);
     let Some(venv) = venv.filter(|v| v.join("bin/pycsw-admin.py").exists()) else {
-        eprintln!(
-            "NOTICE: pycsw harvest: ALZETTE_PYCSW does not name a Python environment with pycsw (.ci/run makes one); skipped"
+        alzette_testkit::missing(
+            "pycsw harvest",
+            "a Python environment with pycsw named by ALZETTE_PYCSW",
+            ".ci/run makes one",
         );
         return None;
     };
-    let shared = std::env::var_os("ALZETTE_SHARED")
-        .map(PathBuf::from)
-        .or_else(|| Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")))
-        .filter(|s| s.join("tools/gen_iso_records.py").exists());
-    let Some(shared) = shared else {
-        eprintln!(
-            "NOTICE: pycsw harvest: ../shared/tools (records and their generator) is absent (set ALZETTE_SHARED); skipped"
-        );
-        return None;
-    };
-    Some((venv, shared))
+    let tools = alzette_testkit::shared_tools("pycsw harvest")?;
+    Some((venv, tools.parent()?.to_owned()))
 }
 
 #[test]
@@ -94,16 +87,19 @@ fn a_pycsw_catalogue_is_harvested_completely_then_rewritten_never() {
     let loaded: u64 = String::from_utf8_lossy(&up.stdout).trim().parse().unwrap();
     assert_eq!(loaded, 5026, "pycsw loads every record");
 
-    let env = Env::new(&format!(
-        "[[source]]\nid = \"geoportal\"\nkind = \"csw\"\nurl = \"http://127.0.0.1:{port}/csw\"\nschedule = \"0 3 * * *\"\npage_size = 100\n"
+    let env = Env::new(&source_table(
+        "geoportal",
+        "csw",
+        &format!("http://127.0.0.1:{port}/csw"),
+        AT_3AM,
+        "page_size = 100",
     ));
-    let (code, out) = env.harvest("geoportal", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(
-        out.contains(&format!(
-            "the source announced {loaded} and delivered {loaded}"
-        )),
-        "{out}"
+    let h = env.harvest_json("geoportal", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert_eq!(
+        (h.run.announced, h.run.received),
+        (Some(loaded), loaded),
+        "{h}"
     );
     // The generator varies the text identifiers of the records it makes, not an anchored one:
     // every record made from the Dutch template names the same dataset (its gmx:Anchor), so
@@ -114,27 +110,11 @@ fn a_pycsw_catalogue_is_harvested_completely_then_rewritten_never() {
         .count() as u64;
     assert!(same_dataset > 100, "{same_dataset}");
     let stored = loaded - (same_dataset - 1);
-    assert!(
-        out.contains(&format!(
-            "added {stored}, updated 0, unchanged 0, deleted 0, failed 0"
-        )),
-        "{out}"
-    );
-    assert!(
-        out.contains(&format!(
-            "{} records described a resource an earlier one of the run described",
-            same_dataset - 1
-        )),
-        "{out}"
-    );
+    assert_eq!(h.tally(), [stored, 0, 0, 0, 0], "{h}");
+    assert_eq!(h.run.counts.duplicates, same_dataset - 1, "{h}");
     assert_eq!(env.store().count(Some("geoportal")) as u64, stored);
 
-    let (code, out) = env.harvest("geoportal", &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(
-        out.contains(&format!(
-            "added 0, updated 0, unchanged {stored}, deleted 0, failed 0"
-        )),
-        "{out}"
-    );
+    let h = env.harvest_json("geoportal", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert_eq!(h.tally(), [0, 0, stored, 0, 0], "{h}");
 }

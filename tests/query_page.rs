@@ -28,8 +28,10 @@ impl Browser {
         if !std::path::Path::new(&chromium).exists()
             || !std::path::Path::new(&chromedriver).exists()
         {
-            eprintln!(
-                "NOTICE: {chromium} or {chromedriver} is missing (apt-get install chromium chromium-driver); the query page test is skipped"
+            alzette_testkit::missing(
+                "the query page test",
+                &format!("{chromium} or {chromedriver}"),
+                "apt-get install chromium chromium-driver",
             );
             return None;
         }
@@ -149,7 +151,7 @@ fn the_query_page_runs_queries_in_a_browser_without_a_cdn() {
     let pages = PageServer::start();
     let ids: Vec<usize> = (0..12).collect();
     pages.serve_turtle(&ids, 5, &|_| 1);
-    let env = Env::new(&dcat_source("alpha", &pages.url("/catalog.ttl?page=1")));
+    let env = Env::new(&dcat_source("alpha", &pages.url("/catalog.ttl?page=1"), ""));
     let server = env.serve();
     server.wait_for_runs(&["alpha"]);
 

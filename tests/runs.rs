@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 use support::*;
 
 fn source(id: &str, url: &str, extra: &str) -> String {
-    format!(
-        "[[source]]\nid = \"{id}\"\nkind = \"dcat\"\nurl = \"{url}\"\nschedule = \"0 3 * * *\"\n{extra}\n"
-    )
+    dcat_source(id, url, extra)
 }
 
 fn runs_output(env: &Env, source: &str) -> String {
@@ -186,12 +184,18 @@ fn serve_harvests_never_run_sources_at_start_and_stops_cleanly() {
     let stderr = alzette.stop();
     assert!(!stderr.contains("panicked"), "{stderr}");
     let again = env.serve();
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(
-        server.hits("/a.ttl"),
-        1,
-        "a source that ran before waits for its schedule"
+    // The scheduler's next firing of a is its schedule's, not now.
+    let next_run = {
+        let (_, _, body) = http_get(&again.url("/api/sources"), &[]).unwrap();
+        let sources: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+        let a = sources.iter().find(|s| s["id"] == "a").unwrap().clone();
+        chrono::DateTime::parse_from_rfc3339(a["next_run"].as_str().expect("a next run")).unwrap()
+    };
+    assert!(
+        next_run > chrono::Utc::now() + chrono::Duration::minutes(1),
+        "a source that ran before waits for its schedule: next run {next_run}"
     );
+    assert_eq!(server.hits("/a.ttl"), 1);
     again.stop();
     let out = env.run(&["runs"]);
     assert_eq!(
@@ -207,7 +211,13 @@ fn harvest_is_refused_while_serve_holds_the_store() {
     let alzette = env.serve();
     let (code, out) = env.harvest("s", &[]);
     assert_eq!(code, 1);
-    assert!(out.contains("another Alzette process"), "{out}");
+    // Which file is held, by whom, and how to run the harvest in the daemon instead.
+    assert!(
+        out.contains("in use by another process")
+            && out.contains("alzette serve")
+            && out.contains("POST /api/admin/sources/ID/run"),
+        "{out}"
+    );
     alzette.stop();
 }
 

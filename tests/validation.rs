@@ -35,9 +35,12 @@ fn validation(background: &[&str]) -> String {
 }
 
 fn vocabulary_source(id: &str, url: &Path) -> String {
-    format!(
-        "[[source]]\nid = \"{id}\"\nkind = \"vocabulary\"\nurl = \"{}\"\nschedule = \"0 2 * * *\"\n\n",
-        url.display()
+    source_table(
+        id,
+        "vocabulary",
+        &url.display().to_string(),
+        "0 2 * * *",
+        "",
     )
 }
 
@@ -60,7 +63,7 @@ fn records_are_validated_with_the_vocabularies_as_background_and_reports_are_que
         "{}{}{}",
         validation(&["eu-tables"]),
         vocabulary_source("eu-tables", &repo("examples/vocabularies")),
-        dcat_source("sample", &sample_catalog().display().to_string())
+        dcat_source("sample", &sample_catalog().display().to_string(), "")
     ));
 
     // Before the vocabulary is harvested, every theme, format, frequency… fails its table.
@@ -154,7 +157,7 @@ fn datasets_get_the_data_portals_quality_score_with_their_missing_points() {
         "{}{}{}",
         validation(&["eu-tables"]),
         vocabulary_source("eu-tables", &repo("examples/vocabularies")),
-        dcat_source("sample", &sample_catalog().display().to_string())
+        dcat_source("sample", &sample_catalog().display().to_string(), "")
     ));
     let out = env.run(&["quality"]);
     assert!(!out.status.success());
@@ -269,8 +272,8 @@ fn a_source_that_rejects_invalid_records_keeps_their_earlier_version() {
     let env = Env::new(&format!(
         "[validation]\nshapes = [{:?}]\n\n{}\non_invalid = \"reject\"\n\n{}",
         server.url("/shapes.ttl"),
-        dcat_source("strict", &url).trim_end(),
-        dcat_source("lenient", &url)
+        dcat_source("strict", &url, "").trim_end(),
+        dcat_source("lenient", &url, "")
     ));
     server.set("/catalog.ttl", page([Some("A"), Some("B"), None]));
 
@@ -384,7 +387,7 @@ fn a_background_that_is_not_a_vocabulary_source_is_refused() {
     let env = Env::new(&format!(
         "{}{}",
         validation(&["sample"]),
-        dcat_source("sample", &sample_catalog().display().to_string())
+        dcat_source("sample", &sample_catalog().display().to_string(), "")
     ));
     let out = env.run(&["check-config"]);
     assert_ne!(out.status.code(), Some(0));
@@ -401,7 +404,7 @@ fn serve_validates_with_a_vocabulary_harvested_at_the_same_start() {
     let env = Env::new(&format!(
         "{}{}{}",
         validation(&["eu-tables"]),
-        dcat_source("sample", &sample_catalog().display().to_string()),
+        dcat_source("sample", &sample_catalog().display().to_string(), ""),
         vocabulary_source("eu-tables", &repo("examples/vocabularies")),
     ));
     let server = env.serve();
@@ -447,7 +450,7 @@ fn links_are_checked_within_a_budget_reused_and_counted_in_the_score() {
     let env = Env::new(&format!(
         "[validation]\nshapes = [{:?}]\n\n[quality]\ncheck_links = true\nlink_host_interval = \"10ms\"\nmax_links_per_run = 3\n\n{}",
         repo("shapes/dcat-ap-3-base.ttl").display().to_string(),
-        dcat_source("links", &server.url("/catalog.ttl"))
+        dcat_source("links", &server.url("/catalog.ttl"), "")
     ));
     let access_points = |env: &Env| -> Vec<(String, String)> {
         pairs(
@@ -494,7 +497,7 @@ fn shapes_that_cannot_be_read_fail_the_run_and_name_them() {
     let gone = format!("http://127.0.0.1:{}/shapes.ttl", free_port());
     let env = Env::new(&format!(
         "[validation]\nshapes = [{gone:?}]\n\n{}",
-        dcat_source("sample", &sample_catalog().display().to_string())
+        dcat_source("sample", &sample_catalog().display().to_string(), "")
     ));
     let (code, out) = env.harvest("sample", &[]);
     assert_ne!(code, 0, "{out}");

@@ -3,7 +3,8 @@
 #![no_main]
 
 use alzette_dcat::{
-    PageLimits, PageParser, RdfFormat, SplitOptions, page_links, sniff, split_records,
+    PageLimits, PageParser, RdfFormat, RecordLimits, SplitOptions, page_links, sniff,
+    split_records,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -30,8 +31,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = page_links(&graph, page_url);
-    let mut options = SplitOptions::new("http://localhost:8080/id/fuzz/");
-    options.max_record_triples = 5_000;
+    let options = SplitOptions::new("http://localhost:8080/id/fuzz/").with_limits(RecordLimits {
+        max_record_triples: 5_000,
+        ..RecordLimits::default()
+    });
     let page = split_records(&graph, &options);
     for record in &page.records {
         assert!(record.triples.len() <= 5_000);

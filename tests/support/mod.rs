@@ -202,11 +202,52 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// A `[[source]]` table: a DCAT source `id` at `url`, scheduled at 03:00.
-pub fn dcat_source(id: &str, url: &str) -> String {
+/// Waits until the wall clock reaches `instant` (for what is decided by time: a `full_every`
+/// passing, a tombstone's retention, an OAI-PMH datestamp's next second).
+pub fn wait_for_clock(instant: chrono::DateTime<chrono::Utc>) {
+    if let Ok(left) = (instant - chrono::Utc::now()).to_std() {
+        std::thread::sleep(left);
+    }
+    assert!(chrono::Utc::now() >= instant);
+}
+
+/// Waits until the wall clock is in a later second than now (OAI-PMH datestamps and
+/// `modified-since` have a second's granularity).
+pub fn wait_for_next_second() {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now();
+    let second = now.duration_trunc(TimeDelta::seconds(1)).unwrap();
+    wait_for_clock(second + TimeDelta::seconds(1));
+}
+
+impl Env {
+    /// The runs of `source`, newest first (`alzette runs SOURCE --format json`).
+    pub fn runs(&self, source: &str) -> Vec<alzette_runlog::Run> {
+        let out = self.run(&["runs", source, "--limit", "1000", "--format", "json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("alzette runs --format json")
+    }
+}
+
+/// A `[[source]]` table of a test configuration: `id` of `kind` at `url`, scheduled at 03:00
+/// unless told otherwise, with `extra` lines (`key = value`) of its own.
+pub fn source_table(id: &str, kind: &str, url: &str, schedule: &str, extra: &str) -> String {
     format!(
-        "[[source]]\nid = \"{id}\"\nkind = \"dcat\"\nurl = \"{url}\"\nschedule = \"0 3 * * *\"\n\n"
+        "[[source]]\nid = \"{id}\"\nkind = \"{kind}\"\nurl = \"{url}\"\nschedule = \"{schedule}\"\n{extra}\n\n"
     )
+}
+
+/// The schedule test sources get unless they say otherwise: daily at 03:00, so never during a
+/// test.
+pub const AT_3AM: &str = "0 3 * * *";
+
+/// A DCAT source `id` at `url` (see [`source_table`]).
+pub fn dcat_source(id: &str, url: &str, extra: &str) -> String {
+    source_table(id, "dcat", url, AT_3AM, extra)
 }
 
 /// The project's own sample catalogue (`examples/sample-catalog.ttl`), which holds what DCAT-AP 3
@@ -227,8 +268,10 @@ pub fn python_with(modules: &str, check: &str) -> Option<String> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!(
-            "NOTICE: {python} cannot import {modules} (pip install them, or set ALZETTE_PYTHON); {check} is skipped"
+        alzette_testkit::missing(
+            check,
+            &format!("a Python that imports {modules} ({python} does not)"),
+            "pip install them, or set ALZETTE_PYTHON",
         );
     }
     ok.then_some(python)
@@ -519,6 +562,27 @@ impl Env {
             .expect("the alzette binary runs")
     }
 
+    /// Runs `alzette harvest SOURCE [extra] --format json`: the run as the run log keeps it,
+    /// whatever the summary's wording.
+    pub fn harvest_json(&self, source: &str, extra: &[&str]) -> Harvest {
+        let mut args = vec!["harvest", source, "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "alzette harvest --format json printed no JSON ({e}): {}{stderr}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        Harvest {
+            code: out.status.code().unwrap_or(-1),
+            run: serde_json::from_value(report["run"].clone()).expect("a run"),
+            plan: report.get("plan").cloned().filter(|p| !p.is_null()),
+            stderr,
+        }
+    }
+
     /// Runs `alzette harvest SOURCE [extra]` and returns (exit code, stdout).
     pub fn harvest(&self, source: &str, extra: &[&str]) -> (i32, String) {
         let mut args = vec!["harvest", source];
@@ -564,6 +628,47 @@ impl Env {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("alzette serve did not come up");
+    }
+}
+
+/// A run of `alzette harvest --format json`.
+#[derive(Debug)]
+pub struct Harvest {
+    pub code: i32,
+    pub run: alzette_runlog::Run,
+    /// A dry run's plan.
+    pub plan: Option<serde_json::Value>,
+    pub stderr: String,
+}
+
+impl Harvest {
+    /// What the run did: [added, updated, unchanged, deleted, failed].
+    pub fn tally(&self) -> [u64; 5] {
+        let c = &self.run.counts;
+        [c.added, c.updated, c.unchanged, c.deleted, c.failed]
+    }
+
+    /// The run's message, or "".
+    pub fn message(&self) -> &str {
+        self.run.message.as_deref().unwrap_or_default()
+    }
+
+    /// Whether the run says `text` anywhere: its outcome, message, errors or warnings.
+    pub fn says(&self, text: &str) -> bool {
+        let r = &self.run;
+        r.outcome.to_string().contains(text)
+            || self.message().contains(text)
+            || r.errors
+                .iter()
+                .chain(&r.warnings)
+                .any(|e| e.record.contains(text) || e.message.contains(text))
+    }
+}
+
+impl std::fmt::Display for Harvest {
+    /// For assertion messages: the run and what was logged.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}: {:?}\n{}", self.code, self.run, self.stderr)
     }
 }
 
@@ -841,21 +946,11 @@ pub fn select_pairs(store: &RecordStore, query: &str) -> Vec<(String, String)> {
 }
 
 /// The shared fixtures folder (`../shared/fixtures` next to the repository, or
-/// `$ALZETTE_SHARED/fixtures`), or `None` with a notice when it is absent.
+/// `$ALZETTE_SHARED/fixtures`), or `None` with a notice when it is absent (a failure under
+/// `ALZETTE_REQUIRE_FIXTURES=1`, which `.ci/run` sets).
+#[track_caller]
 pub fn shared_fixtures(test: &str) -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("ALZETTE_SHARED").map(|s| PathBuf::from(s).join("fixtures")),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")),
-    ];
-    for c in candidates.into_iter().flatten() {
-        if c.is_dir() {
-            return Some(c);
-        }
-    }
-    eprintln!(
-        "NOTICE: {test}: ../shared/fixtures is absent (set ALZETTE_SHARED to the shared folder); skipped"
-    );
-    None
+    alzette_testkit::shared_fixtures(test)
 }
 
 /// What a [`FaultServer`] does with each connection once it has read the request.

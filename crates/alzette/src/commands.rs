@@ -1,12 +1,16 @@
 //! What each subcommand does: open what it needs, call the library, print.
 
+use crate::OutputFormat;
 use crate::admin::{DaemonAdmin, admin_token};
 use crate::progress::TerminalProgress;
 use crate::tables;
 use alzette_config::{Config, SourceConfig};
-use alzette_harvest::{Harvester, RunOptions, Scheduler};
+use alzette_harvest::{Harvester, RunOptions, ScheduleBoard, Scheduler};
 use alzette_runlog::{Outcome, Run, RunLog, RunLogError};
-use alzette_server::{AdminAccess, AppState, SourceList, SourceSummary, WorkerCommand};
+use alzette_server::{
+    AdminAccess, AppState, ScheduleState, ScheduleView, SkippedFirings, SourceList, SourceSummary,
+    WorkerCommand,
+};
 use alzette_store::{CatalogDescription, RecordStore, SourceDescription};
 use anyhow::{Context, Result, bail};
 use std::process::ExitCode;
@@ -125,6 +129,7 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
             "admin API off: set [server] admin_token or ALZETTE_ADMIN_TOKEN to turn it on"
         ),
     }
+    let board = daemon.scheduler.board();
     let admin = token.map(|token| AdminAccess {
         token,
         actions: daemon as Arc<dyn alzette_server::Admin>,
@@ -137,7 +142,8 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
         sources,
         admin,
         query_workers(&config)?,
-    );
+    )
+    .with_schedule(Arc::new(ScheduleOf(board)));
     tracing::info!(
         "serving http://{bind}/ — catalogue {}catalog, SPARQL {}sparql; {} records",
         config.server.base_uri,
@@ -151,6 +157,21 @@ pub async fn serve(config: Config) -> Result<ExitCode> {
     flush(&store, &runlog);
     served.context("the HTTP server stopped")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The scheduler's board as the server reports it.
+struct ScheduleOf(Arc<ScheduleBoard>);
+
+impl ScheduleView for ScheduleOf {
+    fn state(&self, source: &str) -> Option<ScheduleState> {
+        self.0.get(source).map(|s| ScheduleState {
+            next_run: s.next,
+            skipped_firings: SkippedFirings {
+                paused: s.skipped_paused,
+                running: s.skipped_busy,
+            },
+        })
+    }
 }
 
 /// SPARQL queries run in this same binary's `query-worker` subcommand.
@@ -228,8 +249,8 @@ fn find_source<'a>(config: &'a Config, id: &str) -> Result<&'a SourceConfig> {
 pub async fn harvest(
     config: Config,
     id: &str,
-    dry_run: bool,
-    allow_shrink: bool,
+    options: RunOptions,
+    format: OutputFormat,
 ) -> Result<ExitCode> {
     let source = find_source(&config, id)?.clone();
     if !source.enabled {
@@ -246,18 +267,20 @@ pub async fn harvest(
     let shutdown = shutdown_on_signals();
     let progress = TerminalProgress::new(&source.id);
     let report = harvester
-        .run(
-            &source,
-            RunOptions {
-                dry_run,
-                allow_shrink,
-            },
-            &shutdown,
-            &progress,
-        )
+        .run(&source, options, &shutdown, &progress)
         .await?;
     progress.finish();
+    flush(&store, &runlog);
     let run = &report.run;
+    let code = match run.outcome {
+        Outcome::Ok => ExitCode::SUCCESS,
+        Outcome::OkWithErrors => ExitCode::from(EXIT_WITH_ERRORS),
+        _ => ExitCode::FAILURE,
+    };
+    if format == OutputFormat::Json {
+        print_json(&report)?;
+        return Ok(code);
+    }
     if let Some(plan) = &report.plan {
         println!("dry run of \"{}\": nothing was written", source.id);
         for (label, list) in [
@@ -288,12 +311,7 @@ pub async fn harvest(
             source.id
         );
     }
-    flush(&store, &runlog);
-    Ok(match run.outcome {
-        Outcome::Ok => ExitCode::SUCCESS,
-        Outcome::OkWithErrors => ExitCode::from(EXIT_WITH_ERRORS),
-        _ => ExitCode::FAILURE,
-    })
+    Ok(code)
 }
 
 pub fn check_config(config: &Config) -> Result<ExitCode> {
@@ -321,7 +339,7 @@ pub fn check_config(config: &Config) -> Result<ExitCode> {
 }
 
 /// A source as `alzette sources` shows it, read from the run log or from a running server.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, serde::Serialize)]
 pub struct SourceRow {
     pub id: String,
     pub kind: String,
@@ -331,7 +349,7 @@ pub struct SourceRow {
     pub last_run: Option<Run>,
 }
 
-pub async fn sources(config: &Config) -> Result<ExitCode> {
+pub async fn sources(config: &Config, format: OutputFormat) -> Result<ExitCode> {
     let rows: Vec<SourceRow> = match RunLog::open(&config.store.runlog) {
         Ok(log) => config
             .sources
@@ -354,7 +372,10 @@ pub async fn sources(config: &Config) -> Result<ExitCode> {
         Err(e) if e.is_locked() => from_server(config, "api/sources").await?,
         Err(e) => return Err(e.into()),
     };
-    print!("{}", tables::sources(&rows));
+    match format {
+        OutputFormat::Text => print!("{}", tables::sources(&rows)),
+        OutputFormat::Json => print_json(&rows)?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -363,6 +384,7 @@ pub async fn runs(
     source: Option<&str>,
     limit: usize,
     errors: bool,
+    format: OutputFormat,
 ) -> Result<ExitCode> {
     if let Some(id) = source {
         find_source(config, id)?;
@@ -378,8 +400,19 @@ pub async fn runs(
         }
         Err(e) => return Err(e.into()),
     };
-    print!("{}", tables::runs(&runs, errors));
+    match format {
+        OutputFormat::Text => print!("{}", tables::runs(&runs, errors)),
+        OutputFormat::Json => print_json(&runs)?,
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Pretty JSON on stdout, one document.
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    std::io::Write::write_all(&mut out, b"\n")?;
+    Ok(())
 }
 
 /// While `alzette serve` runs it holds the run log; ask it instead.

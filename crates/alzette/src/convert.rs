@@ -1,7 +1,7 @@
 //! `alzette convert`: what Alzette makes of ISO 19139 records, CSW responses or DCAT files,
 //! printed as RDF, for operators working out why a source harvests as it does.
 
-use alzette_harvest::validation::read_file;
+use alzette_harvest::rdf_file::read_file;
 use alzette_iso19139::{DocumentError, Options, Profile, map_document};
 use anyhow::Result;
 use clap::ValueEnum;
@@ -33,27 +33,12 @@ pub enum Output {
     Ntriples,
 }
 
-/// The GeoDCAT-AP profile of the ISO mapping.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum MappingProfile {
-    Core,
-    Extended,
-}
-
 /// Converts every file, prints the triples of all of them, and says on stderr what each
 /// record's mapping left out. Exit code 2 when a file could not be read at all (the others
 /// are still printed).
-pub fn convert(
-    files: &[PathBuf],
-    from: Input,
-    to: Output,
-    profile: MappingProfile,
-) -> Result<ExitCode> {
+pub fn convert(files: &[PathBuf], from: Input, to: Output, profile: Profile) -> Result<ExitCode> {
     let options = Options {
-        profile: match profile {
-            MappingProfile::Core => Profile::Core,
-            MappingProfile::Extended => Profile::Extended,
-        },
+        profile,
         ..Options::default()
     };
     let mut triples: Vec<Triple> = Vec::new();

@@ -9,6 +9,7 @@ mod quality;
 mod tables;
 mod validate;
 
+use alzette_harvest::RunOptions;
 use clap::{Parser, Subcommand, ValueEnum};
 
 // Parsing and canonicalising pages allocate many small strings: mimalloc is markedly faster at it
@@ -47,6 +48,13 @@ enum LogFormat {
     Json,
 }
 
+/// How `sources` and `runs` print.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Publish the catalogue and the SPARQL endpoint, and harvest every enabled source on its schedule.
@@ -61,11 +69,19 @@ enum Command {
         /// Delete the records the source no longer has even beyond its max_shrink share.
         #[arg(long)]
         allow_shrink: bool,
+        /// A summary for people, or the run (and a dry run's plan) as JSON for scripts:
+        /// `{"run": {...}, "plan": {...}}`.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
     /// Check the configuration and exit.
     CheckConfig,
     /// List the sources with their last run.
-    Sources,
+    Sources {
+        /// A table for people, or JSON for scripts (the same objects as `/api/sources`).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
     /// List recent runs, of one source or all.
     Runs {
         source: Option<String>,
@@ -75,6 +91,10 @@ enum Command {
         /// Also list each run's record errors.
         #[arg(long)]
         errors: bool,
+        /// A table for people, or JSON for scripts (the same objects as `/api/runs`, errors
+        /// and warnings included).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
     /// The quality scores (data.europa.eu's MQA) the harvests stored: averages per source and
     /// for the catalogue, and each dataset's biggest missing points, lowest scores first.
@@ -112,9 +132,9 @@ enum Command {
         from: convert::Input,
         #[arg(long, value_enum, default_value_t = convert::Output::Turtle)]
         to: convert::Output,
-        /// GeoDCAT-AP profile of the ISO mapping.
-        #[arg(long, value_enum, default_value_t = convert::MappingProfile::Extended)]
-        profile: convert::MappingProfile,
+        /// GeoDCAT-AP profile of the ISO mapping: core or extended.
+        #[arg(long, default_value = "extended")]
+        profile: alzette_iso19139::Profile,
     },
     /// Internal: evaluate SPARQL queries for `serve`, reading requests on stdin.
     #[command(hide = true)]
@@ -195,17 +215,25 @@ fn main() -> ExitCode {
                 source,
                 dry_run,
                 allow_shrink,
-            } => commands::harvest(config, &source, dry_run, allow_shrink).await,
+                format,
+            } => {
+                let options = RunOptions {
+                    dry_run,
+                    allow_shrink,
+                };
+                commands::harvest(config, &source, options, format).await
+            }
             Command::CheckConfig => commands::check_config(&config),
             Command::Quality { source, limit } => {
                 quality::quality(&config, source.as_deref(), limit)
             }
-            Command::Sources => commands::sources(&config).await,
+            Command::Sources { format } => commands::sources(&config, format).await,
             Command::Runs {
                 source,
                 limit,
                 errors,
-            } => commands::runs(&config, source.as_deref(), limit, errors).await,
+                format,
+            } => commands::runs(&config, source.as_deref(), limit, errors, format).await,
             Command::QueryWorker { .. } | Command::Validate { .. } | Command::Convert { .. } => {
                 unreachable!("handled before the configuration")
             }

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::process::ExitCode;
 
-const PV: &str = "https://piveau.eu/ns/voc#";
-const ALZ: &str = "https://w3id.org/alzette/ns#";
+const PV: &str = alzette_vocab::namespace!(pv);
+const ALZ: &str = alzette_vocab::namespace!(alz);
 
 #[derive(Default)]
 struct Dataset {

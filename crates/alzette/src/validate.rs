@@ -1,7 +1,8 @@
 //! `alzette validate`: SHACL validation of RDF files, for operators checking a source and for
 //! comparing Alzette's engine with others (`--format turtle` prints a W3C report).
 
-use alzette_harvest::validation::{ValidationSummary, read_file, read_in_pieces, summarize};
+use alzette_harvest::rdf_file::{read_file, read_in_pieces};
+use alzette_harvest::validation::{ValidationSummary, summarize};
 use alzette_shacl::{
     Background, DataGraph, NumberedTriples, Shapes, ValidationReport, ValidationResult,
 };

@@ -36,7 +36,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use schedule::Schedule;
+pub use schedule::{Schedule, ScheduleError};
 use url::Url;
 
 /// The whole configuration.
@@ -121,7 +121,8 @@ pub struct ServerConfig {
     pub oai_page_size: usize,
     /// SPARQL results larger than this are refused with an error instead of being sent.
     pub max_query_result_size: u64,
-    /// Memory one SPARQL query's worker process may allocate (its data segment).
+    /// Bytes one SPARQL query's evaluation may hold at once in its worker process (counted by
+    /// the worker's allocator; RocksDB's caches are outside the count).
     pub query_memory_limit: u64,
     /// Largest SPARQL request body (POST) accepted.
     pub max_request_body_size: u64,

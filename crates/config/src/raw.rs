@@ -422,11 +422,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
                 format!("duplicate source id \"{id}\" (first used on line {first_line})"),
             ));
         }
-        let schedule: Schedule = s
-            .schedule
-            .get_ref()
-            .parse()
-            .map_err(|m: String| ctx.err(&s.schedule.span(), key("schedule"), m))?;
+        let schedule: Schedule =
+            s.schedule
+                .get_ref()
+                .parse()
+                .map_err(|e: crate::ScheduleError| {
+                    ctx.err(&s.schedule.span(), key("schedule"), e.to_string())
+                })?;
         let url = ctx.location(&s.url, &key("url"))?;
         let limits = limits_of!(&ctx, s, prefix.as_str(), &harvest.limits);
         let kind = match s.kind.get_ref().as_str() {

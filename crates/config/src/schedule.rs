@@ -9,6 +9,17 @@ use chrono::{DateTime, Utc};
 use std::fmt;
 use std::str::FromStr;
 
+/// A schedule that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error(
+        "\"{expression}\" has {fields} fields; a schedule has 5 (min hour day month weekday, as in crontab) or 6/7 (seconds first, year last)"
+    )]
+    FieldCount { expression: String, fields: usize },
+    #[error("\"{expression}\" is not a valid cron expression: {reason}")]
+    Invalid { expression: String, reason: String },
+}
+
 /// A parsed cron schedule.
 #[derive(Clone)]
 pub struct Schedule {
@@ -42,9 +53,13 @@ impl fmt::Debug for Schedule {
 }
 
 impl FromStr for Schedule {
-    type Err = String;
+    type Err = ScheduleError;
 
-    fn from_str(expression: &str) -> Result<Self, String> {
+    fn from_str(expression: &str) -> Result<Self, ScheduleError> {
+        let invalid = |reason: String| ScheduleError::Invalid {
+            expression: expression.to_owned(),
+            reason,
+        };
         let trimmed = expression.trim();
         let fields: Vec<&str> = trimmed.split_whitespace().collect();
         let translated = match fields.len() {
@@ -55,17 +70,17 @@ impl FromStr for Schedule {
                 fields[1],
                 fields[2],
                 fields[3],
-                crontab_days_of_week(fields[4])?
+                crontab_days_of_week(fields[4]).map_err(invalid)?
             ),
             6 | 7 => trimmed.to_owned(),
-            n => {
-                return Err(format!(
-                    "\"{expression}\" has {n} fields; a schedule has 5 (min hour day month weekday, as in crontab) or 6/7 (seconds first, year last)"
-                ));
+            fields => {
+                return Err(ScheduleError::FieldCount {
+                    expression: expression.to_owned(),
+                    fields,
+                });
             }
         };
-        let inner = cron::Schedule::from_str(&translated)
-            .map_err(|e| format!("\"{expression}\" is not a valid cron expression: {e}"))?;
+        let inner = cron::Schedule::from_str(&translated).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             expression: expression.to_owned(),
             inner,
@@ -167,17 +182,19 @@ mod tests {
 
     #[test]
     fn bad_expressions_are_refused() {
-        assert!(
-            "0 3 * *"
-                .parse::<Schedule>()
-                .unwrap_err()
-                .contains("4 fields")
+        assert_eq!(
+            "0 3 * *".parse::<Schedule>().unwrap_err(),
+            ScheduleError::FieldCount {
+                expression: "0 3 * *".into(),
+                fields: 4
+            }
         );
         assert!("0 25 * * *".parse::<Schedule>().is_err());
         assert!(
             "0 3 * * 9"
                 .parse::<Schedule>()
                 .unwrap_err()
+                .to_string()
                 .contains("out of range")
         );
         assert!("every day".parse::<Schedule>().is_err());

@@ -12,7 +12,7 @@ pub enum Quantity {
     Text(String),
 }
 
-pub fn duration(q: &Quantity) -> Result<Duration, String> {
+pub(crate) fn duration(q: &Quantity) -> Result<Duration, String> {
     let text = match q {
         Quantity::Number(secs) => return Ok(Duration::from_secs(*secs)),
         Quantity::Text(t) => t.trim(),
@@ -35,7 +35,7 @@ pub fn duration(q: &Quantity) -> Result<Duration, String> {
     ))
 }
 
-pub fn size(q: &Quantity) -> Result<u64, String> {
+pub(crate) fn size(q: &Quantity) -> Result<u64, String> {
     let text = match q {
         Quantity::Number(bytes) => return Ok(*bytes),
         Quantity::Text(t) => t.trim(),

@@ -19,7 +19,7 @@ pub enum PageError {
     #[error("the page has more than {limit} triples (limit max_page_triples)")]
     TooManyTriples { limit: usize },
     #[error("the page is refused before parsing: {0}")]
-    Refused(String),
+    Refused(#[from] crate::guard::GuardError),
     #[error("{0} is not a syntax a DCAT page can be written in")]
     UnsupportedSyntax(&'static str),
 }

@@ -1,10 +1,9 @@
 //! A harvested record: one dataset, data service or dataset series with what hangs off it, in
-//! canonical form, with its content hash.
+//! canonical form, with its content hash and its key.
 
-use oxrdf::dataset::{CanonicalizationAlgorithm, CanonicalizationHashAlgorithm};
-use oxrdf::{BlankNode, Graph, NamedNode, NamedOrBlankNode, Term, Triple};
+use crate::canonical::canonicalize;
+use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
@@ -62,6 +61,90 @@ impl FromStr for ContentHash {
     }
 }
 
+/// The key of a record inside its source: the first 128 bits of SHA-256 over the resource's
+/// IRI. Computed once, when the record is made ([`RecordGraph::new`]), and carried with it:
+/// the store names the record's graph with it, the run log remembers pages by it.
+///
+/// ```
+/// use alzette_dcat::RecordKey;
+/// let key = RecordKey::of("https://data.public.lu/dataset/1");
+/// let text = key.to_string();
+/// assert_eq!(text.len(), 32);
+/// assert_eq!(text.parse::<RecordKey>(), Ok(key));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordKey([u8; 16]);
+
+impl RecordKey {
+    /// The key of the record about `resource`.
+    pub fn of(resource: &str) -> Self {
+        let digest = Sha256::digest(resource.as_bytes());
+        let mut key = [0; 16];
+        key.copy_from_slice(&digest[..16]);
+        Self(key)
+    }
+
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecordKey({self})")
+    }
+}
+
+/// A text that is not 32 hexadecimal digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a record key is 32 hexadecimal digits")]
+pub struct BadRecordKey;
+
+impl FromStr for RecordKey {
+    type Err = BadRecordKey;
+
+    fn from_str(s: &str) -> Result<Self, BadRecordKey> {
+        if s.len() != 32 {
+            return Err(BadRecordKey);
+        }
+        let mut key = [0; 16];
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = s
+                .get(2 * i..2 * i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .ok_or(BadRecordKey)?;
+        }
+        Ok(Self(key))
+    }
+}
+
+/// As its hex text, so that the run log stays readable.
+impl serde::Serialize for RecordKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecordKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// How a blank-node resource got its IRI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MintedFrom {
@@ -71,11 +154,14 @@ pub enum MintedFrom {
     ContentHash,
 }
 
-/// One record, ready to store.
+/// One record, ready to store. Made by [`crate::Normaliser`] (or [`RecordGraph::new`] for a
+/// resource with an IRI and triples within limits).
 #[derive(Debug, Clone)]
 pub struct RecordGraph {
     /// The dataset, data service or series the record is about.
     pub resource: NamedNode,
+    /// The record's key, from `resource`.
+    pub key: RecordKey,
     pub kinds: Vec<RecordKind>,
     /// The description, blank nodes labelled canonically (`c14n0`, ...), sorted.
     pub triples: Vec<Triple>,
@@ -88,7 +174,18 @@ impl RecordGraph {
     /// Builds a record from its triples: canonicalises and hashes them.
     pub fn new(resource: NamedNode, kinds: Vec<RecordKind>, triples: Vec<Triple>) -> Self {
         let (triples, hash) = canonicalize(triples);
+        Self::from_canonical(resource, kinds, triples, hash)
+    }
+
+    /// A record whose triples are in canonical form already, with their hash.
+    pub(crate) fn from_canonical(
+        resource: NamedNode,
+        kinds: Vec<RecordKind>,
+        triples: Vec<Triple>,
+        hash: ContentHash,
+    ) -> Self {
         Self {
+            key: RecordKey::of(resource.as_str()),
             resource,
             kinds,
             triples,
@@ -125,250 +222,5 @@ impl RecordGraph {
                 _ => None,
             })
             .unwrap_or_else(|| format!("<{}>", self.resource.as_str()))
-    }
-}
-
-/// Blank nodes sharing a first-degree hash that RDFC-1.0's N-degree steps may be run on. Those
-/// steps grow faster than the square of the tied nodes on symmetric structures (a ring of 128
-/// takes 0.12 s, of 50,000 days): a hostile record could stall a run. Past this many, the tied
-/// nodes are labelled in order of appearance instead: the hash of such a record may then change
-/// with its blank node labels (it is rewritten as if changed), which is the price of not
-/// stalling.
-pub const MAX_TIED_BLANK_NODES: usize = 256;
-
-/// Puts triples in canonical form (RDFC-1.0 blank node labels, sorted) and hashes them.
-///
-/// ```
-/// use alzette_dcat::canonicalize;
-/// use oxrdf::{BlankNode, NamedNode, Triple, Literal};
-/// let p = NamedNode::new("http://e.org/p").unwrap();
-/// let s = NamedNode::new("http://e.org/s").unwrap();
-/// let one = |label: &str| vec![
-///     Triple::new(s.clone(), p.clone(), BlankNode::new(label).unwrap()),
-///     Triple::new(BlankNode::new(label).unwrap(), p.clone(), Literal::from("x")),
-/// ];
-/// let (_, a) = canonicalize(one("first"));
-/// let (_, b) = canonicalize(one("other"));
-/// assert_eq!(a, b); // blank node relabelling is no change
-/// ```
-pub fn canonicalize(triples: Vec<Triple>) -> (Vec<Triple>, ContentHash) {
-    // A record is a set: duplicates go.
-    let mut lines = sorted_lines(triples);
-    lines.dedup_by(|a, b| a.0 == b.0);
-    let has_blank_nodes = lines
-        .iter()
-        .any(|(_, t)| t.subject.is_blank_node() || matches!(t.object, Term::BlankNode(_)));
-    if has_blank_nodes {
-        let triples: Vec<Triple> = lines.into_iter().map(|(_, t)| t).collect();
-        let groups = first_degree_groups(&triples);
-        let tied: usize = groups.values().filter(|g| g.len() > 1).map(Vec::len).sum();
-        let relabelled = if tied == 0 || tied > MAX_TIED_BLANK_NODES {
-            relabel(&triples, &labels_in_order(&groups))
-        } else {
-            let mut graph: Graph = triples.iter().collect();
-            graph.canonicalize(CanonicalizationAlgorithm::Rdfc10 {
-                hash_algorithm: CanonicalizationHashAlgorithm::Sha256,
-            });
-            graph.iter().map(|t| t.into_owned()).collect()
-        };
-        lines = sorted_lines(relabelled);
-    }
-    let mut hasher = Sha256::new();
-    for (line, _) in &lines {
-        hasher.update(line.as_bytes());
-        hasher.update(b" .\n");
-    }
-    let hash = ContentHash(hasher.finalize().into());
-    (lines.into_iter().map(|(_, t)| t).collect(), hash)
-}
-
-fn sorted_lines(triples: Vec<Triple>) -> Vec<(String, Triple)> {
-    let mut lines: Vec<(String, Triple)> =
-        triples.into_iter().map(|t| (t.to_string(), t)).collect();
-    lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    lines
-}
-
-/// Blank nodes grouped by their RDFC-1.0 first-degree hash (steps 1-3 of the algorithm), groups
-/// in hash order, members in order of first appearance. The quads are written as oxrdf writes
-/// them for hashing, so that the hashes are the ones it computes.
-fn first_degree_groups(triples: &[Triple]) -> BTreeMap<String, Vec<&str>> {
-    let mut order: Vec<&str> = Vec::new();
-    let mut quads_of: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, t) in triples.iter().enumerate() {
-        let subject = match &t.subject {
-            NamedOrBlankNode::BlankNode(b) => Some(b.as_str()),
-            _ => None,
-        };
-        let object = match &t.object {
-            Term::BlankNode(b) => Some(b.as_str()),
-            _ => None,
-        };
-        for blank in [subject, object].into_iter().flatten() {
-            let list = quads_of.entry(blank).or_insert_with(|| {
-                order.push(blank);
-                Vec::new()
-            });
-            if list.last() != Some(&i) {
-                list.push(i);
-            }
-        }
-    }
-    let name = |b: &BlankNode, reference: &str| {
-        if b.as_str() == reference {
-            "_:a"
-        } else {
-            "_:z"
-        }
-    };
-    let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for blank in order {
-        let mut nquads: Vec<String> = quads_of[blank]
-            .iter()
-            .map(|i| {
-                let t = &triples[*i];
-                let subject = match &t.subject {
-                    NamedOrBlankNode::BlankNode(b) => name(b, blank).to_owned(),
-                    s => s.to_string(),
-                };
-                let object = match &t.object {
-                    Term::BlankNode(b) => name(b, blank).to_owned(),
-                    o => o.to_string(),
-                };
-                format!("{subject} {} {object} .\n", t.predicate)
-            })
-            .collect();
-        nquads.sort_unstable();
-        let hash = hex(&Sha256::digest(nquads.concat().as_bytes()));
-        groups.entry(hash).or_default().push(blank);
-    }
-    groups
-}
-
-/// `c14n0`, `c14n1`... in group order: RDFC-1.0's labels when no two blank nodes share a
-/// first-degree hash (step 4 of the algorithm).
-fn labels_in_order<'a>(groups: &BTreeMap<String, Vec<&'a str>>) -> HashMap<&'a str, BlankNode> {
-    groups
-        .values()
-        .flatten()
-        .enumerate()
-        .map(|(i, b)| (*b, BlankNode::new_unchecked(format!("c14n{i}"))))
-        .collect()
-}
-
-fn relabel(triples: &[Triple], labels: &HashMap<&str, BlankNode>) -> Vec<Triple> {
-    triples
-        .iter()
-        .map(|t| {
-            let subject = match &t.subject {
-                NamedOrBlankNode::BlankNode(b) => labels[b.as_str()].clone().into(),
-                s => s.clone(),
-            };
-            let object = match &t.object {
-                Term::BlankNode(b) => labels[b.as_str()].clone().into(),
-                o => o.clone(),
-            };
-            Triple::new(subject, t.predicate.clone(), object)
-        })
-        .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hash_round_trips_through_text() {
-        let (_, h) = canonicalize(vec![]);
-        assert_eq!(h.to_string().parse::<ContentHash>(), Ok(h));
-        assert!("xyz".parse::<ContentHash>().is_err());
-    }
-
-    /// The first-degree fast path gives the labels of oxrdf's complete RDFC-1.0.
-    #[test]
-    fn fast_path_agrees_with_rdfc() {
-        let ttl = r#"
-            @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
-            <http://e.org/d> a dcat:Dataset ; dct:title "T"@en ;
-                dcat:contactPoint [ <http://www.w3.org/2006/vcard/ns#fn> "Desk" ; <http://www.w3.org/2006/vcard/ns#hasEmail> <mailto:a@b> ] ;
-                dct:temporal [ dcat:startDate "2020-01-01"^^<http://www.w3.org/2001/XMLSchema#date> ] ;
-                dcat:distribution [ dcat:accessURL <http://e.org/f1> ; dcat:checksum [ <http://spdx.org/rdf/terms#checksumValue> "ab\n\"c" ] ],
-                                  [ dcat:accessURL <http://e.org/f2> ] .
-            _:loop <http://e.org/p> _:loop ."#;
-        let triples: Vec<Triple> = oxrdfio::RdfParser::from_format(oxrdfio::RdfFormat::Turtle)
-            .for_slice(ttl.as_bytes())
-            .map(|q| Triple::from(q.unwrap()))
-            .collect();
-        assert!(
-            first_degree_groups(&triples).values().all(|g| g.len() == 1),
-            "all first-degree hashes differ here"
-        );
-        let (fast, fast_hash) = canonicalize(triples.clone());
-        let mut graph: Graph = triples.iter().collect();
-        graph.canonicalize(CanonicalizationAlgorithm::Rdfc10 {
-            hash_algorithm: CanonicalizationHashAlgorithm::Sha256,
-        });
-        let mut reference: Vec<String> = graph.iter().map(|t| t.to_string()).collect();
-        reference.sort();
-        let fast_lines: Vec<String> = fast.iter().map(|t| t.to_string()).collect();
-        assert_eq!(fast_lines, reference);
-        // Identical sibling blank nodes need the N-degree steps: the complete algorithm runs.
-        let twins: Vec<Triple> = oxrdfio::RdfParser::from_format(oxrdfio::RdfFormat::Turtle)
-            .for_slice(b"<http://e.org/d> <http://e.org/p> [ <http://e.org/q> 1 ], [ <http://e.org/q> 1 ] .".as_slice())
-            .map(|q| Triple::from(q.unwrap()))
-            .collect();
-        assert!(first_degree_groups(&twins).values().any(|g| g.len() == 2));
-        let (c, _) = canonicalize(twins);
-        assert_eq!(c.len(), 4);
-        assert_ne!(fast_hash, canonicalize(vec![]).1);
-    }
-
-    /// A symmetric structure of many tied blank nodes is labelled in order of appearance
-    /// instead of running RDFC-1.0's N-degree steps on it (which would take days here): the
-    /// test finishing is the check, and the labels are still deterministic for the same input.
-    #[test]
-    fn large_tied_structures_are_bounded() {
-        let p = NamedNode::new("http://e.org/q").unwrap();
-        let n = 20_000;
-        let ring = |prefix: &str| -> Vec<Triple> {
-            (0..n)
-                .map(|i| {
-                    let node = |j: usize| BlankNode::new(format!("{prefix}{j}")).unwrap();
-                    Triple::new(node(i), p.clone(), node((i + 1) % n))
-                })
-                .collect()
-        };
-        assert!(
-            first_degree_groups(&ring("b"))
-                .values()
-                .any(|g| g.len() > MAX_TIED_BLANK_NODES)
-        );
-        let (out, hash) = canonicalize(ring("b"));
-        assert_eq!(out.len(), n);
-        assert!(out.iter().all(|t| matches!(&t.subject, NamedOrBlankNode::BlankNode(b) if b.as_str().starts_with("c14n"))));
-        assert_eq!(canonicalize(ring("b")).1, hash);
-    }
-
-    #[test]
-    fn different_content_different_hash() {
-        let t = |o: &str| {
-            vec![Triple::new(
-                NamedNode::new("http://e.org/s").unwrap(),
-                NamedNode::new("http://e.org/p").unwrap(),
-                oxrdf::Literal::from(o),
-            )]
-        };
-        assert_ne!(canonicalize(t("a")).1, canonicalize(t("b")).1);
-        assert_eq!(canonicalize(t("a")).1, canonicalize(t("a")).1);
     }
 }

@@ -1,45 +1,44 @@
 //! Splitting a page into records: one per `dcat:Dataset`, `dcat:DataService` and
 //! `dcat:DatasetSeries`, each with what hangs off it.
 
+use crate::normalise::{Description, Normaliser, RecordLimits, Refusal, Refused};
 use crate::page::PageGraph;
-use crate::record::{MintedFrom, RecordGraph, RecordKind, canonicalize};
+use crate::record::{RecordGraph, RecordKind};
 use alzette_vocab::{dcat, dct, foaf, hydra, rdf};
-use oxrdf::{BlankNode, NamedNode, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use oxrdf::{NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 /// How to split a page.
 #[derive(Debug, Clone)]
 pub struct SplitOptions {
-    /// Blank-node resources get IRIs starting with this (e.g. `http://localhost:8080/id/my-source/`).
-    pub mint_base: String,
-    /// A record with more triples than this is refused.
-    pub max_record_triples: usize,
-    /// A record with a literal longer than this (bytes) is refused.
-    pub max_literal_size: u64,
+    /// Makes each resource's description a record (limits, IRIs for blank nodes, canonical form).
+    pub normaliser: Normaliser,
     /// How many links away from the resource its description is followed.
     pub max_depth: usize,
 }
 
 impl SplitOptions {
+    /// Blank-node resources get IRIs starting with `mint_base`; records are held to the
+    /// default [`RecordLimits`] (see [`SplitOptions::with_limits`]).
     pub fn new(mint_base: impl Into<String>) -> Self {
         Self {
-            mint_base: mint_base.into(),
-            max_record_triples: 100_000,
-            max_literal_size: 1024 * 1024,
+            normaliser: Normaliser::new(mint_base, RecordLimits::default()),
             max_depth: 16,
         }
+    }
+
+    pub fn with_limits(mut self, limits: RecordLimits) -> Self {
+        self.normaliser = Normaliser::new(self.normaliser.mint_base(), limits);
+        self
     }
 }
 
 /// A record of the page that could not be made, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct RecordProblem {
     /// The resource as the page names it (`<iri>` or `_:label`), with its title when it has one.
     pub record: String,
-    /// The resource's IRI, when it has one: its earlier version must be kept.
-    pub resource: Option<String>,
-    pub message: String,
+    pub refused: Refused,
 }
 
 /// The records of one page.
@@ -47,47 +46,6 @@ pub struct RecordProblem {
 pub struct SplitPage {
     pub records: Vec<RecordGraph>,
     pub problems: Vec<RecordProblem>,
-}
-
-/// Characters kept as they are in a minted IRI segment: RFC 3986 unreserved.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// The IRI Alzette gives a resource its source left without one: the source's mint base and
-/// an identifier, percent-encoded as one path segment.
-///
-/// ```
-/// assert_eq!(
-///     alzette_dcat::minted_iri("https://alz.example/id/src/", "a b/1"),
-///     "https://alz.example/id/src/a%20b%2F1"
-/// );
-/// ```
-pub fn minted_iri(mint_base: &str, identifier: &str) -> String {
-    format!("{mint_base}{}", utf8_percent_encode(identifier, SEGMENT))
-}
-
-/// The IRI for a resource its source left without one, and how it was made: from
-/// `identifier` when there is one (stable across harvests), else from the content hash of
-/// `triples` (the IRI then changes with the content).
-pub fn mint_resource(
-    mint_base: &str,
-    identifier: Option<String>,
-    triples: &[Triple],
-) -> (String, MintedFrom) {
-    match identifier {
-        Some(id) => (minted_iri(mint_base, &id), MintedFrom::Identifier(id)),
-        None => {
-            let (_, hash) = canonicalize(triples.to_vec());
-            let hex = hash.to_string();
-            (
-                format!("{mint_base}sha256-{}", &hex[..32]),
-                MintedFrom::ContentHash,
-            )
-        }
-    }
 }
 
 /// Splits a page into records.
@@ -119,13 +77,9 @@ pub fn split_records(graph: &PageGraph, options: &SplitOptions) -> SplitPage {
     for (root, kinds) in &roots {
         match make_record(graph, root.as_ref(), kinds, &boundary, options) {
             Ok(record) => page.records.push(record),
-            Err(message) => page.problems.push(RecordProblem {
+            Err(refused) => page.problems.push(RecordProblem {
                 record: describe(graph, root.as_ref()),
-                resource: match root {
-                    NamedOrBlankNode::NamedNode(n) => Some(n.as_str().to_owned()),
-                    NamedOrBlankNode::BlankNode(_) => None,
-                },
-                message,
+                refused,
             }),
         }
     }
@@ -229,8 +183,30 @@ fn make_record(
     kinds: &BTreeSet<RecordKind>,
     boundary: &HashSet<NamedOrBlankNodeRef<'_>>,
     options: &SplitOptions,
-) -> Result<RecordGraph, String> {
-    let mut triples = closure(graph, root, boundary, options)?;
+) -> Result<RecordGraph, Refused> {
+    // A blank-node resource is named by its identifier (the smallest, if several), known
+    // before the description is gathered: a record refused for its size keeps its earlier
+    // version.
+    let identifier = match root {
+        NamedOrBlankNodeRef::NamedNode(_) => None,
+        NamedOrBlankNodeRef::BlankNode(_) => graph
+            .objects(root, dct::IDENTIFIER)
+            .filter_map(|o| match o {
+                Term::Literal(l) => Some(l.value().trim().to_owned()),
+                _ => None,
+            })
+            .filter(|v| !v.is_empty())
+            .min(),
+    };
+    let refused = |reason| Refused {
+        resource: options
+            .normaliser
+            .iri_of(&root.into_owned(), identifier.as_deref())
+            .ok()
+            .flatten(),
+        reason,
+    };
+    let mut triples = closure(graph, root, boundary, options).map_err(refused)?;
     // An untyped resource listed by a catalogue: say what it is.
     for kind in kinds {
         if !graph.contains(root, rdf::TYPE, kind.class().into()) {
@@ -243,50 +219,15 @@ fn make_record(
         if graph.contains(record.as_ref(), rdf::TYPE, dcat::CATALOG_RECORD.into()) {
             let mut inner = boundary.clone();
             inner.insert(root);
-            triples.extend(closure(graph, record.as_ref(), &inner, options)?);
+            triples.extend(closure(graph, record.as_ref(), &inner, options).map_err(refused)?);
         }
     }
-    if triples.len() > options.max_record_triples {
-        return Err(too_many(options.max_record_triples));
-    }
-    if let Some(t) = triples.iter().find(|t| {
-        matches!(&t.object, Term::Literal(l) if l.value().len() as u64 > options.max_literal_size)
-    }) {
-        let Term::Literal(l) = &t.object else {
-            unreachable!("found a literal")
-        };
-        return Err(format!(
-            "its {} value is {} bytes, more than {} (limit max_literal_size)",
-            t.predicate,
-            l.value().len(),
-            options.max_literal_size
-        ));
-    }
-    let kinds: Vec<RecordKind> = kinds.iter().copied().collect();
-    match root {
-        NamedOrBlankNodeRef::NamedNode(n) => Ok(RecordGraph::new(n.into_owned(), kinds, triples)),
-        NamedOrBlankNodeRef::BlankNode(b) => {
-            let identifier = graph
-                .objects(root, dct::IDENTIFIER)
-                .filter_map(|o| match o {
-                    Term::Literal(l) => Some(l.value().trim().to_owned()),
-                    _ => None,
-                })
-                .filter(|v| !v.is_empty())
-                .min();
-            let (iri, minted_from) = mint_resource(&options.mint_base, identifier, &triples);
-            let iri = NamedNode::new(&iri)
-                .map_err(|e| format!("cannot mint an IRI for it ({iri}): {e}"))?;
-            let triples = replace_blank_node(triples, b.into_owned(), &iri);
-            let mut record = RecordGraph::new(iri, kinds, triples);
-            record.minted_from = Some(minted_from);
-            Ok(record)
-        }
-    }
-}
-
-fn too_many(limit: usize) -> String {
-    format!("the record has more than {limit} triples (limit max_record_triples)")
+    options.normaliser.record(Description {
+        resource: root.into_owned(),
+        kinds: kinds.iter().copied().collect(),
+        triples,
+        identifier,
+    })
 }
 
 /// The triples of `start` and of what it links to, breadth first, stopping at the boundary.
@@ -295,15 +236,15 @@ fn closure<'a>(
     start: NamedOrBlankNodeRef<'a>,
     boundary: &HashSet<NamedOrBlankNodeRef<'_>>,
     options: &SplitOptions,
-) -> Result<Vec<Triple>, String> {
+) -> Result<Vec<Triple>, Refusal> {
     let mut out = Vec::new();
     let mut visited: HashSet<NamedOrBlankNodeRef<'a>> = HashSet::from([start]);
     let mut queue = VecDeque::from([(start, 0usize)]);
     while let Some((node, depth)) = queue.pop_front() {
         for t in graph.triples_for_subject(node) {
             out.push(t.clone());
-            if out.len() > options.max_record_triples {
-                return Err(too_many(options.max_record_triples));
+            if let Some(refusal) = options.normaliser.too_many_triples(out.len()) {
+                return Err(refusal);
             }
             let next: NamedOrBlankNodeRef<'a> = match &t.object {
                 Term::NamedNode(n) => n.as_ref().into(),
@@ -323,24 +264,6 @@ fn closure<'a>(
     Ok(out)
 }
 
-/// `triples` with the blank node `from` (subject or object) renamed `to`.
-pub fn replace_blank_node(triples: Vec<Triple>, from: BlankNode, to: &NamedNode) -> Vec<Triple> {
-    let subject_from = NamedOrBlankNode::BlankNode(from.clone());
-    let object_from = Term::BlankNode(from);
-    triples
-        .into_iter()
-        .map(|mut t| {
-            if t.subject == subject_from {
-                t.subject = to.clone().into();
-            }
-            if t.object == object_from {
-                t.object = to.clone().into();
-            }
-            t
-        })
-        .collect()
-}
-
 /// `<iri> "title"` or `_:b "title"`, for messages about a record that could not be made.
 fn describe(graph: &PageGraph, node: NamedOrBlankNodeRef<'_>) -> String {
     let title = graph.objects(node, dct::TITLE).find_map(|o| match o {
@@ -357,6 +280,7 @@ fn describe(graph: &PageGraph, node: NamedOrBlankNodeRef<'_>) -> String {
 mod tests {
     use super::*;
     use crate::PageParser;
+    use crate::record::MintedFrom;
     use oxrdfio::RdfFormat;
 
     const P: &str = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> . @prefix foaf: <http://xmlns.com/foaf/0.1/> . @prefix hydra: <http://www.w3.org/ns/hydra/core#> .\n";
@@ -475,23 +399,37 @@ mod tests {
             .parse(format!("{P}<big> a dcat:Dataset ; dct:title \"Big\" ; dcat:keyword \"a\", \"b\", \"c\" . <small> a dcat:Dataset .").as_bytes())
             .unwrap();
         let mut o = SplitOptions::new("http://alz/id/s/");
-        o.max_record_triples = 3;
+        o = o.with_limits(crate::RecordLimits {
+            max_record_triples: 3,
+            ..Default::default()
+        });
         let page = split_records(&g, &o);
         assert_eq!(page.records.len(), 1);
         assert_eq!(page.problems.len(), 1);
         assert!(page.problems[0].record.contains("\"Big\""));
-        assert!(page.problems[0].message.contains("max_record_triples"));
+        assert!(
+            page.problems[0]
+                .refused
+                .to_string()
+                .contains("max_record_triples")
+        );
 
         let g = PageParser::new(RdfFormat::Turtle, "http://e.org/")
             .parse(format!("{P}<long> a dcat:Dataset ; dct:description \"{}\" . <short> a dcat:Dataset ; dct:description \"ok\" .", "x".repeat(101)).as_bytes())
             .unwrap();
         let mut o = SplitOptions::new("http://alz/id/s/");
-        o.max_literal_size = 100;
+        o = o.with_limits(crate::RecordLimits {
+            max_literal_size: 100,
+            ..Default::default()
+        });
         let page = split_records(&g, &o);
         assert_eq!(page.records.len(), 1);
         assert_eq!(page.records[0].resource.as_str(), "http://e.org/short");
         assert_eq!(page.problems[0].record, "<http://e.org/long>");
-        assert!(page.problems[0].message.contains("<http://purl.org/dc/terms/description> value is 101 bytes, more than 100 (limit max_literal_size)"), "{}", page.problems[0].message);
+        assert_eq!(
+            page.problems[0].refused.to_string(),
+            "its <http://purl.org/dc/terms/description> value is 101 bytes, more than 100 (limit max_literal_size)"
+        );
     }
 
     #[test]

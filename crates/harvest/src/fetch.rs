@@ -22,7 +22,7 @@ pub const ACCEPT_XML: &str = "application/xml, text/xml;q=0.9, */*;q=0.1";
 #[derive(Clone, Copy)]
 enum Request<'a> {
     Get {
-        validators: Option<&'a Validators>,
+        validators: Option<&'a CacheValidators>,
         accept: &'static str,
     },
     Post {
@@ -35,9 +35,10 @@ enum Request<'a> {
 /// The longest wait a `Retry-After` header can impose.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
-/// Cache validators of a page fetched before.
+/// HTTP cache validators (ETag, Last-Modified) of a page fetched before: what a conditional
+/// request sends. (Not to be confused with SHACL validation.)
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
+pub struct CacheValidators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
 }
@@ -50,7 +51,7 @@ pub enum Fetched {
         url: Url,
         content_type: Option<String>,
         body: Bytes,
-        validators: Validators,
+        validators: CacheValidators,
     },
     /// The server answered 304 to the validators sent.
     NotModified,
@@ -85,6 +86,17 @@ impl fmt::Display for FetchError {
 
 impl std::error::Error for FetchError {}
 
+/// The HTTP client could not be made (its TLS backend failed to start).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct ClientError(reqwest::Error);
+
+impl ClientError {
+    pub(crate) fn new(e: reqwest::Error) -> Self {
+        Self(e)
+    }
+}
+
 /// Fetches with one source's limits.
 #[derive(Clone)]
 pub struct Fetcher {
@@ -93,7 +105,7 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    pub fn new(limits: &HarvestLimits, user_agent: &str) -> Result<Self, String> {
+    pub fn new(limits: &HarvestLimits, user_agent: &str) -> Result<Self, ClientError> {
         let max_redirects = limits.max_redirects;
         let policy = redirect::Policy::custom(move |attempt| {
             if !matches!(attempt.url().scheme(), "http" | "https") {
@@ -116,7 +128,7 @@ impl Fetcher {
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.request_timeout)
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(ClientError)?;
         Ok(Self {
             client,
             limits: limits.clone(),
@@ -129,7 +141,7 @@ impl Fetcher {
     pub async fn fetch(
         &self,
         url: &Url,
-        validators: Option<&Validators>,
+        validators: Option<&CacheValidators>,
         cancel: &CancellationToken,
     ) -> Result<Fetched, FetchError> {
         self.fetch_with_accept(url, validators, ACCEPT, cancel)
@@ -140,7 +152,7 @@ impl Fetcher {
     pub async fn fetch_with_accept(
         &self,
         url: &Url,
-        validators: Option<&Validators>,
+        validators: Option<&CacheValidators>,
         accept: &'static str,
         cancel: &CancellationToken,
     ) -> Result<Fetched, FetchError> {
@@ -290,7 +302,7 @@ impl Fetcher {
                 .map(str::to_owned)
         };
         let content_type = header_text(header::CONTENT_TYPE);
-        let validators = Validators {
+        let validators = CacheValidators {
             etag: header_text(header::ETAG),
             last_modified: header_text(header::LAST_MODIFIED),
         };
@@ -340,7 +352,7 @@ impl Fetcher {
             url: url.clone(),
             content_type: None,
             body: body.into(),
-            validators: Validators::default(),
+            validators: CacheValidators::default(),
         })
     }
 }

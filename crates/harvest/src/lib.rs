@@ -1,27 +1,31 @@
 //! Harvesting: the I/O half of the pipeline.
 //!
 //! ```text
-//! Source (fetch pages, split records) ──► normalise (canonical form, hash) ──► store
-//!   DcatSource + Fetcher                   alzette-dcat                       alzette-store
-//!   CswSource, IsoSource                   alzette-iso19139 (ISO → GeoDCAT-AP)
+//!  Source (sources/)           normalise (alzette-dcat)     Pipeline (pipeline.rs)          RecordWriter (writer.rs)
+//!  fetch pages, follow  ──►    limits, IRIs for blank   ──► duplicates in the run,     ──►  classify, replace changed,
+//!  paging, split/map           nodes, canonical hash,       link checks, SHACL + MQA        bulk-load new, remember pages;
+//!  (DCAT, CSW, ISO)            record key                   (validation/)                   after a complete walk: sweep
+//!                                                                                           (shrink guard, outcome.rs)
 //! ```
 //!
-//! A [`Harvester`] runs one source at a time per source, logging every run in the run log; a
-//! [`Scheduler`] fires the runs on the sources' cron schedules.
+//! A [`Harvester`] runs harvests, never two of one source at once, logging every run in the
+//! run log; a [`Scheduler`] fires the runs on the sources' cron schedules.
 
-mod csw;
+mod errors;
 mod fetch;
-mod iso;
+mod harvester;
 pub mod links;
-mod run;
+mod outcome;
+mod pipeline;
+pub mod rdf_file;
 mod scheduler;
-mod source;
+mod sources;
 pub mod validation;
-mod vocabulary;
+mod writer;
 
-pub use csw::CswSource;
-pub use fetch::{FetchError, FetchErrorKind, Fetched, Fetcher, Validators};
-pub use iso::IsoSource;
-pub use run::{HarvestError, Harvester, Plan, Progress, Quiet, RunOptions, RunReport};
-pub use scheduler::{ControlError, ReloadReport, Scheduler, SchedulerHandle};
-pub use source::{DcatSource, PageContent, PageFailure, Source, SourcePage};
+pub use errors::{HarvestError, RunError, SetupError};
+pub use fetch::{CacheValidators, ClientError, FetchError, FetchErrorKind, Fetched, Fetcher};
+pub use harvester::{Harvester, Plan, Progress, Quiet, RunOptions, RunReport};
+pub use scheduler::{
+    ControlError, ReloadReport, ScheduleBoard, Scheduler, SchedulerHandle, SlotState,
+};

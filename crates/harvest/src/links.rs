@@ -6,6 +6,7 @@
 //! GET is never read), results kept in the run log and reused until `link_recheck` has passed,
 //! and at most `max_links_per_run` URLs checked by one run (the rest wait for the next).
 
+use crate::fetch::ClientError;
 use alzette_config::QualityConfig;
 use alzette_runlog::{LinkStatus, RunLog};
 use chrono::Utc;
@@ -26,14 +27,14 @@ pub struct LinkChecker {
 }
 
 impl LinkChecker {
-    pub fn new(config: &QualityConfig, user_agent: &str) -> Result<Self, String> {
+    pub fn new(config: &QualityConfig, user_agent: &str) -> Result<Self, ClientError> {
         let client = reqwest::Client::builder()
             .user_agent(user_agent)
             .timeout(config.link_timeout)
             .connect_timeout(config.link_timeout)
             .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
             .build()
-            .map_err(|e| format!("cannot build the link checker's HTTP client: {e}"))?;
+            .map_err(ClientError::new)?;
         Ok(Self {
             client,
             config: config.clone(),

@@ -3,10 +3,11 @@
 //! the admin API run a source now, pause and resume its schedule, and swap in a re-read
 //! configuration, all while runs go on.
 
-use crate::run::{Harvester, Quiet, RunOptions};
+use crate::harvester::{Harvester, Quiet, RunOptions};
 use alzette_config::SourceConfig;
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -16,6 +17,47 @@ pub struct Scheduler {
     sources: Vec<Slot>,
     max_concurrent_runs: usize,
     commands: mpsc::Receiver<Command>,
+    board: Arc<ScheduleBoard>,
+}
+
+/// What the scheduler says of each source: when it fires next, and which firings it skipped.
+/// Shared with whoever reports on the schedule (the operational API).
+#[derive(Debug, Default)]
+pub struct ScheduleBoard(RwLock<HashMap<String, SlotState>>);
+
+/// One source on the [`ScheduleBoard`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlotState {
+    /// When its schedule fires next; `None` when disabled or without a future firing.
+    pub next: Option<DateTime<Utc>>,
+    /// Firings skipped because the source was paused, since the scheduler started.
+    pub skipped_paused: u64,
+    /// Firings skipped because its previous run was still going.
+    pub skipped_busy: u64,
+}
+
+impl ScheduleBoard {
+    /// The state of `source`; `None` when the scheduler has no such source.
+    pub fn get(&self, source: &str) -> Option<SlotState> {
+        self.0.read().expect("board lock").get(source).cloned()
+    }
+
+    fn update(&self, source: &str, change: impl FnOnce(&mut SlotState)) {
+        change(
+            self.0
+                .write()
+                .expect("board lock")
+                .entry(source.to_owned())
+                .or_default(),
+        );
+    }
+
+    fn retain(&self, sources: &[Slot]) {
+        self.0
+            .write()
+            .expect("board lock")
+            .retain(|id, _| sources.iter().any(|s| &s.config.id == id));
+    }
 }
 
 /// A source and when it fires next (`None`: disabled, or its schedule has no future firing).
@@ -28,6 +70,7 @@ struct Slot {
 #[derive(Clone)]
 pub struct SchedulerHandle {
     commands: mpsc::Sender<Command>,
+    board: Arc<ScheduleBoard>,
 }
 
 /// Why the scheduler refused an admin action.
@@ -59,6 +102,11 @@ enum Command {
 }
 
 impl SchedulerHandle {
+    /// What the scheduler says of each source.
+    pub fn board(&self) -> Arc<ScheduleBoard> {
+        Arc::clone(&self.board)
+    }
+
     /// Starts a run of `source` now (as soon as a run slot is free), whether or not it is
     /// enabled or paused.
     pub async fn run_now(&self, source: &str) -> Result<(), ControlError> {
@@ -106,17 +154,25 @@ impl Scheduler {
     ) -> (Self, SchedulerHandle) {
         let (tx, commands) = mpsc::channel(16);
         let now = Utc::now();
+        let board = Arc::new(ScheduleBoard::default());
         let mut scheduler = Self {
             harvester,
             sources: Vec::new(),
             max_concurrent_runs: max_concurrent_runs.max(1),
             commands,
+            board: Arc::clone(&board),
         };
         scheduler.sources = sources
             .into_iter()
             .map(|config| scheduler.slot(config, now))
             .collect();
-        (scheduler, SchedulerHandle { commands: tx })
+        (
+            scheduler,
+            SchedulerHandle {
+                commands: tx,
+                board,
+            },
+        )
     }
 
     fn slot(&self, config: SourceConfig, now: DateTime<Utc>) -> Slot {
@@ -128,6 +184,7 @@ impl Scheduler {
             config.schedule.next_after(&now)
         };
         tracing::info!(source = %config.id, schedule = config.schedule.expression(), next = ?next, "scheduled");
+        self.board.update(&config.id, |s| s.next = next);
         Slot { config, next }
     }
 
@@ -160,9 +217,11 @@ impl Scheduler {
                 }
                 slot.next = slot.config.schedule.next_after(&now);
                 let id = &slot.config.id;
+                self.board.update(id, |s| s.next = slot.next);
                 match self.harvester.runlog().paused_since(id) {
                     Ok(Some(since)) => {
                         tracing::info!(source = %id, %since, "paused; this firing is skipped");
+                        self.board.update(id, |s| s.skipped_paused += 1);
                         continue;
                     }
                     Ok(None) => {}
@@ -174,6 +233,7 @@ impl Scheduler {
                     due.push(slot.config.clone());
                 } else {
                     tracing::info!(source = %id, "still running or waiting from its previous firing; this firing is skipped");
+                    self.board.update(id, |s| s.skipped_busy += 1);
                 }
             }
             // All are reserved before any starts: a run that waits for another (validation for
@@ -242,6 +302,7 @@ impl Scheduler {
             self.sources.push(slot);
         }
         report.removed = old.into_iter().map(|s| s.config.id).collect();
+        self.board.retain(&self.sources);
         tracing::info!(
             added = ?report.added,
             removed = ?report.removed,

@@ -2,81 +2,8 @@
 
 use oxrdf::{BlankNode, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple};
 
-/// A term of a vocabulary: `t!(dct, "title")`.
-macro_rules! t {
-    ($ns:ident, $local:literal) => {
-        oxrdf::NamedNodeRef::new_unchecked(concat!(crate::graph::ns!($ns), $local))
-    };
-}
-pub(crate) use t;
-
-/// The namespaces, spelled once.
-macro_rules! ns {
-    (adms) => {
-        "http://www.w3.org/ns/adms#"
-    };
-    (cnt) => {
-        "http://www.w3.org/2011/content#"
-    };
-    (dcat) => {
-        "http://www.w3.org/ns/dcat#"
-    };
-    (dcatap) => {
-        "http://data.europa.eu/r5r/"
-    };
-    (dct) => {
-        "http://purl.org/dc/terms/"
-    };
-    (dqv) => {
-        "http://www.w3.org/ns/dqv#"
-    };
-    (foaf) => {
-        "http://xmlns.com/foaf/0.1/"
-    };
-    (geodcatap) => {
-        "http://data.europa.eu/930/"
-    };
-    (gsp) => {
-        "http://www.opengis.net/ont/geosparql#"
-    };
-    (locn) => {
-        "http://www.w3.org/ns/locn#"
-    };
-    (org) => {
-        "http://www.w3.org/ns/org#"
-    };
-    (owl) => {
-        "http://www.w3.org/2002/07/owl#"
-    };
-    (prov) => {
-        "http://www.w3.org/ns/prov#"
-    };
-    (rdf) => {
-        "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-    };
-    (rdfs) => {
-        "http://www.w3.org/2000/01/rdf-schema#"
-    };
-    (sdmx) => {
-        "http://purl.org/linked-data/sdmx/2009/attribute#"
-    };
-    (skos) => {
-        "http://www.w3.org/2004/02/skos/core#"
-    };
-    (vcard) => {
-        "http://www.w3.org/2006/vcard/ns#"
-    };
-    (xsd) => {
-        "http://www.w3.org/2001/XMLSchema#"
-    };
-    (op) => {
-        "http://publications.europa.eu/resource/authority/"
-    };
-    (inspire) => {
-        "http://inspire.ec.europa.eu/"
-    };
-}
-pub(crate) use ns;
+// Terms and namespaces as alzette-vocab spells them: `t!(dct, "title")`, `ns!(inspire)`.
+pub(crate) use alzette_vocab::{namespace as ns, term as t};
 
 pub(crate) const RDF_TYPE: NamedNodeRef<'static> = t!(rdf, "type");
 

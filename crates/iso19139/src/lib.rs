@@ -45,6 +45,24 @@ pub enum Profile {
     Extended,
 }
 
+/// A profile name that is neither `core` nor `extended`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not a GeoDCAT-AP profile (core or extended)")]
+pub struct UnknownProfile(pub String);
+
+/// `core` or `extended`, as written in the configuration and on the command line.
+impl std::str::FromStr for Profile {
+    type Err = UnknownProfile;
+
+    fn from_str(name: &str) -> Result<Self, UnknownProfile> {
+        match name {
+            "core" => Ok(Self::Core),
+            "extended" => Ok(Self::Extended),
+            other => Err(UnknownProfile(other.to_owned())),
+        }
+    }
+}
+
 /// How to map.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -71,6 +89,23 @@ pub enum ResourceKind {
     Service,
     /// Another scope code (`feature`, `software`, …): mapped, but not as a DCAT resource.
     Other(String),
+}
+
+impl ResourceKind {
+    /// The scope code (`dataset`, `series`, `service`, or the other one).
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Dataset => "dataset",
+            Self::Series => "series",
+            Self::Service => "service",
+            Self::Other(code) => code,
+        }
+    }
+
+    /// A dataset or a series: data, not a service.
+    pub fn is_data(&self) -> bool {
+        matches!(self, Self::Dataset | Self::Series)
+    }
 }
 
 /// One ISO record, mapped.

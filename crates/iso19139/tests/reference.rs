@@ -17,17 +17,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("ALZETTE_SHARED").map(|s| PathBuf::from(s).join("fixtures")),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")),
-    ];
-    let found = candidates.into_iter().flatten().find(|c| c.is_dir());
-    if found.is_none() {
-        eprintln!(
-            "NOTICE: ISO 19139 reference agreement: ../shared/fixtures is absent (set ALZETTE_SHARED to the shared folder); skipped"
-        );
-    }
-    found
+    alzette_testkit::shared_fixtures("ISO 19139 reference agreement")
 }
 
 fn read_expected(file: &Path) -> Vec<Triple> {

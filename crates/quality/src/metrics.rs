@@ -1,21 +1,22 @@
 //! The metrics, their points, and how one dataset scores.
 
 use crate::Vocabularies;
+use alzette_vocab::namespace;
 use oxrdf::{
     BlankNode, Graph, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef,
     Term, TermRef, Triple,
 };
 use std::fmt;
 
-const DCAT: &str = "http://www.w3.org/ns/dcat#";
-const DCT: &str = "http://purl.org/dc/terms/";
+const DCAT: &str = namespace!(dcat);
+const DCT: &str = namespace!(dct);
 /// piveau's metric IRIs, which data.europa.eu's MQA publishes its measurements with.
-const PV: &str = "https://piveau.eu/ns/voc#";
-const DQV: &str = "http://www.w3.org/ns/dqv#";
-const ALZ: &str = "https://w3id.org/alzette/ns#";
-const XSD_DECIMAL: &str = "http://www.w3.org/2001/XMLSchema#decimal";
-const XSD_BOOLEAN: &str = "http://www.w3.org/2001/XMLSchema#boolean";
-const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+const PV: &str = namespace!(pv);
+const DQV: &str = namespace!(dqv);
+const ALZ: &str = namespace!(alz);
+const XSD_DECIMAL: &str = concat!(namespace!(xsd), "decimal");
+const XSD_BOOLEAN: &str = concat!(namespace!(xsd), "boolean");
+const RDF_TYPE: &str = concat!(namespace!(rdf), "type");
 
 /// The MQA's five dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -557,8 +558,7 @@ mod tests {
         );
         let mut g = Graph::new();
         score.write(&mut g, d().as_ref().into());
-        let has_measurement =
-            NamedNodeRef::new_unchecked("http://www.w3.org/ns/dqv#hasQualityMeasurement");
+        let has_measurement = alzette_vocab::term!(dqv, "hasQualityMeasurement");
         assert_eq!(
             g.objects_for_subject_predicate(d().as_ref(), has_measurement)
                 .count(),

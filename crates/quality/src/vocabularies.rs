@@ -3,9 +3,9 @@
 use oxrdf::{NamedNodeRef, Term, TermRef, Triple};
 use rustc_hash::FxHashSet;
 
-const SKOS_IN_SCHEME: &str = "http://www.w3.org/2004/02/skos/core#inScheme";
-const EDP: &str = "https://europeandataportal.eu/voc#";
-const AUTHORITY: &str = "http://publications.europa.eu/resource/authority/";
+const SKOS_IN_SCHEME: &str = concat!(alzette_vocab::namespace!(skos), "inScheme");
+const EDP: &str = alzette_vocab::namespace!(edp);
+const AUTHORITY: &str = alzette_vocab::namespace!(op);
 /// IANA media types, as the data portal's list (and DCAT-AP) write them.
 const IANA_SCHEMES: [&str; 2] = [
     "https://www.iana.org/assignments/media-types",

@@ -17,28 +17,56 @@
 //! assert!(log.paused_since("sample-dcat").unwrap().is_some());
 //! ```
 
+use alzette_dcat::RecordKey;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// At most this many record errors are kept per run; the rest are counted.
 pub const MAX_RECORDED_ERRORS: usize = 1000;
 
+/// A run log that could not be used, naming its folder, what it was doing, and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum RunLogError {
-    #[error("cannot open the run log at {path}: {message}")]
-    Open { path: String, message: String },
-    #[error("run log error: {0}")]
-    Sled(#[from] sled::Error),
-    #[error("run log entry is unreadable: {0}")]
-    Decode(#[from] serde_json::Error),
+    /// Another process has the log open (sled keeps an exclusive file lock).
+    #[error(
+        "the run log at {} is in use by another process (`alzette serve` holds it while it runs): \
+         stop it, or work through it (`alzette runs` and `alzette sources` ask it; \
+         `POST /api/admin/sources/ID/run` runs a harvest there)",
+        path.display()
+    )]
+    Locked { path: PathBuf },
+    #[error(
+        "cannot open the run log at {}: {cause}; check that the folder is writable ([store] runlog)",
+        path.display()
+    )]
+    Open { path: PathBuf, cause: sled::Error },
+    #[error(
+        "the run log at {} failed while {operation}: {cause}; check the disk (free space, permissions)",
+        path.display()
+    )]
+    Storage {
+        path: PathBuf,
+        operation: &'static str,
+        cause: sled::Error,
+    },
+    #[error(
+        "the run log at {} holds an unreadable {what} ({cause}); it is operational state only: \
+         move the folder aside to start a fresh one (the store keeps every record)",
+        path.display()
+    )]
+    Decode {
+        path: PathBuf,
+        what: &'static str,
+        cause: serde_json::Error,
+    },
 }
 
 impl RunLogError {
-    /// True when another process holds the log (sled keeps an exclusive file lock).
+    /// True when another process holds the log.
     pub fn is_locked(&self) -> bool {
-        matches!(self, Self::Open { message, .. } if message.contains("another Alzette process"))
+        matches!(self, Self::Locked { .. })
     }
 }
 
@@ -233,42 +261,68 @@ impl Run {
         }
     }
 
+    /// Records a page's or a record's error; past [`MAX_RECORDED_ERRORS`] it is only counted.
     pub fn record_error(
         &mut self,
         record: impl Into<String>,
         stage: Stage,
         message: impl Into<String>,
     ) {
-        if self.errors.len() < MAX_RECORDED_ERRORS {
-            self.errors.push(RecordError {
-                record: record.into(),
-                stage,
-                message: message.into(),
-            });
-        } else {
-            self.errors_dropped += 1;
-        }
+        capped_push(
+            &mut self.errors,
+            &mut self.errors_dropped,
+            record,
+            stage,
+            message,
+        );
     }
 
+    /// Records what a record got wrong that did not stop it; capped like the errors.
     pub fn record_warning(
         &mut self,
         record: impl Into<String>,
         stage: Stage,
         message: impl Into<String>,
     ) {
-        if self.warnings.len() < MAX_RECORDED_ERRORS {
-            self.warnings.push(RecordError {
-                record: record.into(),
-                stage,
-                message: message.into(),
-            });
-        } else {
-            self.warnings_dropped += 1;
+        capped_push(
+            &mut self.warnings,
+            &mut self.warnings_dropped,
+            record,
+            stage,
+            message,
+        );
+    }
+
+    /// Ends a run that is not logged (a dry run); [`RunLog::finish`] for one that is.
+    pub fn end(&mut self, outcome: Outcome, message: Option<String>) {
+        self.outcome = outcome;
+        self.ended = Some(Utc::now());
+        if message.is_some() {
+            self.message = message;
         }
     }
 
     pub fn error_count(&self) -> u64 {
         self.errors.len() as u64 + self.errors_dropped
+    }
+}
+
+/// Keeps at most [`MAX_RECORDED_ERRORS`] entries; counts the others in `dropped`.
+fn capped_push(
+    list: &mut Vec<RecordError>,
+    dropped: &mut u64,
+    record: impl Into<String>,
+    stage: Stage,
+    message: impl Into<String>,
+) {
+    if list.len() < MAX_RECORDED_ERRORS {
+        list.push(RecordError {
+            record: record.into(),
+            stage,
+            message: message.into(),
+        });
+    } else {
+        *dropped += 1;
     }
 }
 
@@ -281,14 +335,16 @@ pub struct PageCacheEntry {
     pub body_hash: String,
     pub next: Option<String>,
     pub announced: Option<u64>,
-    /// The record keys (hex) the page yielded.
-    pub records: Vec<String>,
+    /// The records the page yielded (their keys, written in hex).
+    pub records: Vec<RecordKey>,
     /// Fingerprint of the source configuration the page was read with; another one means the
     /// entry no longer applies.
     pub fingerprint: String,
 }
 
 pub struct RunLog {
+    /// The log's folder, for messages.
+    path: PathBuf,
     db: sled::Db,
     runs: sled::Tree,
     by_source: sled::Tree,
@@ -317,56 +373,92 @@ impl LinkStatus {
 
 impl RunLog {
     pub fn open(path: &Path) -> Result<Self, RunLogError> {
-        let db = sled::Config::new().path(path).open().map_err(|e| {
-            let text = e.to_string();
-            let message = if text.contains("lock")
-                || text.contains("WouldBlock")
-                || text.contains("temporarily unavailable")
-            {
-                format!("{text} — another Alzette process (e.g. `alzette serve`) has it open")
+        let db = sled::Config::new().path(path).open().map_err(|cause| {
+            // sled says so in words only ("could not acquire lock on ...").
+            if cause.to_string().contains("could not acquire lock") {
+                RunLogError::Locked {
+                    path: path.to_owned(),
+                }
             } else {
-                text
-            };
-            RunLogError::Open {
-                path: path.display().to_string(),
-                message,
+                RunLogError::Open {
+                    path: path.to_owned(),
+                    cause,
+                }
             }
         })?;
+        let tree = |name: &str| {
+            db.open_tree(name).map_err(|cause| RunLogError::Open {
+                path: path.to_owned(),
+                cause,
+            })
+        };
         Ok(Self {
-            runs: db.open_tree("runs")?,
-            by_source: db.open_tree("runs-by-source")?,
-            open_runs: db.open_tree("open-runs")?,
-            pages: db.open_tree("pages")?,
-            paused: db.open_tree("paused")?,
-            links: db.open_tree("links")?,
+            runs: tree("runs")?,
+            by_source: tree("runs-by-source")?,
+            open_runs: tree("open-runs")?,
+            pages: tree("pages")?,
+            paused: tree("paused")?,
+            links: tree("links")?,
+            path: path.to_owned(),
             db,
         })
     }
 
+    /// The log's folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn failed(&self, operation: &'static str) -> impl Fn(sled::Error) -> RunLogError + '_ {
+        move |cause| RunLogError::Storage {
+            path: self.path.clone(),
+            operation,
+            cause,
+        }
+    }
+
+    fn unreadable(&self, what: &'static str) -> impl Fn(serde_json::Error) -> RunLogError + '_ {
+        move |cause| RunLogError::Decode {
+            path: self.path.clone(),
+            what,
+            cause,
+        }
+    }
+
     /// Opens a run of `source`, saved as `running` until it is finished.
     pub fn start(&self, source: &str) -> Result<Run, RunLogError> {
+        let failed = self.failed("starting a run");
         // sled's generate_id jumps by large steps across restarts; runs get plain 1, 2, 3...
-        let next = self.db.update_and_fetch(b"next-run-id", |old| {
-            let n = old
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map_or(0, u64::from_be_bytes);
-            Some((n + 1).to_be_bytes().to_vec())
-        })?;
+        let next = self
+            .db
+            .update_and_fetch(b"next-run-id", |old| {
+                let n = old
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map_or(0, u64::from_be_bytes);
+                Some((n + 1).to_be_bytes().to_vec())
+            })
+            .map_err(&failed)?;
         let id = next
             .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
             .map_or(1, u64::from_be_bytes);
         let run = Run::new(id, source);
         self.save(&run)?;
-        self.open_runs.insert(id.to_be_bytes(), source.as_bytes())?;
-        self.by_source.insert(source_key(source, id), &[])?;
-        self.db.flush()?;
+        self.open_runs
+            .insert(id.to_be_bytes(), source.as_bytes())
+            .map_err(&failed)?;
+        self.by_source
+            .insert(source_key(source, id), &[])
+            .map_err(&failed)?;
+        self.db.flush().map_err(&failed)?;
         Ok(run)
     }
 
     /// Saves a run's progress.
     pub fn save(&self, run: &Run) -> Result<(), RunLogError> {
+        let entry = serde_json::to_vec(run).map_err(self.unreadable("run"))?;
         self.runs
-            .insert(run.id.to_be_bytes(), serde_json::to_vec(run)?)?;
+            .insert(run.id.to_be_bytes(), entry)
+            .map_err(self.failed("saving a run"))?;
         Ok(())
     }
 
@@ -377,53 +469,56 @@ impl RunLog {
         outcome: Outcome,
         message: Option<String>,
     ) -> Result<(), RunLogError> {
-        run.outcome = outcome;
-        run.ended = Some(Utc::now());
-        if message.is_some() {
-            run.message = message;
-        }
+        run.end(outcome, message);
         self.save(run)?;
-        self.open_runs.remove(run.id.to_be_bytes())?;
-        self.db.flush()?;
+        let failed = self.failed("finishing a run");
+        self.open_runs
+            .remove(run.id.to_be_bytes())
+            .map_err(&failed)?;
+        self.db.flush().map_err(&failed)?;
         Ok(())
     }
 
     /// Marks runs left open by a process that died as `interrupted`; returns them.
     pub fn close_interrupted(&self) -> Result<Vec<Run>, RunLogError> {
+        let failed = self.failed("closing runs left open");
         let mut closed = Vec::new();
         for item in self.open_runs.iter() {
-            let (id, _) = item?;
-            if let Some(bytes) = self.runs.get(&id)? {
-                let mut run: Run = serde_json::from_slice(&bytes)?;
+            let (id, _) = item.map_err(&failed)?;
+            if let Some(bytes) = self.runs.get(&id).map_err(&failed)? {
+                let mut run: Run =
+                    serde_json::from_slice(&bytes).map_err(self.unreadable("run"))?;
                 run.outcome = Outcome::Interrupted;
                 run.message
                     .get_or_insert_with(|| "the process stopped before the run ended".into());
                 self.save(&run)?;
                 closed.push(run);
             }
-            self.open_runs.remove(id)?;
+            self.open_runs.remove(id).map_err(&failed)?;
         }
-        self.db.flush()?;
+        self.db.flush().map_err(&failed)?;
         Ok(closed)
     }
 
     /// Runs, newest first, of one source or all.
     pub fn runs(&self, source: Option<&str>, limit: usize) -> Result<Vec<Run>, RunLogError> {
+        let failed = self.failed("reading runs");
+        let decode = self.unreadable("run");
         let mut out = Vec::new();
         match source {
             Some(s) => {
                 let prefix = source_prefix(s);
                 for item in self.by_source.scan_prefix(&prefix).rev().take(limit) {
-                    let (k, _) = item?;
-                    if let Some(bytes) = self.runs.get(&k[prefix.len()..])? {
-                        out.push(serde_json::from_slice(&bytes)?);
+                    let (k, _) = item.map_err(&failed)?;
+                    if let Some(bytes) = self.runs.get(&k[prefix.len()..]).map_err(&failed)? {
+                        out.push(serde_json::from_slice(&bytes).map_err(&decode)?);
                     }
                 }
             }
             None => {
                 for item in self.runs.iter().rev().take(limit) {
-                    let (_, v) = item?;
-                    out.push(serde_json::from_slice(&v)?);
+                    let (_, v) = item.map_err(&failed)?;
+                    out.push(serde_json::from_slice(&v).map_err(&decode)?);
                 }
             }
         }
@@ -434,8 +529,13 @@ impl RunLog {
         Ok(self.runs(Some(source), 1)?.into_iter().next())
     }
 
+    /// What is remembered of a page (`None` also when the entry is from an older version).
     pub fn page(&self, source: &str, url: &str) -> Result<Option<PageCacheEntry>, RunLogError> {
-        match self.pages.get(page_key(source, url))? {
+        match self
+            .pages
+            .get(page_key(source, url))
+            .map_err(self.failed("reading a page's cache entry"))?
+        {
             Some(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
             None => Ok(None),
         }
@@ -447,27 +547,37 @@ impl RunLog {
         url: &str,
         entry: &PageCacheEntry,
     ) -> Result<(), RunLogError> {
+        let entry = serde_json::to_vec(entry).map_err(self.unreadable("page cache entry"))?;
         self.pages
-            .insert(page_key(source, url), serde_json::to_vec(entry)?)?;
+            .insert(page_key(source, url), entry)
+            .map_err(self.failed("remembering a page"))?;
         Ok(())
     }
 
     /// The link checker's last result for `url`.
     pub fn link(&self, url: &str) -> Result<Option<LinkStatus>, RunLogError> {
-        match self.links.get(url.as_bytes())? {
+        match self
+            .links
+            .get(url.as_bytes())
+            .map_err(self.failed("reading a link check"))?
+        {
             Some(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
             None => Ok(None),
         }
     }
 
     pub fn put_link(&self, url: &str, status: &LinkStatus) -> Result<(), RunLogError> {
+        let entry = serde_json::to_vec(status).map_err(self.unreadable("link check"))?;
         self.links
-            .insert(url.as_bytes(), serde_json::to_vec(status)?)?;
+            .insert(url.as_bytes(), entry)
+            .map_err(self.failed("recording a link check"))?;
         Ok(())
     }
 
     pub fn remove_page(&self, source: &str, url: &str) -> Result<(), RunLogError> {
-        self.pages.remove(page_key(source, url))?;
+        self.pages
+            .remove(page_key(source, url))
+            .map_err(self.failed("forgetting a page"))?;
         Ok(())
     }
 
@@ -478,13 +588,14 @@ impl RunLog {
         source: &str,
         keep: &std::collections::HashSet<String>,
     ) -> Result<usize, RunLogError> {
+        let failed = self.failed("forgetting pages");
         let prefix = source_prefix(source);
         let mut removed = 0;
         for item in self.pages.scan_prefix(&prefix) {
-            let (k, _) = item?;
+            let (k, _) = item.map_err(&failed)?;
             let url = String::from_utf8_lossy(&k[prefix.len()..]);
             if !keep.contains(url.as_ref()) {
-                self.pages.remove(&k)?;
+                self.pages.remove(&k).map_err(&failed)?;
                 removed += 1;
             }
         }
@@ -493,26 +604,35 @@ impl RunLog {
 
     /// Pauses or resumes the schedule of a source; a pause lasts across restarts, until resumed.
     pub fn set_paused(&self, source: &str, paused: bool) -> Result<(), RunLogError> {
+        let failed = self.failed("pausing or resuming a source");
         if paused {
-            let since = serde_json::to_vec(&Utc::now())?;
-            self.paused.insert(source.as_bytes(), since)?;
+            let since = serde_json::to_vec(&Utc::now()).map_err(self.unreadable("pause"))?;
+            self.paused
+                .insert(source.as_bytes(), since)
+                .map_err(&failed)?;
         } else {
-            self.paused.remove(source.as_bytes())?;
+            self.paused.remove(source.as_bytes()).map_err(&failed)?;
         }
-        self.paused.flush()?;
+        self.paused.flush().map_err(&failed)?;
         Ok(())
     }
 
     /// Since when the schedule of a source is paused, if it is.
     pub fn paused_since(&self, source: &str) -> Result<Option<DateTime<Utc>>, RunLogError> {
-        match self.paused.get(source.as_bytes())? {
+        match self
+            .paused
+            .get(source.as_bytes())
+            .map_err(self.failed("reading whether a source is paused"))?
+        {
             None => Ok(None),
-            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+            Some(v) => Ok(Some(
+                serde_json::from_slice(&v).map_err(self.unreadable("pause"))?,
+            )),
         }
     }
 
     pub fn flush(&self) -> Result<(), RunLogError> {
-        self.db.flush()?;
+        self.db.flush().map_err(self.failed("flushing to disk"))?;
         Ok(())
     }
 }
@@ -618,14 +738,27 @@ mod tests {
     fn a_second_process_is_told_who_holds_the_log() {
         let dir = tempfile::tempdir().unwrap();
         let _first = RunLog::open(dir.path()).unwrap();
-        // sled's lock is per process; a child process sees it taken.
+        // sled's lock is per process (an fcntl lock); a child process sees it taken.
         let out = std::process::Command::new("flock")
             .args(["--nonblock", "--exclusive"])
             .arg(dir.path().join("db"))
             .arg("true")
-            .status();
-        if let Ok(status) = out {
-            assert!(!status.success(), "the run log should be locked");
-        }
+            .status()
+            .expect("flock (util-linux) runs");
+        assert!(!out.success(), "the run log should be locked");
+    }
+
+    #[test]
+    fn errors_name_the_log_and_what_to_do() {
+        let locked = RunLogError::Locked {
+            path: "data/runlog".into(),
+        };
+        assert!(locked.is_locked());
+        let text = locked.to_string();
+        assert!(
+            text.starts_with("the run log at data/runlog is in use by another process"),
+            "{text}"
+        );
+        assert!(text.contains("POST /api/admin/sources/ID/run"), "{text}");
     }
 }

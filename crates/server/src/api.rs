@@ -26,6 +26,9 @@ pub struct SourceStatus {
     /// Since when its schedule is paused (admin API), if it is.
     pub paused_since: Option<chrono::DateTime<chrono::Utc>>,
     pub last_run: Option<alzette_runlog::Run>,
+    /// What the scheduler says of it (absent when no scheduler runs).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<crate::ScheduleState>,
 }
 
 pub async fn sources(State(state): State<AppState>) -> Response {
@@ -44,6 +47,7 @@ pub async fn sources(State(state): State<AppState>) -> Response {
             records: state.store.count(Some(&s.id)),
             paused_since,
             last_run,
+            schedule: state.schedule.as_ref().and_then(|v| v.state(&s.id)),
         });
     }
     Json(out).into_response()

@@ -88,6 +88,46 @@ pub async fn source(
     respond(state, headers, q, Some(source), ext.as_deref()).await
 }
 
+/// Why a catalogue page is not served.
+#[derive(Debug, thiserror::Error)]
+enum CatalogError {
+    #[error("there is no source \"{0}\"; /api/sources lists them")]
+    UnknownSource(String),
+    #[error(
+        "the catalogue is available as text/turtle, application/rdf+xml, application/ld+json and application/n-triples"
+    )]
+    NotAcceptable,
+    /// A parameter that cannot be read: its message says which and why.
+    #[error("{0}")]
+    BadParameter(String),
+    #[error("page {page} is beyond the last page ({last}) at pageSize={size}")]
+    BeyondLast {
+        page: usize,
+        last: usize,
+        size: usize,
+    },
+    #[error(transparent)]
+    Store(#[from] alzette_store::StoreError),
+    #[error("cannot write the page: {0}")]
+    Serialize(std::io::Error),
+    #[error("the page stopped being made: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl IntoResponse for CatalogError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::UnknownSource(_) | Self::BeyondLast { .. } => StatusCode::NOT_FOUND,
+            Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            Self::BadParameter(_) => StatusCode::BAD_REQUEST,
+            Self::Store(_) | Self::Serialize(_) | Self::Task(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        error(status, self.to_string())
+    }
+}
+
 async fn respond(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -95,56 +135,53 @@ async fn respond(
     source: Option<String>,
     ext: Option<&str>,
 ) -> Response {
+    page(state, headers, q, source, ext)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn page(
+    state: AppState,
+    headers: HeaderMap,
+    q: PageQuery,
+    source: Option<String>,
+    ext: Option<&str>,
+) -> Result<Response, CatalogError> {
     let source = source.or(q.source);
     if let Some(source) = &source {
         let known = state.sources.get().iter().any(|s| &s.id == source)
             || state.store.count(Some(source)) > 0;
         if !known {
-            return error(
-                StatusCode::NOT_FOUND,
-                format!("there is no source \"{source}\"; /api/sources lists them"),
-            );
+            return Err(CatalogError::UnknownSource(source.clone()));
         }
     }
     let format = match ext {
         Some(e) => from_extension(e).expect("routes only carry known extensions"),
-        None => match negotiate_rdf(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())) {
-            Some(f) => f,
-            None => {
-                return error(
-                    StatusCode::NOT_ACCEPTABLE,
-                    "the catalogue is available as text/turtle, application/rdf+xml, application/ld+json and application/n-triples".into(),
-                );
-            }
-        },
+        None => negotiate_rdf(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
+            .ok_or(CatalogError::NotAcceptable)?,
     };
     let config = &state.config;
-    let page = match parse_positive(q.page.as_deref(), 1, usize::MAX) {
-        Ok(p) => p,
-        Err(m) => return error(StatusCode::BAD_REQUEST, format!("page: {m}")),
-    };
-    let size = match parse_positive(
+    let bad = CatalogError::BadParameter;
+    let page =
+        parse_positive(q.page.as_deref(), 1, usize::MAX).map_err(|m| bad(format!("page: {m}")))?;
+    let size = parse_positive(
         q.page_size.as_deref(),
         config.catalog_page_size,
         config.catalog_max_page_size,
-    ) {
-        Ok(s) => s,
-        Err(m) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("pageSize: {m} (at most {})", config.catalog_max_page_size),
-            );
-        }
-    };
-
-    let since = match q.modified_since.as_deref().map(parse_since).transpose() {
-        Ok(s) => s,
-        Err(m) => return error(StatusCode::BAD_REQUEST, m),
-    };
-    let profile = match pick_profile(q.profile.as_deref(), &headers) {
-        Ok(p) => p,
-        Err(m) => return error(StatusCode::BAD_REQUEST, m),
-    };
+    )
+    .map_err(|m| {
+        bad(format!(
+            "pageSize: {m} (at most {})",
+            config.catalog_max_page_size
+        ))
+    })?;
+    let since = q
+        .modified_since
+        .as_deref()
+        .map(parse_since)
+        .transpose()
+        .map_err(bad)?;
+    let profile = pick_profile(q.profile.as_deref(), &headers).map_err(bad)?;
     let path = match (&source, ext) {
         (None, None) => "catalog".to_owned(),
         (None, Some(e)) => format!("catalog.{e}"),
@@ -168,7 +205,7 @@ async fn respond(
     if q.profile.is_some() {
         filter.push_str(&format!("&profile={}", profile.token()));
     }
-    let validators = Validators::new(
+    let cache = CacheHeaders::new(
         &version,
         &format!("{path}{filter}|{}", profile.token()),
         page,
@@ -176,11 +213,11 @@ async fn respond(
         content_type(format),
         profile,
     );
-    if validators.matches(&headers) {
-        return validators.not_modified();
+    if cache.matches(&headers) {
+        return Ok(cache.not_modified());
     }
     let store = state.store.clone();
-    let result = tokio::task::spawn_blocking(move || {
+    let body = tokio::task::spawn_blocking(move || {
         let offset = (page - 1).saturating_mul(size);
         let catalog_page = match since {
             Some(t) => store.changes_page(source.as_deref(), t, offset, size)?,
@@ -188,7 +225,7 @@ async fn respond(
         };
         let last = catalog_page.total.div_ceil(size).max(1);
         if page > last {
-            return Ok(Err(last));
+            return Err(CatalogError::BeyondLast { page, last, size });
         }
         let mut graph: Graph = catalog_page.triples.iter().collect();
         for t in hydra_view(
@@ -209,27 +246,12 @@ async fn respond(
                 serialize(format, triples.iter().map(Into::into))
             }
         };
-        Ok::<_, alzette_store::StoreError>(Ok(body))
+        body.map_err(CatalogError::Serialize)
     })
-    .await;
-    match result {
-        Ok(Ok(Ok(Ok(body)))) => {
-            let mut response =
-                ([(header::CONTENT_TYPE, content_type(format))], body).into_response();
-            validators.add_to(response.headers_mut());
-            response
-        }
-        Ok(Ok(Err(last))) => error(
-            StatusCode::NOT_FOUND,
-            format!("page {page} is beyond the last page ({last}) at pageSize={size}"),
-        ),
-        Ok(Ok(Ok(Err(e)))) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot write the page: {e}"),
-        ),
-        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
+    .await??;
+    let mut response = ([(header::CONTENT_TYPE, content_type(format))], body).into_response();
+    cache.add_to(response.headers_mut());
+    Ok(response)
 }
 
 /// `?profile=` decides (an unknown name is an error); else the best known profile of
@@ -273,16 +295,16 @@ fn pick_profile(asked: Option<&str>, headers: &HeaderMap) -> Result<Profile, Str
     Ok(best.map_or(Profile::DcatAp3, |(p, _)| p))
 }
 
-/// ETag and Last-Modified of a catalogue response, from the store's version, and the profile
-/// headers (W3C Content Negotiation by Profile).
-struct Validators {
+/// The HTTP cache headers of a catalogue response (ETag and Last-Modified, from the store's
+/// version) and its profile headers (W3C Content Negotiation by Profile).
+struct CacheHeaders {
     etag: HeaderValue,
     last_modified: HeaderValue,
     changed: SystemTime,
     profile: Profile,
 }
 
-impl Validators {
+impl CacheHeaders {
     fn new(
         version: &StoreVersion,
         path: &str,

@@ -43,6 +43,29 @@ pub struct SourceSummary {
     pub enabled: bool,
 }
 
+/// What the scheduler says of a source, for `/api/sources`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ScheduleState {
+    /// When its schedule fires next; `None` when disabled or without a future firing.
+    pub next_run: Option<chrono::DateTime<chrono::Utc>>,
+    /// Firings skipped since the daemon started: while paused, and while the previous run was
+    /// still going.
+    pub skipped_firings: SkippedFirings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SkippedFirings {
+    pub paused: u64,
+    pub running: u64,
+}
+
+/// Who tells the server about the schedule (the daemon's scheduler; the server itself does not
+/// schedule).
+pub trait ScheduleView: Send + Sync {
+    /// `None` for a source the scheduler does not have.
+    fn state(&self, source: &str) -> Option<ScheduleState>;
+}
+
 /// Everything the handlers share.
 #[derive(Clone)]
 pub struct AppState {
@@ -58,6 +81,8 @@ pub struct AppState {
     pub workers: Arc<QueryWorkers>,
     /// How the catalogue describes itself (replaced on reload).
     pub catalog: Arc<RwLock<CatalogConfig>>,
+    /// The scheduler's view of the sources, when one runs.
+    pub schedule: Option<Arc<dyn ScheduleView>>,
 }
 
 impl AppState {
@@ -88,7 +113,14 @@ impl AppState {
             queries,
             workers,
             catalog,
+            schedule: None,
         }
+    }
+
+    /// Reports what `schedule` says of each source in `/api/sources`.
+    pub fn with_schedule(mut self, schedule: Arc<dyn ScheduleView>) -> Self {
+        self.schedule = Some(schedule);
+        self
     }
 }
 

@@ -9,7 +9,7 @@
 use crate::AppState;
 use crate::rdf::serialize;
 use alzette_oai::{Cursor, ListArgs, OaiError, Request, datestamp, escape, parse_request};
-use alzette_store::{ChangeCursor, ListedChange, hex, parse_key};
+use alzette_store::{ChangeCursor, ListedChange, RecordKey};
 use alzette_vocab::{alz, dcat, dct, foaf};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -201,7 +201,7 @@ fn list(
         Some(c) => Some(ChangeCursor {
             modified: c.modified,
             source: c.set.clone(),
-            key: parse_key(&c.key).ok_or_else(|| {
+            key: c.key.parse::<RecordKey>().map_err(|_| {
                 OaiError::new("badResumptionToken", "the token's item key is unreadable")
             })?,
         }),
@@ -257,7 +257,7 @@ fn list(
                 escape(&request.token(&Cursor {
                     modified: last.modified,
                     set: last.source.clone(),
-                    key: hex(&last.key),
+                    key: last.key.to_string(),
                 }))
             );
         }

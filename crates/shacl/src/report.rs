@@ -31,6 +31,11 @@ impl ValidationResult {
         local.strip_suffix("ConstraintComponent").unwrap_or(local)
     }
 
+    /// Whether the result's severity is `sh:Violation`.
+    pub fn is_violation(&self) -> bool {
+        self.severity == sh::VIOLATION
+    }
+
     /// The severity's local name (`Violation`, `Warning`, `Info`).
     pub fn severity_name(&self) -> &str {
         let iri = self.severity.as_str();
@@ -74,6 +79,11 @@ impl ValidationReport {
             .iter()
             .filter(|r| r.severity.as_str() == severity)
             .count()
+    }
+
+    /// The first result with severity `sh:Violation`.
+    pub fn first_violation(&self) -> Option<&ValidationResult> {
+        self.results.iter().find(|r| r.is_violation())
     }
 
     /// The report as a W3C `sh:ValidationReport` graph about the node `report`.

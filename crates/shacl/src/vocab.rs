@@ -3,38 +3,38 @@
 use oxrdf::NamedNodeRef;
 
 macro_rules! iris {
-    ($ns:literal; $($name:ident = $local:literal),* $(,)?) => {
-        $(pub const $name: NamedNodeRef<'static> = NamedNodeRef::new_unchecked(concat!($ns, $local));)*
+    ($ns:ident; $($name:ident = $local:literal),* $(,)?) => {
+        $(pub const $name: NamedNodeRef<'static> = alzette_vocab::term!($ns, $local);)*
     };
 }
 
 pub mod rdf {
     use super::*;
-    iris!("http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+    iris!(rdf;
         TYPE = "type", FIRST = "first", REST = "rest", NIL = "nil", LANG_STRING = "langString",
     );
 }
 
 pub mod rdfs {
     use super::*;
-    iris!("http://www.w3.org/2000/01/rdf-schema#"; CLASS = "Class", SUB_CLASS_OF = "subClassOf");
+    iris!(rdfs; CLASS = "Class", SUB_CLASS_OF = "subClassOf");
 }
 
 pub mod owl {
     use super::*;
-    iris!("http://www.w3.org/2002/07/owl#"; CLASS = "Class");
+    iris!(owl; CLASS = "Class");
 }
 
 pub mod xsd {
     use super::*;
-    iris!("http://www.w3.org/2001/XMLSchema#";
+    iris!(xsd;
         BOOLEAN = "boolean", INTEGER = "integer",
     );
 }
 
 pub mod sh {
     use super::*;
-    iris!("http://www.w3.org/ns/shacl#";
+    iris!(sh;
         NODE_SHAPE = "NodeShape", PROPERTY_SHAPE = "PropertyShape",
         TARGET_CLASS = "targetClass", TARGET_NODE = "targetNode",
         TARGET_SUBJECTS_OF = "targetSubjectsOf", TARGET_OBJECTS_OF = "targetObjectsOf",

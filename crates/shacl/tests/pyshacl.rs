@@ -22,17 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn fixtures() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("ALZETTE_SHARED").map(|s| PathBuf::from(s).join("fixtures")),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")),
-    ];
-    let found = candidates.into_iter().flatten().find(|c| c.is_dir());
-    if found.is_none() {
-        eprintln!(
-            "NOTICE: pyshacl agreement: ../shared/fixtures is absent (set ALZETTE_SHARED to the shared folder); skipped"
-        );
-    }
-    found
+    alzette_testkit::shared_fixtures("pyshacl agreement")
 }
 
 fn format_of(file: &Path) -> RdfFormat {

@@ -16,21 +16,7 @@ const RDF_TYPE: NamedNodeRef<'_> =
     NamedNodeRef::new_unchecked("http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
 
 fn suite() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("ALZETTE_SHARED").map(|s| PathBuf::from(s).join("fixtures")),
-        Some(FsPath::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")),
-    ];
-    let found = candidates
-        .into_iter()
-        .flatten()
-        .map(|f| f.join("shacl-w3c-tests/core"))
-        .find(|c| c.is_dir());
-    if found.is_none() {
-        eprintln!(
-            "NOTICE: w3c: ../shared/fixtures is absent (set ALZETTE_SHARED to the shared folder); skipped"
-        );
-    }
-    found
+    alzette_testkit::shared_fixtures("w3c").map(|f| f.join("shacl-w3c-tests/core"))
 }
 
 fn iri(local: &str, ns: &str) -> oxrdf::NamedNode {

@@ -6,9 +6,12 @@
 //! record's `dct:modified`. Vocabularies live in `{base}vocabulary/{source}`, one graph per source,
 //! queryable like everything else but never listed in a catalogue.
 
-use crate::{RecordKey, RecordStore, StoreError, hex, relabel_object, relabel_subject};
+use crate::{
+    Operation, RecordKey, RecordStore, StoreError, blank_prefix, relabel_object, relabel_subject,
+};
 use alzette_vocab::{alz, rdf};
 use oxigraph::model::{GraphNameRef, NamedNode, QuadRef, Term, Triple};
+use oxigraph::store::StorageError;
 
 /// A record's assessment, ready to store.
 pub struct StoredReport {
@@ -33,6 +36,16 @@ impl RecordStore {
     /// Stores the reports whose digest differs from the stored one, in one transaction;
     /// returns how many were written.
     pub fn put_reports(&self, source: &str, reports: &[StoredReport]) -> Result<usize, StoreError> {
+        let written = self
+            .write_reports(source, reports)
+            .map_err(self.failed(Operation::WriteReports))?;
+        if written > 0 {
+            self.changed();
+        }
+        Ok(written)
+    }
+
+    fn write_reports(&self, source: &str, reports: &[StoredReport]) -> Result<usize, StorageError> {
         let mut written = 0;
         let mut tx = self.store.start_transaction()?;
         for report in reports {
@@ -54,7 +67,7 @@ impl RecordStore {
             tx.remove_named_graph(&graph)?;
             // The record's blank nodes are stored relabelled (see `build_record_quads`); the
             // report names them the same way, so that its focus nodes join with the record.
-            let prefix = format!("r{}_", hex(&report.key[..8]));
+            let prefix = blank_prefix(&report.key);
             for t in &report.triples {
                 let (s, o) = (
                     relabel_subject(&t.subject, &prefix),
@@ -75,9 +88,6 @@ impl RecordStore {
             written += 1;
         }
         tx.commit()?;
-        if written > 0 {
-            self.changed();
-        }
         Ok(written)
     }
 
@@ -89,13 +99,14 @@ impl RecordStore {
     ) -> Result<usize, StoreError> {
         let graph = self.iris.vocabulary(source);
         let g = GraphNameRef::from(&graph);
-        let mut tx = self.store.start_transaction()?;
-        tx.remove_named_graph(&graph)?;
+        let failed = self.failed(Operation::ReplaceVocabulary);
+        let mut tx = self.store.start_transaction().map_err(&failed)?;
+        tx.remove_named_graph(&graph).map_err(&failed)?;
         for t in triples {
             tx.insert(QuadRef::new(&t.subject, &t.predicate, &t.object, g));
         }
         tx.insert(QuadRef::new(&graph, rdf::TYPE, alz::VOCABULARY, g));
-        tx.commit()?;
+        tx.commit().map_err(&failed)?;
         self.changed();
         Ok(triples.len())
     }
@@ -114,7 +125,7 @@ impl RecordStore {
             .store
             .quads_for_pattern(None, None, None, Some(GraphNameRef::from(&graph)))
         {
-            let q = q?;
+            let q = q.map_err(self.failed(Operation::ReadVocabulary))?;
             if q.as_ref() != marker {
                 triples.push(Triple::new(q.subject, q.predicate, q.object));
             }

@@ -5,7 +5,7 @@
 //! while a client pages moves to the end (it is listed again, never skipped), and nothing
 //! shifts under the client.
 
-use crate::iris::RecordKey;
+use alzette_dcat::RecordKey;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Read, Write};
 use std::ops::Bound;
@@ -124,7 +124,7 @@ impl ChangeIndex {
             }),
             None => Bound::Included(Change {
                 modified: from.unwrap_or(i64::MIN),
-                key: [0; 16],
+                key: RecordKey::from_bytes([0; 16]),
                 source: "".into(),
                 deleted: false,
             }),
@@ -169,7 +169,7 @@ impl ChangeIndex {
             w.write_all(&(source.len() as u16).to_le_bytes())?;
             w.write_all(source)?;
             w.write_all(&c.modified.to_le_bytes())?;
-            w.write_all(&c.key)?;
+            w.write_all(c.key.as_bytes())?;
             w.write_all(&[u8::from(c.deleted)])?;
         }
         Ok(())
@@ -192,7 +192,12 @@ impl ChangeIndex {
             r.read_exact(&mut key)?;
             let mut deleted = [0; 1];
             r.read_exact(&mut deleted)?;
-            index.insert(&source, key, i64::from_le_bytes(modified), deleted[0] == 1);
+            index.insert(
+                &source,
+                RecordKey::from_bytes(key),
+                i64::from_le_bytes(modified),
+                deleted[0] == 1,
+            );
         }
         Ok(index)
     }
@@ -206,13 +211,24 @@ mod tests {
     fn listings_resume_after_the_cursor_and_see_moved_records_again() {
         let mut i = ChangeIndex::default();
         for (n, source) in ["a", "b", "a", "b", "a"].iter().enumerate() {
-            i.insert(source, [n as u8; 16], 10 * n as i64, false);
+            i.insert(
+                source,
+                RecordKey::from_bytes([n as u8; 16]),
+                10 * n as i64,
+                false,
+            );
         }
         let first = i.list(None, None, None, None, 2);
-        assert_eq!(first.iter().map(|c| c.key[0]).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(
+            first
+                .iter()
+                .map(|c| c.key.as_bytes()[0])
+                .collect::<Vec<_>>(),
+            [0, 1]
+        );
         // Record 0 changes while the client pages: it moves to the end.
-        i.remove("a", [0; 16], 0, false);
-        i.insert("a", [0; 16], 100, false);
+        i.remove("a", RecordKey::from_bytes([0; 16]), 0, false);
+        i.insert("a", RecordKey::from_bytes([0; 16]), 100, false);
         let last = first.last().unwrap();
         let cursor = ChangeCursor {
             modified: last.modified,
@@ -221,16 +237,22 @@ mod tests {
         };
         let rest = i.list(None, None, None, Some(&cursor), 10);
         assert_eq!(
-            rest.iter().map(|c| c.key[0]).collect::<Vec<_>>(),
+            rest.iter().map(|c| c.key.as_bytes()[0]).collect::<Vec<_>>(),
             [2, 3, 4, 0]
         );
         // A set, and from/until (inclusive).
         let a = i.list(Some("a"), Some(20), Some(40), None, 10);
-        assert_eq!(a.iter().map(|c| c.key[0]).collect::<Vec<_>>(), [2, 4]);
+        assert_eq!(
+            a.iter().map(|c| c.key.as_bytes()[0]).collect::<Vec<_>>(),
+            [2, 4]
+        );
         assert!(i.list(Some("zzz"), None, None, None, 10).is_empty());
         assert_eq!(i.earliest(), Some(10));
-        i.insert("b", [9; 16], 5, true);
-        assert_eq!(i.tombstones_before(6), vec![("b".to_owned(), [9; 16], 5)]);
+        i.insert("b", RecordKey::from_bytes([9; 16]), 5, true);
+        assert_eq!(
+            i.tombstones_before(6),
+            vec![("b".to_owned(), RecordKey::from_bytes([9; 16]), 5)]
+        );
         let mut bytes = Vec::new();
         i.save(&mut bytes).unwrap();
         let j = ChangeIndex::load(&mut bytes.as_slice()).unwrap();

@@ -5,7 +5,7 @@
 //! before it. New records go to the end of their source, so pages already read stay put.
 
 use crate::changes::ChangeIndex;
-use crate::iris::RecordKey;
+use alzette_dcat::RecordKey;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 
@@ -105,7 +105,7 @@ impl CatalogIndex {
             w.write_all(&(list.len() as u64).to_le_bytes())?;
             for e in list {
                 w.write_all(&e.issued.to_le_bytes())?;
-                w.write_all(&e.key)?;
+                w.write_all(e.key.as_bytes())?;
             }
         }
         self.changes.save(w)
@@ -134,7 +134,7 @@ impl CatalogIndex {
                 r.read_exact(&mut key)?;
                 list.push(Entry {
                     issued: i64::from_le_bytes(issued),
-                    key,
+                    key: RecordKey::from_bytes(key),
                 });
             }
             if !list.is_sorted() {
@@ -205,7 +205,7 @@ mod tests {
     fn e(issued: i64, k: u8) -> Entry {
         Entry {
             issued,
-            key: [k; 16],
+            key: RecordKey::from_bytes([k; 16]),
         }
     }
 
@@ -216,14 +216,22 @@ mod tests {
         i.insert("a", e(5, 2));
         i.insert("a", e(3, 3));
         i.insert("b", e(2, 4));
-        let all: Vec<u8> = i.slice(None, 0, 10).iter().map(|(_, k)| k[0]).collect();
+        let all: Vec<u8> = i
+            .slice(None, 0, 10)
+            .iter()
+            .map(|(_, k)| k.as_bytes()[0])
+            .collect();
         assert_eq!(all, vec![3, 2, 1, 4]);
-        let page: Vec<u8> = i.slice(None, 1, 2).iter().map(|(_, k)| k[0]).collect();
+        let page: Vec<u8> = i
+            .slice(None, 1, 2)
+            .iter()
+            .map(|(_, k)| k.as_bytes()[0])
+            .collect();
         assert_eq!(page, vec![2, 1]);
         assert_eq!(i.slice(Some("b"), 1, 5).len(), 1);
         assert_eq!(i.slice(None, 4, 5).len(), 0);
         assert_eq!(i.len(None), 4);
-        i.remove("a", &[[3; 16]].into());
+        i.remove("a", &[RecordKey::from_bytes([3; 16])].into());
         assert_eq!(i.len(Some("a")), 1);
     }
 

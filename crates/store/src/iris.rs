@@ -8,14 +8,11 @@
 //! | `{base}id/{source}/{identifier}` | a dataset that was a blank node at the source, from its `dct:identifier` |
 //! | `{base}id/{source}/sha256-{hash}` | the same without `dct:identifier`, from its content |
 //!
-//! `{key}` is the first 128 bits of SHA-256 over the resource IRI, in hex: stable across
-//! re-harvests for as long as the source keeps the resource's IRI.
+//! `{key}` is the record's [`RecordKey`] (the first 128 bits of SHA-256 over the resource IRI,
+//! in hex): stable across re-harvests for as long as the source keeps the resource's IRI.
 
+use alzette_dcat::RecordKey;
 use oxigraph::model::NamedNode;
-use sha2::{Digest, Sha256};
-
-/// The 128-bit key of a record inside its source.
-pub type RecordKey = [u8; 16];
 
 #[derive(Debug, Clone)]
 pub struct Iris {
@@ -49,25 +46,14 @@ impl Iris {
         format!("{}id/{source}/", self.base)
     }
 
-    pub fn record_key(resource: &str) -> RecordKey {
-        let digest = Sha256::digest(resource.as_bytes());
-        let mut key = [0; 16];
-        key.copy_from_slice(&digest[..16]);
-        key
-    }
-
     pub fn record(&self, source: &str, key: &RecordKey) -> NamedNode {
-        NamedNode::new_unchecked(format!("{}record/{source}/{}", self.base, hex(key)))
+        NamedNode::new_unchecked(format!("{}record/{source}/{key}", self.base))
     }
 
     /// The graph of what Alzette says about a record (its validation report, whose node it
     /// also names, and its quality measurements).
     pub fn assessment(&self, source: &str, key: &RecordKey) -> NamedNode {
-        NamedNode::new_unchecked(format!(
-            "{}record/{source}/{}/assessment",
-            self.base,
-            hex(key)
-        ))
+        NamedNode::new_unchecked(format!("{}record/{source}/{key}/assessment", self.base))
     }
 
     /// The graph holding a vocabulary source's triples.
@@ -84,7 +70,7 @@ impl Iris {
     pub fn parse_record<'a>(&self, iri: &'a str) -> Option<(&'a str, RecordKey)> {
         let rest = iri.strip_prefix(&self.base)?.strip_prefix("record/")?;
         let (source, key) = rest.split_once('/')?;
-        Some((source, parse_key(key)?))
+        Some((source, key.parse().ok()?))
     }
 }
 
@@ -98,17 +84,6 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
-pub fn parse_key(text: &str) -> Option<RecordKey> {
-    if text.len() != 32 {
-        return None;
-    }
-    let mut key = [0; 16];
-    for (i, b) in key.iter_mut().enumerate() {
-        *b = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(key)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,7 +91,7 @@ mod tests {
     #[test]
     fn record_iris_round_trip() {
         let iris = Iris::new("http://localhost:8080/");
-        let key = Iris::record_key("https://data.public.lu/dataset/1");
+        let key = RecordKey::of("https://data.public.lu/dataset/1");
         let rec = iris.record("lu-dcat", &key);
         assert!(
             rec.as_str()

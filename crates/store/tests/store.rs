@@ -60,7 +60,7 @@ fn writes_sort_updates_and_deletes() {
     // An updated record keeps its first-seen date.
     let rec = store
         .iris()
-        .record("s", &alzette_store::Iris::record_key("http://e.org/d3"));
+        .record("s", &alzette_store::RecordKey::of("http://e.org/d3"));
     let quads = store.record_graph_quads(rec.as_ref()).unwrap();
     let value = |p: &str| {
         quads
@@ -87,7 +87,7 @@ fn writes_sort_updates_and_deletes() {
     );
     let unchanged = store
         .iris()
-        .record("s", &alzette_store::Iris::record_key("http://e.org/d0"));
+        .record("s", &alzette_store::RecordKey::of("http://e.org/d0"));
     let unchanged = store.record_graph_quads(unchanged.as_ref()).unwrap();
     assert!(
         unchanged.iter().any(|q| q.predicate.as_str()
@@ -100,7 +100,7 @@ fn writes_sort_updates_and_deletes() {
         .flat_map(|i| {
             let rec = store.iris().record(
                 "s",
-                &alzette_store::Iris::record_key(&format!("http://e.org/d{i}")),
+                &alzette_store::RecordKey::of(&format!("http://e.org/d{i}")),
             );
             store.record_graph_quads(rec.as_ref()).unwrap()
         })
@@ -109,7 +109,7 @@ fn writes_sort_updates_and_deletes() {
         .collect();
     assert_eq!(blank.len(), 7);
     let keys: std::collections::HashSet<_> =
-        [alzette_store::Iris::record_key("http://e.org/d0")].into();
+        [alzette_store::RecordKey::of("http://e.org/d0")].into();
     assert_eq!(store.delete("s", &keys).unwrap(), 1);
     assert_eq!(store.count(Some("s")), 6);
     assert!(!page_resources(&store, Some("s"), 0, 100).contains(&"<http://e.org/d0>".to_owned()));
@@ -186,7 +186,7 @@ fn the_catalogue_order_survives_a_clean_stop_and_is_rebuilt_after_a_crash() {
     {
         let raw = oxigraph::store::Store::open(&path).unwrap();
         let rec = alzette_store::Iris::new(BASE)
-            .record("a", &alzette_store::Iris::record_key("http://e.org/d10"));
+            .record("a", &alzette_store::RecordKey::of("http://e.org/d10"));
         raw.remove_named_graph(&rec).unwrap();
     }
     let store = RecordStore::open(&path, BASE).unwrap();

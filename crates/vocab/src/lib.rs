@@ -9,20 +9,127 @@
 //! assert_eq!(dct::TITLE.as_str(), "http://purl.org/dc/terms/title");
 //! ```
 
-use oxrdf::NamedNodeRef;
+pub use oxrdf::NamedNodeRef;
 pub use oxrdf::vocab::{rdf, xsd};
 
+/// Every namespace IRI Alzette uses, spelled once, as a literal (so that `concat!` and
+/// [`term!`] can build constants from it): `namespace!(dcat)` is
+/// `"http://www.w3.org/ns/dcat#"`.
+///
+/// ```
+/// assert_eq!(alzette_vocab::namespace!(dct), "http://purl.org/dc/terms/");
+/// ```
+#[macro_export]
+macro_rules! namespace {
+    (adms) => {
+        "http://www.w3.org/ns/adms#"
+    };
+    (alz) => {
+        "https://w3id.org/alzette/ns#"
+    };
+    (cnt) => {
+        "http://www.w3.org/2011/content#"
+    };
+    (dcat) => {
+        "http://www.w3.org/ns/dcat#"
+    };
+    (dcatap) => {
+        "http://data.europa.eu/r5r/"
+    };
+    (dct) => {
+        "http://purl.org/dc/terms/"
+    };
+    (dqv) => {
+        "http://www.w3.org/ns/dqv#"
+    };
+    (edp) => {
+        "https://europeandataportal.eu/voc#"
+    };
+    (foaf) => {
+        "http://xmlns.com/foaf/0.1/"
+    };
+    (geodcatap) => {
+        "http://data.europa.eu/930/"
+    };
+    (gsp) => {
+        "http://www.opengis.net/ont/geosparql#"
+    };
+    (hydra) => {
+        "http://www.w3.org/ns/hydra/core#"
+    };
+    (inspire) => {
+        "http://inspire.ec.europa.eu/"
+    };
+    (locn) => {
+        "http://www.w3.org/ns/locn#"
+    };
+    // The EU Publications Office's authority tables.
+    (op) => {
+        "http://publications.europa.eu/resource/authority/"
+    };
+    (org) => {
+        "http://www.w3.org/ns/org#"
+    };
+    (owl) => {
+        "http://www.w3.org/2002/07/owl#"
+    };
+    (prov) => {
+        "http://www.w3.org/ns/prov#"
+    };
+    // piveau's vocabulary, in which data.europa.eu's quality method names its metrics.
+    (pv) => {
+        "https://piveau.eu/ns/voc#"
+    };
+    (rdf) => {
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    };
+    (rdfs) => {
+        "http://www.w3.org/2000/01/rdf-schema#"
+    };
+    (sdmx) => {
+        "http://purl.org/linked-data/sdmx/2009/attribute#"
+    };
+    (sh) => {
+        "http://www.w3.org/ns/shacl#"
+    };
+    (skos) => {
+        "http://www.w3.org/2004/02/skos/core#"
+    };
+    (spdx) => {
+        "http://spdx.org/rdf/terms#"
+    };
+    (vcard) => {
+        "http://www.w3.org/2006/vcard/ns#"
+    };
+    (xsd) => {
+        "http://www.w3.org/2001/XMLSchema#"
+    };
+}
+
+/// A term as a [`NamedNodeRef`] constant, from its namespace in [`namespace!`]:
+/// `term!(dct, "title")`.
+///
+/// ```
+/// const TITLE: alzette_vocab::NamedNodeRef<'static> = alzette_vocab::term!(dct, "title");
+/// assert_eq!(TITLE, alzette_vocab::dct::TITLE);
+/// ```
+#[macro_export]
+macro_rules! term {
+    ($ns:ident, $local:literal) => {
+        $crate::NamedNodeRef::new_unchecked(concat!($crate::namespace!($ns), $local))
+    };
+}
+
 macro_rules! vocabulary {
-    ($(#[$doc:meta])* $module:ident = $namespace:literal { $($name:ident = $local:literal),* $(,)? }) => {
+    ($(#[$doc:meta])* $module:ident { $($name:ident = $local:literal),* $(,)? }) => {
         $(#[$doc])*
         pub mod $module {
             use super::NamedNodeRef;
             /// The namespace IRI.
-            pub const NAMESPACE: &str = $namespace;
+            pub const NAMESPACE: &str = namespace!($module);
             $(
-                #[doc = concat!("`", $namespace, $local, "`")]
-                pub const $name: NamedNodeRef<'static> =
-                    NamedNodeRef::new_unchecked(concat!($namespace, $local));
+                #[doc = concat!("`", namespace!($module), $local, "`")]
+                pub const $name: NamedNodeRef<'static> = term!($module, $local);
             )*
         }
     };
@@ -30,7 +137,7 @@ macro_rules! vocabulary {
 
 vocabulary! {
     /// [DCAT 3](https://www.w3.org/TR/vocab-dcat-3/).
-    dcat = "http://www.w3.org/ns/dcat#" {
+    dcat {
         KEYWORD = "keyword",
         CATALOG = "Catalog",
         CATALOG_RECORD = "CatalogRecord",
@@ -63,7 +170,7 @@ vocabulary! {
 
 vocabulary! {
     /// [DCAT-AP](https://semiceu.github.io/DCAT-AP/releases/3.0.1/)'s own terms.
-    dcatap = "http://data.europa.eu/r5r/" {
+    dcatap {
         APPLICABLE_LEGISLATION = "applicableLegislation",
         HVD_CATEGORY = "hvdCategory",
     }
@@ -71,14 +178,14 @@ vocabulary! {
 
 vocabulary! {
     /// [OWL](https://www.w3.org/TR/owl2-rdf-based-semantics/): only what DCAT-AP uses.
-    owl = "http://www.w3.org/2002/07/owl#" {
+    owl {
         VERSION_INFO = "versionInfo",
     }
 }
 
 vocabulary! {
     /// [DCMI Metadata Terms](https://www.dublincore.org/specifications/dublin-core/dcmi-terms/).
-    dct = "http://purl.org/dc/terms/" {
+    dct {
         CONFORMS_TO = "conformsTo",
         DESCRIPTION = "description",
         HAS_PART = "hasPart",
@@ -95,7 +202,7 @@ vocabulary! {
 
 vocabulary! {
     /// [FOAF](http://xmlns.com/foaf/spec/).
-    foaf = "http://xmlns.com/foaf/0.1/" {
+    foaf {
         PRIMARY_TOPIC = "primaryTopic",
         AGENT = "Agent",
         NAME = "name",
@@ -105,7 +212,7 @@ vocabulary! {
 vocabulary! {
     /// [Hydra Core](https://www.hydra-cg.com/spec/latest/core/), including the legacy
     /// `PagedCollection` terms that CKAN and many national catalogues still publish.
-    hydra = "http://www.w3.org/ns/hydra/core#" {
+    hydra {
         COLLECTION = "Collection",
         PARTIAL_COLLECTION_VIEW = "PartialCollectionView",
         PAGED_COLLECTION = "PagedCollection",
@@ -125,7 +232,7 @@ vocabulary! {
 
 vocabulary! {
     /// [PROV-O](https://www.w3.org/TR/prov-o/).
-    prov = "http://www.w3.org/ns/prov#" {
+    prov {
         WAS_GENERATED_BY = "wasGeneratedBy",
         HAD_PRIMARY_SOURCE = "hadPrimarySource",
         ACTIVITY = "Activity",
@@ -136,7 +243,7 @@ vocabulary! {
 
 vocabulary! {
     /// [SPDX](https://spdx.org/rdf/terms/) checksums.
-    spdx = "http://spdx.org/rdf/terms#" {
+    spdx {
         CHECKSUM = "checksum",
         CHECKSUM_CLASS = "Checksum",
         ALGORITHM = "algorithm",
@@ -148,7 +255,7 @@ vocabulary! {
 vocabulary! {
     /// Alzette's own terms, for what no standard vocabulary says: where a harvested record
     /// came from inside Alzette.
-    alz = "https://w3id.org/alzette/ns#" {
+    alz {
         HARVEST_SOURCE = "harvestSource",
         CONTENT_HASH = "contentHash",
         DELETED_RECORD = "DeletedRecord",
@@ -169,21 +276,21 @@ pub const PREFIXES: &[(&str, &str)] = &[
     ("hydra", hydra::NAMESPACE),
     ("prov", prov::NAMESPACE),
     ("spdx", spdx::NAMESPACE),
-    ("vcard", "http://www.w3.org/2006/vcard/ns#"),
-    ("adms", "http://www.w3.org/ns/adms#"),
-    ("locn", "http://www.w3.org/ns/locn#"),
-    ("skos", "http://www.w3.org/2004/02/skos/core#"),
-    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
-    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ("vcard", namespace!(vcard)),
+    ("adms", namespace!(adms)),
+    ("locn", namespace!(locn)),
+    ("skos", namespace!(skos)),
+    ("xsd", namespace!(xsd)),
+    ("rdf", namespace!(rdf)),
     ("alz", alz::NAMESPACE),
-    ("sh", "http://www.w3.org/ns/shacl#"),
-    ("dqv", "http://www.w3.org/ns/dqv#"),
-    ("geodcatap", "http://data.europa.eu/930/"),
-    ("cnt", "http://www.w3.org/2011/content#"),
+    ("sh", namespace!(sh)),
+    ("dqv", namespace!(dqv)),
+    ("geodcatap", namespace!(geodcatap)),
+    ("cnt", namespace!(cnt)),
     ("owl", owl::NAMESPACE),
-    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
-    ("gsp", "http://www.opengis.net/ont/geosparql#"),
-    ("org", "http://www.w3.org/ns/org#"),
+    ("rdfs", namespace!(rdfs)),
+    ("gsp", namespace!(gsp)),
+    ("org", namespace!(org)),
 ];
 
 /// Writes every `<IRI>` of `text` (terms as `Display` writes them) in a known namespace as

@@ -2,6 +2,7 @@
 //! access and use that travel with them.
 
 use super::Record;
+use crate::ResourceKind;
 use crate::codes::{self, FormatIri};
 use crate::graph::{ns, t};
 use crate::xml::{Element, Ns};
@@ -211,11 +212,11 @@ impl Record<'_, '_, '_> {
                 .warn("an online resource has no URL; left out".into());
             return;
         }
-        if self.scope == "service" {
+        if self.kind == ResourceKind::Service {
             self.endpoint(s, &url, &protocol);
             return;
         }
-        if self.scope != "dataset" && self.scope != "series" {
+        if !self.kind.is_data() {
             return;
         }
         let service_request = url

@@ -39,8 +39,8 @@ struct Record<'d, 'a, 'c> {
     extended: bool,
     /// The metadata language, as a literal's tag (`en`); shared, as nearly every literal has it.
     lang: std::rc::Rc<str>,
-    /// What the record describes: `dataset`, `series`, `service`, or another scope code.
-    scope: String,
+    /// What the record describes.
+    kind: ResourceKind,
     out: Out,
 }
 
@@ -57,30 +57,24 @@ pub(crate) fn map_record(
         .and_then(|c| c.attribute(Ns::None, "codeListValue"))
         .map(normalize_space)
         .unwrap_or_default();
-    let scope = if DATASET_SCOPES.contains(&scope_code.as_str()) {
-        "dataset".to_owned()
-    } else {
-        scope_code.clone()
+    let mut out = Out::default();
+    let kind = match scope_code.as_str() {
+        code if DATASET_SCOPES.contains(&code) => ResourceKind::Dataset,
+        "series" => ResourceKind::Series,
+        "service" => ResourceKind::Service,
+        "" => {
+            out.warn("no gmd:hierarchyLevel; read as a dataset (ISO 19115's default)".into());
+            ResourceKind::Dataset
+        }
+        other => ResourceKind::Other(other.to_owned()),
     };
     let mut r = Record {
         md,
         doc,
         extended: profile == Profile::Extended,
         lang: codes::language_tag(&metadata_language).into(),
-        scope,
-        out: Out::default(),
-    };
-    let kind = match r.scope.as_str() {
-        "dataset" => ResourceKind::Dataset,
-        "series" => ResourceKind::Series,
-        "service" => ResourceKind::Service,
-        "" => {
-            r.out
-                .warn("no gmd:hierarchyLevel; read as a dataset (ISO 19115's default)".into());
-            r.scope = "dataset".into();
-            ResourceKind::Dataset
-        }
-        other => ResourceKind::Other(other.to_owned()),
+        kind: kind.clone(),
+        out,
     };
     let resource = match resource_uri(md) {
         Some(uri) => r.out.iri(&uri, "the resource identifier").map(Into::into),
@@ -385,17 +379,17 @@ impl<'d, 'a> Record<'d, 'a, '_> {
 
     fn resource(&mut self, s: &NamedOrBlankNode, scope_code: &str) {
         let ident = self.ident();
-        match self.scope.as_str() {
-            "dataset" => self.out.typed(s, t!(dcat, "Dataset")),
-            "series" => self.out.typed(s, t!(dcat, "DatasetSeries")),
-            "service" => self.out.typed(s, t!(dcat, "DataService")),
-            _ => {}
+        match self.kind {
+            ResourceKind::Dataset => self.out.typed(s, t!(dcat, "Dataset")),
+            ResourceKind::Series => self.out.typed(s, t!(dcat, "DatasetSeries")),
+            ResourceKind::Service => self.out.typed(s, t!(dcat, "DataService")),
+            ResourceKind::Other(_) => {}
         }
         if ["dataset", "series", "service"].contains(&scope_code) {
             let iri = format!(
                 "{}metadata-codelist/ResourceType/{}",
                 ns!(inspire),
-                self.scope
+                self.kind.code()
             );
             if let Some(iri) = self.out.iri(&iri, "the resource type") {
                 self.out.add(s, t!(geodcatap, "resourceType"), iri);
@@ -459,7 +453,7 @@ impl<'d, 'a> Record<'d, 'a, '_> {
         for operates_on in ident.all(Srv, "operatesOn") {
             self.coupled_resource(s, operates_on);
         }
-        if self.scope == "dataset" || self.scope == "series" {
+        if self.kind.is_data() {
             let codes: Vec<String> = idents
                 .iter()
                 .flat_map(|i| i.all(Gmd, "language"))
@@ -477,7 +471,7 @@ impl<'d, 'a> Record<'d, 'a, '_> {
                 self.language(s, &code);
             }
         }
-        if self.scope == "service" {
+        if self.kind == ResourceKind::Service {
             let category = idents
                 .iter()
                 .flat_map(|i| {
@@ -545,7 +539,7 @@ impl<'d, 'a> Record<'d, 'a, '_> {
                 self.date(s, date);
             }
         }
-        if self.scope != "service" {
+        if self.kind != ResourceKind::Service {
             for statement in self.md.path(&[
                 (Gmd, "dataQualityInfo"),
                 (Gmd, "*"),
@@ -572,7 +566,7 @@ impl<'d, 'a> Record<'d, 'a, '_> {
                 self.spatial_resolution(s, resolution);
             }
         }
-        if self.scope == "service" {
+        if self.kind == ResourceKind::Service {
             self.constraints(s);
         }
         self.conformity(s);

@@ -2,6 +2,7 @@
 //! and the GeoDCAT-AP roles, each also as a qualified attribution with its role.
 
 use super::Record;
+use crate::ResourceKind;
 use crate::graph::{ns, t};
 use crate::xml::{Element, Ns};
 use oxrdf::{NamedNodeRef, NamedOrBlankNode};
@@ -24,7 +25,7 @@ struct Party {
 impl Record<'_, '_, '_> {
     pub(super) fn party(&mut self, s: &NamedOrBlankNode, party: Element<'_, '_>) {
         let p = self.read_party(party);
-        let service = self.scope == "service";
+        let service = self.kind == ResourceKind::Service;
         let extended = self.extended;
         let property: Option<(NamedNodeRef<'static>, bool)> = match p.role.as_str() {
             "resourceProvider" if extended => Some((t!(geodcatap, "resourceProvider"), false)),

@@ -1,102 +1,57 @@
-//! Validation at harvest: the configured shapes, read at the start of each run, and the
-//! background graph that vocabulary sources provide, applied to every record before it is
-//! stored; and reading RDF files, for shapes and for `alzette validate`.
+//! Reading RDF documents whole (shapes, vocabularies, `alzette validate`'s files): the syntax
+//! from the name or the content, named graphs merged; large Turtle and N-Triples files parsed
+//! in pieces on every core.
 
-use alzette_dcat::{
-    PageLimits, PageParser, RdfFormat, RecordGraph, RecordKind, from_url, sniff, syntax_name,
-};
-use alzette_quality::{QualityScore, Vocabularies, assess};
-pub use alzette_runlog::ValidationSummary;
-use alzette_shacl::{Background, DataGraph, Shapes, ValidationReport, ValidationResult};
-use oxrdf::{Graph, Triple};
-use sha2::{Digest, Sha256};
-use std::path::Path;
+use alzette_dcat::{PageLimits, PageParser, RdfFormat, from_url, sniff, syntax_name};
+use oxrdf::Triple;
+use std::path::{Path, PathBuf};
 
-/// Shapes and background a run validates its records with.
-pub struct RecordValidator {
-    shapes: Shapes,
-    background: Background,
-    /// What the quality score looks up in the same vocabularies.
-    vocabularies: Vocabularies,
-    /// Names the shapes and background, so that a stored report says what it was made with.
-    fingerprint: String,
-}
-
-impl RecordValidator {
-    /// `shapes`: the shapes graph, as (URL, content) documents read together. The fingerprint
-    /// covers the shapes' bytes and the background's triples, so a change of either shows in
-    /// reports (and makes the next run re-read its pages).
-    pub fn new(shapes: &[(String, Vec<u8>)], background: Vec<Triple>) -> Result<Self, String> {
-        let mut graph = Graph::new();
-        let mut hash = Sha256::new();
-        for (url, bytes) in shapes {
-            hash.update(bytes);
-            graph.extend(read_triples(bytes, url, url)?);
-        }
-        let shapes =
-            Shapes::from_graph(&graph).map_err(|e| format!("the shapes are not usable: {e}"))?;
-        for warning in shapes.warnings() {
-            tracing::warn!("validation shapes: {warning}");
-        }
-        // Background triples come in store order, which is stable for unchanged content.
-        for t in &background {
-            hash.update(t.to_string().as_bytes());
-        }
-        let vocabularies = Vocabularies::from_triples(&background);
-        let background = Background::new(background);
-        let fingerprint = alzette_store::hex(&hash.finalize()[..8]);
-        Ok(Self {
-            shapes,
-            background,
-            vocabularies,
-            fingerprint,
-        })
-    }
-
-    pub fn fingerprint(&self) -> &str {
-        &self.fingerprint
-    }
-
-    /// Validates one record graph, with the background.
-    pub fn validate(&self, record: &RecordGraph) -> ValidationReport {
-        let data = DataGraph::over(&self.background, record.triples.iter().cloned());
-        self.shapes.validate(&data)
-    }
-
-    /// data.europa.eu's quality score of a dataset record, DCAT-AP compliance being the
-    /// validation's verdict; `None` for data services and series, which the MQA does not score.
-    /// `reachable` says what the link checker knows of a URL (`None`: not checked).
-    pub fn assess(
-        &self,
-        record: &RecordGraph,
-        report: &ValidationReport,
-        reachable: &dyn Fn(&str) -> Option<bool>,
-    ) -> Option<QualityScore> {
-        if !record.kinds.contains(&RecordKind::Dataset) {
-            return None;
-        }
-        let graph: Graph = record.triples.iter().collect();
-        Some(assess(
-            &graph,
-            record.resource.as_ref(),
-            Some(report.violations() == 0),
-            &self.vocabularies,
-            reachable,
-        ))
-    }
+/// An RDF document that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RdfFileError {
+    #[error("cannot read {}: {cause}", path.display())]
+    Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("{name}: cannot tell its RDF syntax (name it .ttl, .rdf, .jsonld or .nt)")]
+    UnknownSyntax { name: String },
+    #[error("{name}: not valid {syntax}: {message}")]
+    Syntax {
+        name: String,
+        syntax: &'static str,
+        message: String,
+    },
 }
 
 /// Reads an RDF document whose syntax is told by its name or, failing that, its content, into
 /// triples (named graphs merged). `name` is for messages; relative IRIs resolve against `base`.
-pub fn read_triples(bytes: &[u8], name: &str, base: &str) -> Result<Vec<Triple>, String> {
+pub fn read_triples(bytes: &[u8], name: &str, base: &str) -> Result<Vec<Triple>, RdfFileError> {
     read_document(bytes, syntax_of(bytes, name)?, name, base)
 }
 
 /// The syntax a document's name says, or else its first bytes.
-fn syntax_of(bytes: &[u8], name: &str) -> Result<RdfFormat, String> {
-    from_url(name).or_else(|| sniff(bytes)).ok_or_else(|| {
-        format!("{name}: cannot tell its RDF syntax (name it .ttl, .rdf, .jsonld or .nt)")
-    })
+fn syntax_of(bytes: &[u8], name: &str) -> Result<RdfFormat, RdfFileError> {
+    from_url(name)
+        .or_else(|| sniff(bytes))
+        .ok_or_else(|| RdfFileError::UnknownSyntax {
+            name: name.to_owned(),
+        })
+}
+
+fn syntax_error(name: &str, format: RdfFormat, message: impl ToString) -> RdfFileError {
+    RdfFileError::Syntax {
+        name: name.to_owned(),
+        syntax: syntax_name(format),
+        message: message.to_string(),
+    }
+}
+
+fn unreadable(path: &Path, cause: std::io::Error) -> RdfFileError {
+    RdfFileError::Io {
+        path: path.to_owned(),
+        cause,
+    }
 }
 
 /// Reads an RDF document in `format` into triples (named graphs merged).
@@ -105,9 +60,8 @@ pub fn read_document(
     format: RdfFormat,
     name: &str,
     base: &str,
-) -> Result<Vec<Triple>, String> {
-    let fail =
-        |e: &dyn std::fmt::Display| format!("{name}: not valid {}: {e}", syntax_name(format));
+) -> Result<Vec<Triple>, RdfFileError> {
+    let fail = |e: &dyn std::fmt::Display| syntax_error(name, format, e);
     if matches!(format, RdfFormat::JsonLd { .. }) {
         // JSON-LD goes through the page parser, which knows the bundled contexts.
         let limits = PageLimits {
@@ -138,8 +92,8 @@ pub fn read_in_pieces<T: Send, R>(
     path: &Path,
     per_piece: impl Fn(&mut dyn Iterator<Item = Triple>) -> T + Sync,
     take: impl FnOnce(&mut dyn Iterator<Item = T>) -> R,
-) -> Result<R, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+) -> Result<R, RdfFileError> {
+    let bytes = std::fs::read(path).map_err(|e| unreadable(path, e))?;
     let name = path.display().to_string();
     let format = syntax_of(&bytes, &name)?;
     if matches!(format, RdfFormat::JsonLd { .. }) {
@@ -148,7 +102,7 @@ pub fn read_in_pieces<T: Send, R>(
             &mut triples.into_iter(),
         ))));
     }
-    let fail = |e: String| format!("{name}: not valid {}: {e}", syntax_name(format));
+    let fail = |e: String| syntax_error(&name, format, e);
     if let Some(pieces) = pieces_of(&bytes, format, &file_url(path)) {
         return parse_pipelined(pieces, per_piece, take).map_err(fail);
     }
@@ -260,8 +214,8 @@ fn parse_pipelined<T: Send, R>(
 }
 
 /// Reads an RDF file (see [`read_triples`]).
-pub fn read_file(path: &Path) -> Result<Vec<Triple>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub fn read_file(path: &Path) -> Result<Vec<Triple>, RdfFileError> {
+    let bytes = std::fs::read(path).map_err(|e| unreadable(path, e))?;
     read_triples(&bytes, &path.display().to_string(), &file_url(path))
 }
 
@@ -271,45 +225,4 @@ fn file_url(path: &Path) -> String {
         |()| format!("file:///{}", path.display()),
         |u| u.to_string(),
     )
-}
-
-/// Counts `report` into a run's summary.
-pub fn summarize(
-    summary: &mut ValidationSummary,
-    report: &ValidationReport,
-    quality: Option<&QualityScore>,
-) {
-    if let Some(q) = quality {
-        summary.scored += 1;
-        summary.score_tenths += (q.total() * 10.0).round() as u64;
-        *summary
-            .ratings
-            .entry(q.rating().name().to_owned())
-            .or_default() += 1;
-    }
-    summary.records += 1;
-    if report.conforms() {
-        summary.conforming += 1;
-    }
-    let violations = report.violations() as u64;
-    if violations > 0 {
-        summary.with_violations += 1;
-    }
-    summary.violations += violations;
-    summary.warnings += report.warnings() as u64;
-    for r in &report.results {
-        *summary
-            .by_constraint
-            .entry(constraint_label(r))
-            .or_default() += 1;
-    }
-}
-
-/// "Violation dct:title MinCount", or the shape where there is no path.
-pub fn constraint_label(r: &ValidationResult) -> String {
-    let place = match &r.path {
-        Some(path) => alzette_vocab::compact(&path.to_string()),
-        None => alzette_vocab::compact(&r.source_shape.to_string()),
-    };
-    format!("{} {place} {}", r.severity_name(), r.component_name())
 }

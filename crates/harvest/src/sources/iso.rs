@@ -1,14 +1,14 @@
-//! ISO 19139 records as harvest records, and the source of ISO records read as documents: a
-//! file, a folder, a web folder (an HTML index of `.xml` files) or a list of URLs.
+//! `kind = "iso19139"`, and ISO 19139 records as harvest records (for CSW too): ISO documents
+//! read as pages — a file, a folder, a web folder (an HTML index of `.xml` files) or a list of
+//! URLs — mapped to GeoDCAT-AP and normalised like every other record.
 
-use crate::fetch::{ACCEPT_XML, FetchErrorKind, Fetched, Fetcher, folder_files};
-use crate::source::{PageContent, PageFailure, Source, SourcePage};
+use super::{PageFailure, Problem, Source, SourcePage, origin, record_limits};
+use crate::fetch::{ACCEPT_XML, Fetched, Fetcher, folder_files};
 use alzette_config::{IsoOptions, IsoProfile, SourceConfig};
-use alzette_dcat::{RecordGraph, RecordKind, RecordProblem, mint_resource, replace_blank_node};
+use alzette_dcat::{Description, Normaliser, RecordGraph, RecordKind};
 use alzette_iso19139::{MappedRecord, Options, Profile, ResourceKind};
 use alzette_runlog::Stage;
 use futures_util::future::BoxFuture;
-use oxrdf::{NamedNode, NamedOrBlankNode, Term};
 use std::collections::{HashSet, VecDeque};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -28,19 +28,15 @@ pub(crate) fn mapping_options(profile: IsoProfile) -> Options {
 #[derive(Default)]
 pub(crate) struct IsoPage {
     pub records: Vec<RecordGraph>,
-    pub problems: Vec<RecordProblem>,
+    pub problems: Vec<Problem>,
     /// (record, what its mapping left out or worked around).
     pub warnings: Vec<(String, String)>,
 }
 
-/// Turns mapped ISO records into harvest records: a resource without an IRI of its own gets
-/// one minted from the record's `gmd:fileIdentifier` (stable across harvests), and the
-/// source's limits apply.
-pub(crate) fn to_records(
-    mapped: Vec<MappedRecord>,
-    config: &SourceConfig,
-    mint_base: &str,
-) -> IsoPage {
+/// Turns mapped ISO records into harvest records through the one normalisation step: a
+/// resource without an IRI of its own gets one minted from the record's `gmd:fileIdentifier`
+/// (stable across harvests), and the source's limits apply.
+pub(crate) fn to_records(mapped: Vec<MappedRecord>, normaliser: &Normaliser) -> IsoPage {
     let mut page = IsoPage::default();
     for record in mapped {
         let label = match &record.file_identifier {
@@ -62,66 +58,32 @@ pub(crate) fn to_records(
                 continue;
             }
         };
-        // The resource's IRI first: a record refused below keeps its earlier version only
-        // when the run knows which resource it is.
-        let minted = match &record.resource {
-            NamedOrBlankNode::NamedNode(iri) => Ok(iri.clone()),
-            NamedOrBlankNode::BlankNode(_) => {
-                let (iri, _) =
-                    mint_resource(mint_base, record.file_identifier.clone(), &record.triples);
-                NamedNode::new(&iri).map_err(|_| iri)
-            }
-        };
-        let problem = |message: String| RecordProblem {
-            record: label.clone(),
-            resource: minted.as_ref().ok().map(|iri| iri.as_str().to_owned()),
-            message,
-        };
-        let limit = if record.triples.len() > config.limits.max_record_triples {
-            Some(format!(
-                "the record has more than {} triples (limit max_record_triples)",
-                config.limits.max_record_triples
-            ))
-        } else {
-            record.triples.iter().find_map(|t| match &t.object {
-                Term::Literal(l) if l.value().len() as u64 > config.limits.max_literal_size => {
-                    Some(format!(
-                        "its {} value is larger than {} bytes (limit max_literal_size)",
-                        t.predicate, config.limits.max_literal_size
-                    ))
-                }
-                _ => None,
-            })
-        };
-        if let Some(message) = limit {
-            page.problems.push(problem(message));
-            continue;
+        let described = normaliser.record(Description {
+            resource: record.resource,
+            kinds: vec![kind],
+            triples: record.triples,
+            identifier: record.file_identifier,
+        });
+        match described {
+            Ok(r) => page.records.push(r),
+            Err(refused) => page.problems.push(Problem {
+                record: label,
+                key: refused.key(),
+                message: refused.to_string(),
+            }),
         }
-        let iri = match &minted {
-            Ok(iri) => iri.clone(),
-            Err(iri) => {
-                page.problems
-                    .push(problem(format!("cannot mint an IRI for it ({iri})")));
-                continue;
-            }
-        };
-        let triples = match record.resource {
-            NamedOrBlankNode::NamedNode(_) => record.triples,
-            NamedOrBlankNode::BlankNode(blank) => replace_blank_node(record.triples, blank, &iri),
-        };
-        page.records
-            .push(RecordGraph::new(iri, vec![kind], triples));
     }
     page
 }
 
 /// ISO 19139 documents: `url` (a file, a folder, or a web page listing `.xml` files) and the
 /// source's `urls`; each document is a page.
-pub struct IsoSource {
-    config: SourceConfig,
+pub(crate) struct IsoSource {
+    url: Url,
+    max_pages: u64,
     options: Options,
     fetcher: Fetcher,
-    mint_base: String,
+    normaliser: Normaliser,
     pending: VecDeque<Url>,
     /// The source's own `url`, which may turn out to be a folder or an index to expand.
     start: Option<Url>,
@@ -140,10 +102,11 @@ impl IsoSource {
         mint_base: String,
     ) -> Self {
         Self {
-            config: config.clone(),
+            url: config.url.clone(),
+            max_pages: config.limits.max_pages,
             options: mapping_options(options.profile),
             fetcher,
-            mint_base,
+            normaliser: Normaliser::new(mint_base, record_limits(config)),
             pending: options.urls.iter().cloned().collect(),
             start: Some(config.url.clone()),
             seen: HashSet::new(),
@@ -157,13 +120,13 @@ impl IsoSource {
         url: Url,
         cancel: &CancellationToken,
     ) -> Result<SourcePage, PageFailure> {
-        if self.pages >= self.config.limits.max_pages {
+        if self.pages >= self.max_pages {
             return Err(PageFailure::new(
                 url.as_str(),
                 Stage::Page,
                 format!(
                     "the source has more than {} documents (limit max_pages); the rest were not read",
-                    self.config.limits.max_pages
+                    self.max_pages
                 ),
             ));
         }
@@ -193,17 +156,7 @@ impl IsoSource {
                             self.pending.push_front(link);
                         }
                     }
-                    return Ok(SourcePage {
-                        url: url.to_string(),
-                        content: PageContent::Records {
-                            records: Vec::new(),
-                            problems: Vec::new(),
-                        },
-                        announced: None,
-                        cache: None,
-                        warnings: Vec::new(),
-                        record_warnings: Vec::new(),
-                    });
+                    return Ok(SourcePage::records(url.as_str(), Vec::new(), Vec::new()));
                 }
                 body
             }
@@ -214,25 +167,19 @@ impl IsoSource {
                     "unexpected HTTP 304",
                 ));
             }
-            Err(e) => {
-                return Err(PageFailure {
-                    cancelled: e.kind == FetchErrorKind::Cancelled,
-                    ..PageFailure::new(url.as_str(), Stage::Fetch, e.message)
-                });
-            }
+            Err(e) => return Err(PageFailure::fetch(url.as_str(), e)),
         };
         let options = self.options.clone();
-        let config = self.config.clone();
-        let mint_base = self.mint_base.clone();
+        let normaliser = self.normaliser.clone();
         let name = url.to_string();
         // One bad document is one failed record, not the end of the walk.
         let page = tokio::task::spawn_blocking(move || {
             match alzette_iso19139::map_document(&body, &options) {
-                Ok(mapped) => to_records(mapped, &config, &mint_base),
+                Ok(mapped) => to_records(mapped, &normaliser),
                 Err(e) => IsoPage {
-                    problems: vec![RecordProblem {
+                    problems: vec![Problem {
                         record: name,
-                        resource: None,
+                        key: None,
                         message: e.to_string(),
                     }],
                     ..IsoPage::default()
@@ -251,15 +198,8 @@ impl IsoSource {
             self.unreadable.push(url.to_string());
         }
         Ok(SourcePage {
-            url: url.to_string(),
-            content: PageContent::Records {
-                records: page.records,
-                problems: page.problems,
-            },
-            announced: None,
-            cache: None,
-            warnings: Vec::new(),
             record_warnings: page.warnings,
+            ..SourcePage::records(url.as_str(), page.records, page.problems)
         })
     }
 }
@@ -272,7 +212,7 @@ impl Source for IsoSource {
         Box::pin(async move {
             if let Some(start) = self.start.take() {
                 let files = folder_files(&start, &["xml"])
-                    .map_err(|e| PageFailure::new(start.as_str(), Stage::Fetch, e))?;
+                    .map_err(|e| PageFailure::new(start.as_str(), Stage::Fetch, e.to_string()))?;
                 match files {
                     Some(files) => {
                         for f in files.into_iter().rev() {
@@ -290,7 +230,7 @@ impl Source for IsoSource {
             match self.pending.pop_front() {
                 None if self.unreadable.is_empty() => Ok(None),
                 None => Err(PageFailure::new(
-                    self.config.url.as_str(),
+                    self.url.as_str(),
                     Stage::Parse,
                     format!(
                         "{} documents could not be read ({}), so what the source no longer has is unknown",
@@ -325,7 +265,7 @@ fn xml_links(html: &str, base: &Url) -> Vec<Url> {
                 .unwrap_or("")
         };
         let Ok(url) = base.join(value) else { continue };
-        let same_origin = crate::source::origin(&url) == crate::source::origin(base);
+        let same_origin = origin(&url) == origin(base);
         if same_origin && url.path().to_lowercase().ends_with(".xml") && !out.contains(&url) {
             out.push(url);
         }

@@ -1,0 +1,356 @@
+//! The one step every source kind's records go through: a resource as its source described
+//! it (an IRI or a blank node), its kinds, its triples and what identifies it become a
+//! [`RecordGraph`] — limits checked, an IRI minted for a blank node, the description in
+//! canonical form and hashed once, the key computed once — or a [`Refused`] record that says
+//! why, in the same words for a DCAT page, an ISO record or any other kind.
+
+use crate::canonical::{canonicalize_around, sort_and_hash};
+use crate::record::{MintedFrom, RecordGraph, RecordKey, RecordKind};
+use oxrdf::{BlankNode, NamedNode, NamedOrBlankNode, Term, Triple};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// The limits one record is held to (`max_record_triples`, `max_literal_size`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordLimits {
+    /// A record with more triples than this is refused.
+    pub max_record_triples: usize,
+    /// A record with a literal longer than this (bytes) is refused.
+    pub max_literal_size: u64,
+}
+
+impl Default for RecordLimits {
+    fn default() -> Self {
+        Self {
+            max_record_triples: 100_000,
+            max_literal_size: 1024 * 1024,
+        }
+    }
+}
+
+/// What a source found about one resource, before normalisation.
+#[derive(Debug, Clone)]
+pub struct Description {
+    /// The dataset, data service or series, as the source named it.
+    pub resource: NamedOrBlankNode,
+    pub kinds: Vec<RecordKind>,
+    pub triples: Vec<Triple>,
+    /// What names a blank-node resource stably across harvests (its `dct:identifier`, an ISO
+    /// record's `gmd:fileIdentifier`); without it, its IRI is minted from its content.
+    pub identifier: Option<String>,
+}
+
+/// Why a record was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("the record has more than {limit} triples (limit max_record_triples)")]
+    TooManyTriples { limit: usize },
+    #[error("its {predicate} value is {size} bytes, more than {limit} (limit max_literal_size)")]
+    LiteralTooLarge {
+        predicate: NamedNode,
+        size: u64,
+        limit: u64,
+    },
+    #[error("cannot mint an IRI for it ({iri}): {reason}")]
+    Unmintable {
+        iri: String,
+        reason: oxrdf::IriParseError,
+    },
+}
+
+/// A record that was refused, with what is known of its resource: a record refused whose
+/// resource is known keeps its earlier version.
+#[derive(Debug, thiserror::Error)]
+#[error("{reason}")]
+pub struct Refused {
+    /// The resource's IRI, when it has one or one could be minted before the refusal.
+    pub resource: Option<NamedNode>,
+    pub reason: Refusal,
+}
+
+impl Refused {
+    /// The key of the record's resource, when it is known.
+    pub fn key(&self) -> Option<RecordKey> {
+        self.resource.as_ref().map(|r| RecordKey::of(r.as_str()))
+    }
+}
+
+/// Turns [`Description`]s into [`RecordGraph`]s for one source.
+///
+/// ```
+/// use alzette_dcat::{Description, Normaliser, RecordKind, RecordLimits};
+/// use oxrdf::{BlankNode, Literal, NamedNode, Triple};
+/// let normaliser = Normaliser::new("https://alz.example/id/src/", RecordLimits::default());
+/// let dataset = BlankNode::default();
+/// let title = NamedNode::new("http://purl.org/dc/terms/title").unwrap();
+/// let record = normaliser
+///     .record(Description {
+///         resource: dataset.clone().into(),
+///         kinds: vec![RecordKind::Dataset],
+///         triples: vec![Triple::new(dataset, title, Literal::from("Roads"))],
+///         identifier: Some("roads 1".into()),
+///     })
+///     .unwrap();
+/// assert_eq!(record.resource.as_str(), "https://alz.example/id/src/roads%201");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Normaliser {
+    mint_base: String,
+    limits: RecordLimits,
+}
+
+impl Normaliser {
+    /// Blank-node resources get IRIs starting with `mint_base` (e.g.
+    /// `http://localhost:8080/id/my-source/`).
+    pub fn new(mint_base: impl Into<String>, limits: RecordLimits) -> Self {
+        Self {
+            mint_base: mint_base.into(),
+            limits,
+        }
+    }
+
+    pub fn limits(&self) -> &RecordLimits {
+        &self.limits
+    }
+
+    pub fn mint_base(&self) -> &str {
+        &self.mint_base
+    }
+
+    /// The record of `description`, or why it was refused. The resource's IRI comes first (a
+    /// refused record keeps its earlier version only when its resource is known), then the
+    /// limits, then the canonical form, computed once.
+    pub fn record(&self, description: Description) -> Result<RecordGraph, Refused> {
+        let Description {
+            resource,
+            kinds,
+            triples,
+            identifier,
+        } = description;
+        let named = self.iri_of(&resource, identifier.as_deref())?;
+        if let Err(reason) = self.check(&triples) {
+            return Err(Refused {
+                resource: named,
+                reason,
+            });
+        }
+        match (resource, named) {
+            (NamedOrBlankNode::NamedNode(_), Some(iri)) => {
+                Ok(RecordGraph::new(iri, kinds, triples))
+            }
+            (NamedOrBlankNode::BlankNode(blank), Some(iri)) => {
+                let mut record =
+                    RecordGraph::new(iri.clone(), kinds, replace_blank_node(triples, blank, &iri));
+                record.minted_from = identifier.map(MintedFrom::Identifier);
+                Ok(record)
+            }
+            (NamedOrBlankNode::BlankNode(blank), None) => {
+                // Named by its content: canonical form once, with the resource still blank (so
+                // that the IRI does not depend on itself), then the resource renamed in it.
+                let (canonical, hash, label) = canonicalize_around(triples, &blank);
+                let hex = hash.to_string();
+                let iri = self.named(format!("{}sha256-{}", self.mint_base, &hex[..32]))?;
+                let triples = match label {
+                    Some(label) => replace_blank_node(canonical, label, &iri),
+                    None => canonical,
+                };
+                let (triples, hash) = sort_and_hash(triples);
+                let mut record = RecordGraph::from_canonical(iri, kinds, triples, hash);
+                record.minted_from = Some(MintedFrom::ContentHash);
+                Ok(record)
+            }
+            (NamedOrBlankNode::NamedNode(_), None) => unreachable!("a named resource is named"),
+        }
+    }
+
+    /// The IRI a resource gets when it is known before its description is: its own, or one
+    /// minted from its identifier; `None` for a blank node named by its content.
+    pub fn iri_of(
+        &self,
+        resource: &NamedOrBlankNode,
+        identifier: Option<&str>,
+    ) -> Result<Option<NamedNode>, Refused> {
+        match (resource, identifier) {
+            (NamedOrBlankNode::NamedNode(iri), _) => Ok(Some(iri.clone())),
+            (NamedOrBlankNode::BlankNode(_), Some(id)) => {
+                self.named(minted_iri(&self.mint_base, id)).map(Some)
+            }
+            (NamedOrBlankNode::BlankNode(_), None) => Ok(None),
+        }
+    }
+
+    /// Whether a description being gathered has gone past `max_record_triples` already (a
+    /// source stops gathering it there).
+    pub fn too_many_triples(&self, count: usize) -> Option<Refusal> {
+        (count > self.limits.max_record_triples).then_some(Refusal::TooManyTriples {
+            limit: self.limits.max_record_triples,
+        })
+    }
+
+    fn check(&self, triples: &[Triple]) -> Result<(), Refusal> {
+        if let Some(refusal) = self.too_many_triples(triples.len()) {
+            return Err(refusal);
+        }
+        let limit = self.limits.max_literal_size;
+        match triples.iter().find_map(|t| match &t.object {
+            Term::Literal(l) if l.value().len() as u64 > limit => Some((t, l.value().len())),
+            _ => None,
+        }) {
+            Some((t, size)) => Err(Refusal::LiteralTooLarge {
+                predicate: t.predicate.clone(),
+                size: size as u64,
+                limit,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn named(&self, iri: String) -> Result<NamedNode, Refused> {
+        NamedNode::new(&iri).map_err(|reason| Refused {
+            resource: None,
+            reason: Refusal::Unmintable { iri, reason },
+        })
+    }
+}
+
+/// Characters kept as they are in a minted IRI segment: RFC 3986 unreserved.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The IRI Alzette gives a resource its source left without one: the source's mint base and
+/// an identifier, percent-encoded as one path segment.
+///
+/// ```
+/// assert_eq!(
+///     alzette_dcat::minted_iri("https://alz.example/id/src/", "a b/1"),
+///     "https://alz.example/id/src/a%20b%2F1"
+/// );
+/// ```
+pub fn minted_iri(mint_base: &str, identifier: &str) -> String {
+    format!("{mint_base}{}", utf8_percent_encode(identifier, SEGMENT))
+}
+
+/// `triples` with the blank node `from` (subject or object) renamed `to`.
+pub fn replace_blank_node(triples: Vec<Triple>, from: BlankNode, to: &NamedNode) -> Vec<Triple> {
+    let subject_from = NamedOrBlankNode::BlankNode(from.clone());
+    let object_from = Term::BlankNode(from);
+    triples
+        .into_iter()
+        .map(|mut t| {
+            if t.subject == subject_from {
+                t.subject = to.clone().into();
+            }
+            if t.object == object_from {
+                t.object = to.clone().into();
+            }
+            t
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxrdf::Literal;
+
+    fn p(name: &str) -> NamedNode {
+        NamedNode::new(format!("http://e.org/{name}")).unwrap()
+    }
+
+    fn normaliser(max_triples: usize, max_literal: u64) -> Normaliser {
+        Normaliser::new(
+            "http://alz/id/s/",
+            RecordLimits {
+                max_record_triples: max_triples,
+                max_literal_size: max_literal,
+            },
+        )
+    }
+
+    fn blank_dataset(label: &str, title: &str, identifier: Option<&str>) -> Description {
+        let b = BlankNode::new(label).unwrap();
+        let dist = BlankNode::new(format!("{label}d")).unwrap();
+        Description {
+            resource: b.clone().into(),
+            kinds: vec![RecordKind::Dataset],
+            triples: vec![
+                Triple::new(b.clone(), p("title"), Literal::from(title)),
+                Triple::new(b, p("distribution"), dist.clone()),
+                Triple::new(dist, p("url"), p("file")),
+            ],
+            identifier: identifier.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_named_resource_keeps_its_iri_and_key() {
+        let d = Description {
+            resource: p("d").into(),
+            kinds: vec![RecordKind::Dataset],
+            triples: vec![Triple::new(p("d"), p("title"), Literal::from("T"))],
+            identifier: Some("ignored".into()),
+        };
+        let r = normaliser(10, 10).record(d).unwrap();
+        assert_eq!(r.resource, p("d"));
+        assert_eq!(r.key, RecordKey::of("http://e.org/d"));
+        assert_eq!(r.minted_from, None);
+    }
+
+    #[test]
+    fn a_blank_resource_is_named_by_identifier_or_content() {
+        let n = normaliser(10, 100);
+        let by_id = n.record(blank_dataset("x", "T", Some("A/1"))).unwrap();
+        assert_eq!(by_id.resource.as_str(), "http://alz/id/s/A%2F1");
+        assert_eq!(
+            by_id.minted_from,
+            Some(MintedFrom::Identifier("A/1".into()))
+        );
+        let a = n.record(blank_dataset("x", "T", None)).unwrap();
+        let b = n.record(blank_dataset("other", "T", None)).unwrap();
+        assert!(a.resource.as_str().starts_with("http://alz/id/s/sha256-"));
+        assert_eq!(a.resource, b.resource, "relabelling is no change");
+        assert_eq!((a.hash, &a.triples), (b.hash, &b.triples));
+        assert_eq!(a.minted_from, Some(MintedFrom::ContentHash));
+        let c = n.record(blank_dataset("x", "other title", None)).unwrap();
+        assert_ne!(a.resource, c.resource);
+        // The resource is renamed in the canonical form: no blank root is left.
+        assert!(
+            a.triples
+                .iter()
+                .any(|t| t.subject == a.resource.clone().into())
+        );
+        // The stored hash is the hash of the stored lines.
+        assert_eq!(sort_and_hash(a.triples.clone()).1, a.hash);
+    }
+
+    #[test]
+    fn limits_refuse_with_the_resource_known_when_it_can_be() {
+        let over = normaliser(2, 100).record(blank_dataset("x", "T", Some("id")));
+        let refused = over.unwrap_err();
+        assert!(matches!(
+            refused.reason,
+            Refusal::TooManyTriples { limit: 2 }
+        ));
+        assert_eq!(
+            refused.resource.as_ref().map(NamedNode::as_str),
+            Some("http://alz/id/s/id")
+        );
+        assert_eq!(refused.key(), Some(RecordKey::of("http://alz/id/s/id")));
+        assert_eq!(
+            refused.to_string(),
+            "the record has more than 2 triples (limit max_record_triples)"
+        );
+        let long = normaliser(10, 3).record(blank_dataset("x", "long title", None));
+        let refused = long.unwrap_err();
+        assert_eq!(
+            refused.resource, None,
+            "a content-named resource is unknown"
+        );
+        assert_eq!(
+            refused.to_string(),
+            "its <http://e.org/title> value is 10 bytes, more than 3 (limit max_literal_size)"
+        );
+    }
+}

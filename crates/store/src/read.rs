@@ -1,0 +1,197 @@
+//! Reading: catalogue pages (by position in the catalogue order), pages of changes, the
+//! change order OAI-PMH lists, and single records.
+
+use crate::{ChangeCursor, ListedChange, Operation, RecordKey, RecordStore, StoreError};
+use alzette_vocab::{alz, dcat, foaf};
+use chrono::{DateTime, Utc};
+use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple};
+use oxigraph::store::StorageError;
+use std::collections::HashSet;
+
+/// The records on one catalogue page, with the catalogue they are listed in.
+#[derive(Debug)]
+pub struct CatalogPage {
+    pub catalog: NamedNode,
+    /// The catalogue's own description, the links to the page's records and resources, and every
+    /// record graph on the page.
+    pub triples: Vec<Triple>,
+    /// Records in the whole catalogue (not only on this page).
+    pub total: usize,
+    /// Resources on this page.
+    pub items: usize,
+}
+
+impl RecordStore {
+    /// Records and tombstones changed in `[from, until]` (inclusive), of one source or all,
+    /// oldest first, after `after`: what OAI-PMH lists.
+    pub fn changes(
+        &self,
+        source: Option<&str>,
+        from: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        after: Option<&ChangeCursor>,
+        limit: usize,
+    ) -> Vec<ListedChange> {
+        self.index.read().expect("index lock").changes.list(
+            source,
+            from.map(|t| t.timestamp_micros()),
+            until.map(|t| t.timestamp_micros()),
+            after,
+            limit,
+        )
+    }
+
+    /// The time of the oldest change listed.
+    pub fn earliest_change(&self) -> Option<DateTime<Utc>> {
+        let micros = self.index.read().expect("index lock").changes.earliest()?;
+        DateTime::from_timestamp_micros(micros)
+    }
+
+    /// The resource a record is about.
+    pub fn resource_of(
+        &self,
+        source: &str,
+        key: &RecordKey,
+    ) -> Result<Option<NamedNode>, StoreError> {
+        let graph = self.iris.record(source, key);
+        for q in self.store.quads_for_pattern(
+            Some((&graph).into()),
+            Some(foaf::PRIMARY_TOPIC),
+            None,
+            Some((&graph).into()),
+        ) {
+            if let Term::NamedNode(n) = q.map_err(self.failed(Operation::ReadRecords))?.object {
+                return Ok(Some(n));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A page of a catalogue: the federation's (`source` None) or one source's. `offset` and
+    /// `limit` count records; the cost does not depend on `offset`.
+    pub fn catalog_page(
+        &self,
+        source: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<CatalogPage, StoreError> {
+        let (slice, total) = {
+            let index = self.index.read().expect("index lock");
+            (index.slice(source, offset, limit), index.len(source))
+        };
+        self.render_page(source, slice, total)
+            .map_err(self.failed(Operation::ReadCatalogPage))
+    }
+
+    /// A page of the records (and tombstones) changed since `since`, oldest change first: what
+    /// an incremental consumer reads. Finding page N walks the changes before it, so this is for
+    /// the recent changes, not for reading everything (plain pages are).
+    pub fn changes_page(
+        &self,
+        source: Option<&str>,
+        since: DateTime<Utc>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<CatalogPage, StoreError> {
+        let (slice, total) = {
+            let index = self.index.read().expect("index lock");
+            let all = index.changes.list(
+                source,
+                Some(since.timestamp_micros()),
+                None,
+                None,
+                usize::MAX,
+            );
+            let total = all.len();
+            let slice: Vec<(String, RecordKey)> = all
+                .into_iter()
+                .skip(offset)
+                .take(limit)
+                .map(|c| (c.source, c.key))
+                .collect();
+            (slice, total)
+        };
+        self.render_page(source, slice, total)
+            .map_err(self.failed(Operation::ReadCatalogPage))
+    }
+
+    fn render_page(
+        &self,
+        source: Option<&str>,
+        slice: Vec<(String, RecordKey)>,
+        total: usize,
+    ) -> Result<CatalogPage, StorageError> {
+        let source_filter = source;
+        let catalog = match source {
+            Some(s) => self.iris.source_catalog(s),
+            None => self.iris.federation_catalog(),
+        };
+        let mut triples: Vec<Triple> = Vec::new();
+        let mut described = HashSet::new();
+        let mut describe =
+            |catalog: &NamedNode, triples: &mut Vec<Triple>| -> Result<(), StorageError> {
+                if described.insert(catalog.clone()) {
+                    for q in self
+                        .store
+                        .quads_for_pattern(None, None, None, Some(catalog.into()))
+                    {
+                        triples.push(q?.into());
+                    }
+                }
+                Ok(())
+            };
+        describe(&catalog, &mut triples)?;
+        let mut items = 0;
+        for (source, key) in slice {
+            // The page lists records in their sources' catalogues: those are described too.
+            describe(&self.iris.source_catalog(&source), &mut triples)?;
+            let graph = self.iris.record(&source, &key);
+            let mut resource = None;
+            let mut listing = dcat::DATASET_PROPERTY;
+            let mut deleted = false;
+            for q in self
+                .store
+                .quads_for_pattern(None, None, None, Some((&graph).into()))
+            {
+                let q = q?;
+                if q.subject == NamedOrBlankNode::from(graph.clone())
+                    && q.predicate == foaf::PRIMARY_TOPIC
+                    && let Term::NamedNode(n) = &q.object
+                {
+                    resource = Some(n.clone());
+                }
+                if q.predicate == dcat::SERVICE {
+                    listing = dcat::SERVICE;
+                }
+                if q.predicate == alz::DELETED {
+                    deleted = true;
+                }
+                triples.push(q.into());
+            }
+            // A record deleted since the index was read is simply not on the page.
+            if let Some(resource) = resource {
+                items += 1;
+                // Record graphs list their resource in their source's catalogue; the federation
+                // catalogue lists the page's resources too, for consumers that read one catalogue.
+                // A tombstone (only on pages of changes) is on the page, its dataset not listed.
+                if source_filter.is_none() && !deleted {
+                    triples.push(Triple::new(catalog.clone(), listing, resource));
+                }
+            }
+        }
+        Ok(CatalogPage {
+            catalog,
+            triples,
+            total,
+            items,
+        })
+    }
+
+    /// The quads of one record graph.
+    pub fn record_graph_quads(&self, record: NamedNodeRef<'_>) -> Result<Vec<Quad>, StoreError> {
+        self.store
+            .quads_for_pattern(None, None, None, Some(record.into()))
+            .collect::<Result<_, _>>()
+            .map_err(self.failed(Operation::ReadRecords))
+    }
+}

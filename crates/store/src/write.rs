@@ -1,0 +1,461 @@
+//! Writing records: classify a page's records (new, changed, unchanged), bulk-load the new
+//! ones, replace the changed ones, delete the ones a source no longer has (leaving
+//! tombstones), and drop old tombstones.
+
+use crate::index::Entry;
+use crate::{
+    Operation, RecordKey, RecordStore, StoreError, blank_prefix, date_time, micros, relabel_object,
+    relabel_subject,
+};
+use alzette_dcat::{ContentHash, RecordGraph, RecordKind};
+use alzette_vocab::{alz, dcat, dct, foaf, prov, rdf};
+use chrono::{DateTime, Utc};
+use oxigraph::model::{
+    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, Quad, QuadRef, Term,
+};
+use oxigraph::store::{StorageError, Transaction};
+use std::collections::HashSet;
+
+/// Memory the bulk loader may use for one batch of new records.
+const BULK_LOAD_MEMORY_MB: usize = 256;
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Records classified by what writing them would do.
+#[derive(Debug, Default)]
+pub struct Classified {
+    /// No graph yet (or a tombstone): to [`RecordStore::add`].
+    pub new: Vec<RecordGraph>,
+    /// Another content hash than the stored one: to [`RecordStore::update`].
+    pub changed: Vec<RecordGraph>,
+    /// The stored hash: nothing to write.
+    pub unchanged: usize,
+}
+
+/// The harvest run that writes record versions, for their PROV provenance.
+#[derive(Debug, Clone)]
+pub struct HarvestRun {
+    /// The run's id in the run log.
+    pub id: u64,
+    pub started: DateTime<Utc>,
+    /// Where the source is harvested from.
+    pub source_url: String,
+}
+
+impl RecordStore {
+    /// Classifies records of a source by what writing them would do, reading only: new ones
+    /// (no graph yet), changed ones (another content hash) and unchanged ones (counted).
+    pub fn classify(
+        &self,
+        source: &str,
+        records: Vec<RecordGraph>,
+    ) -> Result<Classified, StoreError> {
+        let failed = self.failed(Operation::Classify);
+        let mut classified = Classified::default();
+        for r in records {
+            let graph = self.iris.record(source, &r.key);
+            // A deleted record that comes back is new again.
+            if !self.is_record(source, &r.key, &graph).map_err(&failed)? {
+                classified.new.push(r);
+            } else if self.stored_hash(&graph).map_err(&failed)? == Some(r.hash) {
+                classified.unchanged += 1;
+            } else {
+                classified.changed.push(r);
+            }
+        }
+        Ok(classified)
+    }
+
+    /// Adds records that have no graph yet (see [`RecordStore::classify`]) through Oxigraph's
+    /// bulk loader: sorted files ingested at once, atomically, several times faster than a
+    /// transaction. Batches of thousands of records keep RocksDB's compaction work low.
+    pub fn add(
+        &self,
+        source: &str,
+        records: &[RecordGraph],
+        now: DateTime<Utc>,
+        run: &HarvestRun,
+    ) -> Result<usize, StoreError> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let failed = self.failed(Operation::AddRecords);
+        let now_literal = date_time(now);
+        // Records deleted earlier and back now: their tombstones go first.
+        let revived: Vec<(RecordKey, i64)> = {
+            let index = self.index.read().expect("index lock");
+            records
+                .iter()
+                .filter_map(|r| index.changes.tombstone(source, &r.key).map(|t| (r.key, t)))
+                .collect()
+        };
+        if !revived.is_empty() {
+            let mut tx = self.store.start_transaction().map_err(&failed)?;
+            for (key, _) in &revived {
+                tx.clear_graph(&self.iris.record(source, key))
+                    .map_err(&failed)?;
+            }
+            tx.commit().map_err(&failed)?;
+        }
+        let mut loader = self
+            .store
+            .bulk_loader()
+            .with_num_threads(2)
+            .with_max_memory_size_in_megabytes(BULK_LOAD_MEMORY_MB);
+        let quads = records.iter().flat_map(|r| {
+            let graph = self.iris.record(source, &r.key);
+            self.record_quads(source, r, &graph, &now_literal, &now_literal, run)
+        });
+        loader.load_quads(quads).map_err(&failed)?;
+        loader.commit().map_err(&failed)?;
+        // As written (milliseconds), so that the change can be found again from the record.
+        let issued = micros(&now_literal);
+        {
+            let mut index = self.index.write().expect("index lock");
+            for (key, deleted_at) in revived {
+                index.changes.remove(source, key, deleted_at, true);
+            }
+            for r in records {
+                index.insert(source, Entry { issued, key: r.key });
+                index.changes.insert(source, r.key, issued, false);
+            }
+        }
+        // After the index: a reader that sees the new version sees the new records.
+        self.changed();
+        Ok(records.len())
+    }
+
+    /// Replaces records that changed (see [`RecordStore::classify`]), in one transaction: a
+    /// reader sees the old versions or the new ones. `dct:issued` stays; `dct:modified` becomes
+    /// `now`.
+    pub fn update(
+        &self,
+        source: &str,
+        records: &[RecordGraph],
+        now: DateTime<Utc>,
+        run: &HarvestRun,
+    ) -> Result<usize, StoreError> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let now_literal = date_time(now);
+        let moved = self
+            .replace(source, records, &now_literal, run)
+            .map_err(self.failed(Operation::UpdateRecords))?;
+        {
+            let mut index = self.index.write().expect("index lock");
+            for (key, before) in moved {
+                index.changes.remove(source, key, before, false);
+                index
+                    .changes
+                    .insert(source, key, micros(&now_literal), false);
+            }
+        }
+        self.changed();
+        Ok(records.len())
+    }
+
+    /// The transaction of [`RecordStore::update`]; returns each record's key and its
+    /// `dct:modified` before.
+    fn replace(
+        &self,
+        source: &str,
+        records: &[RecordGraph],
+        now: &Literal,
+        run: &HarvestRun,
+    ) -> Result<Vec<(RecordKey, i64)>, StorageError> {
+        let mut moved = Vec::with_capacity(records.len());
+        let mut tx = self.store.start_transaction()?;
+        for r in records {
+            let graph = self.iris.record(source, &r.key);
+            moved.push((r.key, last_modified(&tx, &graph)?));
+            let issued = first_literal(tx.quads_for_pattern(
+                Some((&graph).into()),
+                Some(dct::ISSUED),
+                None,
+                Some((&graph).into()),
+            ))?
+            .unwrap_or_else(|| now.clone());
+            let quads = self.record_quads(source, r, &graph, &issued, now, run);
+            tx.clear_graph(&graph)?;
+            tx.extend(&quads);
+        }
+        tx.commit()?;
+        Ok(moved)
+    }
+
+    /// Writes records of a source: [`RecordStore::classify`], then [`RecordStore::update`] and
+    /// [`RecordStore::add`] in one go (for tools and tests; a harvest calls them separately, to
+    /// batch new records across pages). A record whose content hash is the stored one is not
+    /// rewritten.
+    pub fn write(
+        &self,
+        source: &str,
+        records: Vec<RecordGraph>,
+        now: DateTime<Utc>,
+        run: &HarvestRun,
+    ) -> Result<WriteSummary, StoreError> {
+        let classified = self.classify(source, records)?;
+        Ok(WriteSummary {
+            updated: self.update(source, &classified.changed, now, run)?,
+            added: self.add(source, &classified.new, now, run)?,
+            unchanged: classified.unchanged,
+        })
+    }
+
+    /// The quads of a record's graph: its triples (blank nodes relabelled for the record), its
+    /// catalogue record and its listing in the source's catalogue.
+    fn record_quads(
+        &self,
+        source: &str,
+        r: &RecordGraph,
+        graph: &NamedNode,
+        issued: &Literal,
+        modified: &Literal,
+        run: &HarvestRun,
+    ) -> Vec<Quad> {
+        let g = GraphName::NamedNode(graph.clone());
+        let prefix = blank_prefix(&r.key);
+        let mut quads = Vec::with_capacity(r.triples.len() + 8);
+        for t in &r.triples {
+            quads.push(Quad::new(
+                relabel_subject(&t.subject, &prefix),
+                t.predicate.clone(),
+                relabel_object(&t.object, &prefix),
+                g.clone(),
+            ));
+        }
+        let mut about =
+            |p: NamedNodeRef<'_>, o: Term| quads.push(Quad::new(graph.clone(), p, o, g.clone()));
+        about(rdf::TYPE, dcat::CATALOG_RECORD.into_owned().into());
+        about(foaf::PRIMARY_TOPIC, r.resource.clone().into());
+        about(dct::ISSUED, issued.clone().into());
+        about(dct::MODIFIED, modified.clone().into());
+        about(
+            alz::CONTENT_HASH,
+            Literal::new_simple_literal(r.hash.to_string()).into(),
+        );
+        if let Some(original) = r.source_record() {
+            about(dct::SOURCE, relabel_subject(original, &prefix).into());
+        }
+        // Provenance: the run that wrote this version, from which source. The activity is
+        // described in every record graph it wrote, so that each graph stands alone.
+        let activity = self.iris.run(source, run.id);
+        let source_url = NamedNode::new(&run.source_url).ok();
+        if let Some(url) = &source_url {
+            about(prov::HAD_PRIMARY_SOURCE, url.clone().into());
+        }
+        about(prov::WAS_GENERATED_BY, activity.clone().into());
+        quads.push(Quad::new(
+            activity.clone(),
+            rdf::TYPE,
+            prov::ACTIVITY,
+            g.clone(),
+        ));
+        quads.push(Quad::new(
+            activity.clone(),
+            prov::STARTED_AT_TIME,
+            date_time(run.started),
+            g.clone(),
+        ));
+        if let Some(url) = source_url {
+            quads.push(Quad::new(activity, prov::USED, url, g.clone()));
+        }
+        let catalog = self.iris.source_catalog(source);
+        let listing = if r.kinds == [RecordKind::DataService] {
+            dcat::SERVICE
+        } else {
+            dcat::DATASET_PROPERTY
+        };
+        quads.push(Quad::new(
+            catalog.clone(),
+            dcat::RECORD,
+            graph.clone(),
+            g.clone(),
+        ));
+        quads.push(Quad::new(catalog, listing, r.resource.clone(), g));
+        quads
+    }
+
+    /// Whether every one of these records of a source is in the store.
+    pub fn has_records(&self, source: &str, keys: &[RecordKey]) -> Result<bool, StoreError> {
+        for key in keys {
+            let graph = self.iris.record(source, key);
+            if !self
+                .is_record(source, key, &graph)
+                .map_err(self.failed(Operation::ReadRecords))?
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether `graph` (the record graph of `key`) holds a record: it exists and is no tombstone.
+    fn is_record(
+        &self,
+        source: &str,
+        key: &RecordKey,
+        graph: &NamedNode,
+    ) -> Result<bool, StorageError> {
+        let tombstoned = self
+            .index
+            .read()
+            .expect("index lock")
+            .changes
+            .tombstone(source, key)
+            .is_some();
+        Ok(!tombstoned && self.store.contains_named_graph(graph)?)
+    }
+
+    fn stored_hash(&self, graph: &NamedNode) -> Result<Option<ContentHash>, StorageError> {
+        let hash = first_literal(self.store.quads_for_pattern(
+            Some(graph.into()),
+            Some(alz::CONTENT_HASH),
+            None,
+            Some(graph.into()),
+        ))?;
+        Ok(hash.and_then(|h| h.value().parse().ok()))
+    }
+
+    /// The keys of a source's records.
+    pub fn record_keys(&self, source: &str) -> Vec<RecordKey> {
+        self.index.read().expect("index lock").keys_of(source)
+    }
+
+    /// Deletes records of a source, in one transaction; each leaves a tombstone.
+    pub fn delete(&self, source: &str, keys: &HashSet<RecordKey>) -> Result<usize, StoreError> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let deleted_at = date_time(Utc::now());
+        let moved = self
+            .tombstone(source, keys, &deleted_at)
+            .map_err(self.failed(Operation::DeleteRecords))?;
+        {
+            let mut index = self.index.write().expect("index lock");
+            index.remove(source, keys);
+            for (key, before) in moved {
+                index.changes.remove(source, key, before, false);
+                index.changes.insert(source, key, micros(&deleted_at), true);
+            }
+        }
+        self.changed();
+        self.purge_tombstones()?;
+        Ok(keys.len())
+    }
+
+    /// The transaction of [`RecordStore::delete`]; returns each record's key and its
+    /// `dct:modified` before.
+    fn tombstone(
+        &self,
+        source: &str,
+        keys: &HashSet<RecordKey>,
+        deleted_at: &Literal,
+    ) -> Result<Vec<(RecordKey, i64)>, StorageError> {
+        let mut moved = Vec::with_capacity(keys.len());
+        let mut tx = self.store.start_transaction()?;
+        for key in keys {
+            let graph = self.iris.record(source, key);
+            let g = GraphNameRef::from(&graph);
+            let modified = last_modified(&tx, &graph)?;
+            let resource = tx
+                .quads_for_pattern(
+                    Some((&graph).into()),
+                    Some(foaf::PRIMARY_TOPIC),
+                    None,
+                    Some(g),
+                )
+                .next()
+                .transpose()?
+                .map(|q| q.object);
+            tx.remove_named_graph(&graph)?;
+            tx.remove_named_graph(&self.iris.assessment(source, key))?;
+            // What is left: a tombstone, for consumers that list changes (OAI-PMH).
+            tx.insert(QuadRef::new(&graph, rdf::TYPE, alz::DELETED_RECORD, g));
+            tx.insert(QuadRef::new(&graph, alz::DELETED, deleted_at, g));
+            if let Some(resource) = &resource {
+                tx.insert(QuadRef::new(&graph, foaf::PRIMARY_TOPIC, resource, g));
+            }
+            moved.push((*key, modified));
+        }
+        tx.commit()?;
+        Ok(moved)
+    }
+
+    /// Keeps tombstones for `retention` (`None`: for ever, the default).
+    pub fn set_tombstone_retention(&self, retention: Option<std::time::Duration>) {
+        *self.tombstone_retention.write().expect("retention lock") = retention;
+    }
+
+    /// Whether tombstones are kept for ever (OAI-PMH `deletedRecord` `persistent`, else
+    /// `transient`).
+    pub fn tombstones_persist(&self) -> bool {
+        self.tombstone_retention
+            .read()
+            .expect("retention lock")
+            .is_none()
+    }
+
+    /// Drops tombstones older than the retention; returns how many.
+    pub fn purge_tombstones(&self) -> Result<usize, StoreError> {
+        let Some(retention) = *self.tombstone_retention.read().expect("retention lock") else {
+            return Ok(0);
+        };
+        let cutoff =
+            Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::TimeDelta::MAX);
+        let old = self
+            .index
+            .read()
+            .expect("index lock")
+            .changes
+            .tombstones_before(cutoff.timestamp_micros());
+        if old.is_empty() {
+            return Ok(0);
+        }
+        let failed = self.failed(Operation::PurgeTombstones);
+        let mut tx = self.store.start_transaction().map_err(&failed)?;
+        for (source, key, _) in &old {
+            tx.remove_named_graph(&self.iris.record(source, key))
+                .map_err(&failed)?;
+        }
+        tx.commit().map_err(&failed)?;
+        {
+            let mut index = self.index.write().expect("index lock");
+            for (source, key, at) in &old {
+                index.changes.remove(source, *key, *at, true);
+            }
+        }
+        self.changed();
+        Ok(old.len())
+    }
+}
+
+pub(crate) fn first_literal(
+    mut quads: impl Iterator<Item = Result<Quad, StorageError>>,
+) -> Result<Option<Literal>, StorageError> {
+    match quads.next() {
+        Some(q) => match q?.object {
+            Term::Literal(l) => Ok(Some(l)),
+            _ => Ok(None),
+        },
+        None => Ok(None),
+    }
+}
+
+/// A record's `dct:modified` as the change order keys it (0 when it has none).
+fn last_modified(tx: &Transaction<'_>, graph: &NamedNode) -> Result<i64, StorageError> {
+    let modified = first_literal(tx.quads_for_pattern(
+        Some(graph.into()),
+        Some(dct::MODIFIED),
+        None,
+        Some(graph.into()),
+    ))?;
+    Ok(modified.as_ref().map_or(0, micros))
+}
