@@ -22,7 +22,7 @@ pub const ACCEPT_XML: &str = "application/xml, text/xml;q=0.9, */*;q=0.1";
 #[derive(Clone, Copy)]
 enum Request<'a> {
     Get {
-        validators: Option<&'a CacheValidators>,
+        cache_validators: Option<&'a CacheValidators>,
         accept: &'static str,
     },
     Post {
@@ -51,7 +51,7 @@ pub enum Fetched {
         url: Url,
         content_type: Option<String>,
         body: Bytes,
-        validators: CacheValidators,
+        cache_validators: CacheValidators,
     },
     /// The server answered 304 to the validators sent.
     NotModified,
@@ -135,16 +135,17 @@ impl Fetcher {
         })
     }
 
-    /// Fetches `url`, sending `validators` when given. Server errors (5xx, 429) and connection
-    /// failures are retried with exponential backoff (and the server's `Retry-After`); the body
-    /// is cut off with an error past `max_body_size`, counted after decompression.
+    /// Fetches `url`, sending `cache_validators` when given (a conditional request). Server
+    /// errors (5xx, 429) and connection failures are retried with exponential backoff (and the
+    /// server's `Retry-After`); the body is cut off with an error past `max_body_size`, counted
+    /// after decompression.
     pub async fn fetch(
         &self,
         url: &Url,
-        validators: Option<&CacheValidators>,
+        cache_validators: Option<&CacheValidators>,
         cancel: &CancellationToken,
     ) -> Result<Fetched, FetchError> {
-        self.fetch_with_accept(url, validators, ACCEPT, cancel)
+        self.fetch_with_accept(url, cache_validators, ACCEPT, cancel)
             .await
     }
 
@@ -152,15 +153,22 @@ impl Fetcher {
     pub async fn fetch_with_accept(
         &self,
         url: &Url,
-        validators: Option<&CacheValidators>,
+        cache_validators: Option<&CacheValidators>,
         accept: &'static str,
         cancel: &CancellationToken,
     ) -> Result<Fetched, FetchError> {
         if url.scheme() == "file" {
             return self.read_file(url).await;
         }
-        self.send(url, Request::Get { validators, accept }, cancel)
-            .await
+        self.send(
+            url,
+            Request::Get {
+                cache_validators,
+                accept,
+            },
+            cancel,
+        )
+        .await
     }
 
     /// POSTs `body` (a CSW request) to `url`, with the same limits and retries as a fetch.
@@ -225,8 +233,11 @@ impl Fetcher {
 
     async fn fetch_once(&self, url: &Url, request: Request<'_>) -> Result<Fetched, Retryable> {
         let mut headers = HeaderMap::new();
-        let (validators, accept) = match request {
-            Request::Get { validators, accept } => (validators, accept),
+        let (cache_validators, accept) = match request {
+            Request::Get {
+                cache_validators,
+                accept,
+            } => (cache_validators, accept),
             Request::Post {
                 content_type,
                 accept,
@@ -237,7 +248,7 @@ impl Fetcher {
             }
         };
         headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
-        if let Some(v) = validators {
+        if let Some(v) = cache_validators {
             if let Some(etag) = v
                 .etag
                 .as_deref()
@@ -302,7 +313,7 @@ impl Fetcher {
                 .map(str::to_owned)
         };
         let content_type = header_text(header::CONTENT_TYPE);
-        let validators = CacheValidators {
+        let cache_validators = CacheValidators {
             etag: header_text(header::ETAG),
             last_modified: header_text(header::LAST_MODIFIED),
         };
@@ -323,7 +334,7 @@ impl Fetcher {
             url: final_url,
             content_type,
             body: body.freeze(),
-            validators,
+            cache_validators,
         })
     }
 
@@ -352,7 +363,7 @@ impl Fetcher {
             url: url.clone(),
             content_type: None,
             body: body.into(),
-            validators: CacheValidators::default(),
+            cache_validators: CacheValidators::default(),
         })
     }
 }

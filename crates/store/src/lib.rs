@@ -160,7 +160,8 @@ impl RecordStore {
         self.index.read().expect("index lock").len(source)
     }
 
-    /// Flushes to disk (RocksDB keeps a write-ahead log; this makes a clean stop quicker to reopen).
+    /// Flushes to disk (RocksDB keeps a write-ahead log; this makes a clean stop quicker to
+    /// reopen).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.store.flush().map_err(self.failed(Operation::Flush))
     }

@@ -45,7 +45,7 @@ struct Body {
     url: Url,
     content_type: Option<String>,
     bytes: Bytes,
-    validators: CacheValidators,
+    cache_validators: CacheValidators,
     /// SHA-256 of the bytes, hex.
     hash: String,
 }
@@ -160,7 +160,7 @@ impl DcatSource {
             ));
         }
         let cache = self.cache.entry(
-            body.validators,
+            body.cache_validators,
             body.hash,
             parsed.links.next.clone(),
             parsed.links.total_items,
@@ -187,8 +187,8 @@ impl DcatSource {
         cached: Option<&PageCacheEntry>,
         cancel: &CancellationToken,
     ) -> Result<Fetch, PageFailure> {
-        let validators = cached.and_then(conditional);
-        let mut fetched = self.get(url, validators.as_ref(), cancel).await?;
+        let cache_validators = cached.and_then(conditional);
+        let mut fetched = self.get(url, cache_validators.as_ref(), cancel).await?;
         if let (Fetched::NotModified, Some(cached)) = (&fetched, cached) {
             if let Some(page) = self.unchanged(url.as_str(), cached, None)? {
                 return Ok(Fetch::Unchanged(page));
@@ -206,13 +206,13 @@ impl DcatSource {
                 url,
                 content_type,
                 body,
-                validators,
+                cache_validators,
             } => Ok(Fetch::Body(Body {
                 hash: hex(&Sha256::digest(&body)),
                 url,
                 content_type,
                 bytes: body,
-                validators,
+                cache_validators,
             })),
         }
     }
@@ -235,7 +235,7 @@ impl DcatSource {
         if !bundled_only {
             return Ok(None);
         }
-        self.unchanged(url, cached, Some(body.validators.clone()))
+        self.unchanged(url, cached, Some(body.cache_validators.clone()))
     }
 
     /// A page known from last time, when the store still has every record it stands for.
@@ -243,7 +243,7 @@ impl DcatSource {
         &mut self,
         url: &str,
         cached: &PageCacheEntry,
-        validators: Option<CacheValidators>,
+        cache_validators: Option<CacheValidators>,
     ) -> Result<Option<SourcePage>, PageFailure> {
         if !self.cache.still_stored(cached) {
             return Ok(None);
@@ -251,7 +251,7 @@ impl DcatSource {
         self.guard.check_content(url, &cached.body_hash)?;
         self.next = self.follow(cached.next.as_deref(), url);
         let mut entry = cached.clone();
-        if let Some(v) = validators {
+        if let Some(v) = cache_validators {
             entry.etag = v.etag;
             entry.last_modified = v.last_modified;
         }
@@ -270,11 +270,11 @@ impl DcatSource {
     async fn get(
         &self,
         url: &Url,
-        validators: Option<&CacheValidators>,
+        cache_validators: Option<&CacheValidators>,
         cancel: &CancellationToken,
     ) -> Result<Fetched, PageFailure> {
         self.fetcher
-            .fetch(url, validators, cancel)
+            .fetch(url, cache_validators, cancel)
             .await
             .map_err(|e| PageFailure::fetch(url.as_str(), e))
     }

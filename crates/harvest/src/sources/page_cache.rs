@@ -53,14 +53,14 @@ impl PageCache {
     /// A new entry for a page read now; its records are filled in once they are stored.
     pub fn entry(
         &self,
-        validators: CacheValidators,
+        cache_validators: CacheValidators,
         body_hash: String,
         next: Option<String>,
         announced: Option<u64>,
     ) -> PageCacheEntry {
         PageCacheEntry {
-            etag: validators.etag,
-            last_modified: validators.last_modified,
+            etag: cache_validators.etag,
+            last_modified: cache_validators.last_modified,
             body_hash,
             next,
             announced,
