@@ -350,3 +350,195 @@ fn hostile_pages_are_refused_clearly_while_the_daemon_serves() {
     );
     assert!(leaked.is_empty(), "no file content reached the store");
 }
+
+/// Vocabularies and shapes are read as pages are: the same guard before parsing and the same
+/// limits while parsing (`max_page_triples` counted as triples come, `max_literal_size`). A
+/// refused vocabulary keeps the one stored before; refused shapes stop the run before its
+/// first page.
+#[test]
+fn vocabularies_and_shapes_pass_the_guard_pages_pass() {
+    let server = PageServer::start();
+    let good = format!(
+        "{PREFIXES}@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n<http://e.org/t/A> a skos:Concept ; skos:prefLabel \"A\" .\n"
+    );
+    let n = 200_000;
+    let deep = format!(
+        "{RDF_HEAD}<rdf:Description rdf:about=\"http://e.org/deep\">{}{}</rdf:Description></rdf:RDF>",
+        "<dct:relation><rdf:Description>".repeat(n),
+        "</rdf:Description></dct:relation>".repeat(n)
+    );
+    let many: String = (0..200)
+        .map(|i| {
+            format!(
+                "<http://e.org/t/{i}> <http://www.w3.org/2004/02/skos/core#prefLabel> \"{i}\" .\n"
+            )
+        })
+        .collect();
+    let long = format!(
+        "<http://e.org/t/long> <http://www.w3.org/2004/02/skos/core#definition> \"{}\" .\n",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    // (id, body, media type, what the run says)
+    let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        (
+            "laughs",
+            corpus("billion-laughs.rdf"),
+            RDF_XML,
+            "refuses nested entities",
+        ),
+        ("xxe", corpus("xxe.rdf"), RDF_XML, "external entity \"xxe\""),
+        (
+            "deep",
+            deep.into_bytes(),
+            RDF_XML,
+            "more than 256 levels deep (limit max_nesting_depth)",
+        ),
+        (
+            "many",
+            many.into_bytes(),
+            "application/n-triples",
+            "more than 100 triples (limit max_page_triples)",
+        ),
+        (
+            "long",
+            long.into_bytes(),
+            "application/n-triples",
+            "(limit max_literal_size)",
+        ),
+    ];
+    let mut sources = String::new();
+    for (id, body, media_type, _) in &cases {
+        let path = format!("/{id}.voc");
+        // The first harvest reads a good vocabulary; the hostile one comes after.
+        server.set_sequence(&path, vec![Page::ok(TURTLE, good.clone())]);
+        server.set(&path, Page::ok(media_type, body.clone()));
+        sources.push_str(&source_table(
+            id,
+            "vocabulary",
+            &server.url(&path),
+            AT_3AM,
+            "max_page_triples = 100",
+        ));
+    }
+    let env = Env::new(&sources);
+    for (id, _, _, says) in &cases {
+        let first = env.harvest_json(id, &[]);
+        assert_eq!(first.code, 0, "{id}: {first}");
+        let started = Instant::now();
+        let h = env.harvest_json(id, &[]);
+        eprintln!("{id}: {} in {:?}", h.run.outcome, started.elapsed());
+        assert_eq!(h.code, 1, "{id}: {h}");
+        assert!(h.says(says), "{id}: expected {says:?}: {h}");
+        assert!(h.says("the vocabulary stored before is kept"), "{id}: {h}");
+        let kept = env.store().vocabulary(id).unwrap();
+        assert_eq!(
+            kept.len(),
+            2,
+            "{id}: the vocabulary stored before is kept: {kept:?}"
+        );
+    }
+
+    // Shapes fetched from a URL: an entity bomb stops the run before its first page.
+    server.set(
+        "/shapes.rdf",
+        Page::ok(RDF_XML, corpus("billion-laughs.rdf")),
+    );
+    server.serve_turtle(&[1, 2], 2, &|_| 1);
+    let env = Env::new(&format!(
+        "[validation]\nshapes = [\"{}\"]\n\n{}",
+        server.url("/shapes.rdf"),
+        dcat_source("s", &server.url("/catalog.ttl?page=1"), "")
+    ));
+    let (code, out) = env.harvest("s", &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("shapes.rdf") && out.contains("refuses nested entities"),
+        "{out}"
+    );
+    assert_eq!(env.store().count(Some("s")), 0);
+}
+
+/// Slowloris: many connections that send half a request head (a byte now and then) or nothing,
+/// more than the daemon's 256 file descriptors. Each is closed once `header_read_timeout`
+/// passes, connections beyond `max_connections` are answered 503 at once, and `/health` keeps
+/// answering.
+#[test]
+fn slow_and_idle_connections_cannot_take_the_endpoints_down() {
+    use std::io::{Read, Write};
+    let env = Env::with_server(
+        "",
+        "header_read_timeout = \"2s\"\nmax_connections = 24\nrequest_body_timeout = \"2s\"",
+    );
+    let daemon = env.serve_with_fd_limit(256);
+    let addr = format!("127.0.0.1:{}", env.port);
+    // 300 attackers, more than the daemon has descriptors: half trickle a header byte every
+    // 300 ms, half send nothing.
+    let closed = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let attackers: Vec<_> = (0..300)
+        .map(|i| {
+            let (addr, closed, stop) = (addr.clone(), Arc::clone(&closed), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let Ok(mut stream) = std::net::TcpStream::connect(&addr) else {
+                    closed.fetch_add(1, Ordering::SeqCst);
+                    return;
+                };
+                stream
+                    .set_read_timeout(Some(Duration::from_millis(300)))
+                    .unwrap();
+                let head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+                let mut sent = 0;
+                let mut buf = [0u8; 256];
+                while !stop.load(Ordering::SeqCst) {
+                    if i % 2 == 0 {
+                        let byte = head.get(sent).copied().unwrap_or(b'a');
+                        if stream.write_all(&[byte]).is_err() {
+                            break;
+                        }
+                        sent += 1;
+                    }
+                    match stream.read(&mut buf) {
+                        // The server closed it (or answered 503 and closed it).
+                        Ok(0) | Ok(_) => break,
+                        Err(e)
+                            if e.kind() == std::io::ErrorKind::WouldBlock
+                                || e.kind() == std::io::ErrorKind::TimedOut => {}
+                        Err(_) => break,
+                    }
+                }
+                if !stop.load(Ordering::SeqCst) {
+                    closed.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    // Every attacker is dropped by the server, none outlives the header timeout for long.
+    wait_until("the server closed every slow or idle connection", || {
+        closed.load(Ordering::SeqCst) == 300
+    });
+    // And meanwhile, and after, the endpoints answer.
+    wait_until("/health answers", || {
+        http_get(&daemon.url("/health"), &[]).is_ok_and(|(s, _, _)| s == 200)
+    });
+    stop.store(true, Ordering::SeqCst);
+    for a in attackers {
+        a.join().unwrap();
+    }
+
+    // A body that never comes is cut at request_body_timeout.
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\nContent-Length: 100\r\n\r\nSELECT")
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 4"),
+        "a request whose body never comes is refused: {answer:?}"
+    );
+    let stderr = daemon.stop();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

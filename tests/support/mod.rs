@@ -609,9 +609,28 @@ impl Env {
 
     /// Starts `alzette serve` with extra environment variables.
     pub fn serve_with_env(&self, vars: &[(&str, &str)]) -> Server {
-        let child = self
-            .command(&["serve"])
-            .envs(vars.iter().copied())
+        let mut command = self.command(&["serve"]);
+        command.envs(vars.iter().copied());
+        self.serve_command(command)
+    }
+
+    /// Starts `alzette serve` allowed only `files` open file descriptors (util-linux's
+    /// `prlimit`, which execs it: the child is the daemon itself).
+    pub fn serve_with_fd_limit(&self, files: u32) -> Server {
+        let mut command = Command::new("prlimit");
+        command
+            .arg(format!("--nofile={files}:{files}"))
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_alzette"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("serve")
+            .env("ALZETTE_LOG", "warn");
+        self.serve_command(command)
+    }
+
+    fn serve_command(&self, mut command: Command) -> Server {
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

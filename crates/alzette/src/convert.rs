@@ -1,7 +1,7 @@
 //! `alzette convert`: what Alzette makes of ISO 19139 records, CSW responses or DCAT files,
 //! printed as RDF, for operators working out why a source harvests as it does.
 
-use alzette_harvest::rdf_file::read_file;
+use alzette_harvest::rdf_file::{local_file_limits, read_file};
 use alzette_iso19139::{DocumentError, Options, Profile, map_document};
 use anyhow::Result;
 use clap::ValueEnum;
@@ -58,7 +58,7 @@ pub fn convert(files: &[PathBuf], from: Input, to: Output, profile: Profile) -> 
             Input::Auto => looks_like_iso(&bytes),
         };
         if !iso {
-            match read_file(file) {
+            match read_file(file, &local_file_limits()) {
                 Ok(t) => triples.extend(t),
                 Err(e) => {
                     eprintln!("error: {e}");

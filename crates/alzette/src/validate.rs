@@ -1,7 +1,7 @@
 //! `alzette validate`: SHACL validation of RDF files, for operators checking a source and for
 //! comparing Alzette's engine with others (`--format turtle` prints a W3C report).
 
-use alzette_harvest::rdf_file::{read_file, read_in_pieces};
+use alzette_harvest::rdf_file::{local_file_limits, read_file, read_in_pieces};
 use alzette_harvest::validation::{ValidationSummary, summarize};
 use alzette_shacl::{
     Background, DataGraph, NumberedTriples, Shapes, ValidationReport, ValidationResult,
@@ -42,7 +42,7 @@ pub fn validate(
     let union = |files: &[PathBuf]| -> Result<Vec<Triple>> {
         let mut triples = Vec::new();
         for file in files {
-            triples.extend(read_file(file).map_err(anyhow::Error::msg)?);
+            triples.extend(read_file(file, &local_file_limits())?);
         }
         Ok(triples)
     };
@@ -56,10 +56,10 @@ pub fn validate(
     let data = match data {
         [file] => read_in_pieces(
             file,
+            &local_file_limits(),
             |triples| triples.collect::<NumberedTriples>(),
             |pieces| DataGraph::from_pieces(&background, pieces),
-        )
-        .map_err(anyhow::Error::msg)?,
+        )?,
         files => DataGraph::over(&background, union(files)?),
     };
     let report = shapes.validate(&data);

@@ -133,6 +133,14 @@ pub struct ServerConfig {
     /// The bearer token of the admin API (`/api/admin/...`); the API is off without one.
     /// `ALZETTE_ADMIN_TOKEN` in the environment takes precedence (the binary reads it).
     pub admin_token: Option<Secret>,
+    /// A client must send a request's complete head within this, counted from when the server
+    /// waits for one (a new connection, or the end of the previous response): idle, half-sent
+    /// and trickled heads are closed.
+    pub header_read_timeout: Duration,
+    /// A request's body must arrive within this once its head has (else `408`).
+    pub request_body_timeout: Duration,
+    /// Connections served at once; beyond, a new connection is answered `503` and closed.
+    pub max_connections: usize,
 }
 
 /// A value that must not appear in logs or debug output.

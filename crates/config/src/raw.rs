@@ -89,6 +89,9 @@ struct RawServer {
     catalog_page_size: Option<S<usize>>,
     catalog_max_page_size: Option<S<usize>>,
     admin_token: Option<S<String>>,
+    header_read_timeout: Option<S<Quantity>>,
+    request_body_timeout: Option<S<Quantity>>,
+    max_connections: Option<S<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -609,6 +612,9 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
         catalog_page_size: None,
         catalog_max_page_size: None,
         admin_token: None,
+        header_read_timeout: None,
+        request_body_timeout: None,
+        max_connections: None,
     });
     let bind = match &raw.bind {
         None => "127.0.0.1:8080".parse().expect("a valid default address"),
@@ -738,6 +744,21 @@ fn server(ctx: &Ctx<'_>, raw: Option<RawServer>) -> Result<ServerConfig, ConfigE
         )?,
         catalog_page_size: page_size,
         catalog_max_page_size: max_page_size,
+        header_read_timeout: quantity(
+            ctx,
+            &raw.header_read_timeout,
+            "server.header_read_timeout",
+            units::duration,
+            std::time::Duration::from_secs(10),
+        )?,
+        request_body_timeout: quantity(
+            ctx,
+            &raw.request_body_timeout,
+            "server.request_body_timeout",
+            units::duration,
+            std::time::Duration::from_secs(30),
+        )?,
+        max_connections: positive(ctx, &raw.max_connections, "server.max_connections", 512)?,
     })
 }
 

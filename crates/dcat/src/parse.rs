@@ -1,6 +1,8 @@
 //! Parsing one page of a DCAT source into a graph.
 
 use crate::contexts::ContextSet;
+#[cfg(test)]
+use crate::guard::GuardError;
 use crate::guard::{PageLimits, check_page};
 use crate::page::PageGraph;
 use crate::syntax::syntax_name;
@@ -75,11 +77,30 @@ impl PageParser {
     /// assert_eq!(graph.iter().next().unwrap().subject.to_string(), "<https://e.org/d1>");
     /// ```
     pub fn parse(&self, body: &[u8]) -> Result<PageGraph, PageError> {
+        let mut graph = PageGraph::new();
+        self.read(body, |t| graph.insert(t))?;
+        Ok(graph)
+    }
+
+    /// Parses a document into its triples, with the same guard and limits as a page, without
+    /// indexing them (vocabularies, shapes).
+    pub fn triples(&self, body: &[u8]) -> Result<Vec<Triple>, PageError> {
+        let mut triples = Vec::new();
+        self.read(body, |t| triples.push(t))?;
+        Ok(triples)
+    }
+
+    /// Guards, parses, and hands each triple to `sink`, counting them against `max_triples`
+    /// as they come (a page past the limit is never held whole).
+    fn read(&self, body: &[u8], mut sink: impl FnMut(Triple)) -> Result<(), PageError> {
         let syntax = syntax_name(self.format);
         if matches!(self.format, RdfFormat::N3) {
             return Err(PageError::UnsupportedSyntax(syntax));
         }
-        check_page(body, self.format, &self.limits).map_err(PageError::Refused)?;
+        check_page(body, self.format, &self.limits)?;
+        // A UTF-8 byte order mark is no part of the document (RDF/XML and JSON-LD parsers skip
+        // it already; Turtle's would call it an unexpected character).
+        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
         let mut parser = RdfParser::from_format(self.format);
         if let Ok(p) = parser.clone().with_base_iri(self.base_iri.as_str()) {
             parser = p;
@@ -101,19 +122,61 @@ impl PageParser {
                 })
             });
         }
-        let mut graph = PageGraph::new();
+        let mut count = 0;
         for quad in reader {
             let quad = quad.map_err(|e| PageError::Syntax {
                 syntax,
                 message: e.to_string(),
             })?;
-            graph.insert(Triple::from(quad));
-            if graph.len() > self.limits.max_triples {
+            count += 1;
+            if count > self.limits.max_triples {
                 return Err(PageError::TooManyTriples {
                     limit: self.limits.max_triples,
                 });
             }
+            sink(Triple::from(quad));
         }
-        Ok(graph)
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_no_part_of_the_document() {
+        let body = b"\xEF\xBB\xBF<http://e.org/d> <http://e.org/p> \"x\" .";
+        for format in [RdfFormat::Turtle, RdfFormat::NTriples] {
+            let triples = PageParser::new(format, "http://e.org/")
+                .triples(body)
+                .unwrap();
+            assert_eq!(triples.len(), 1, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn documents_are_guarded_and_counted_while_parsed() {
+        let bomb = br#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>
+            <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="http://e.org/d"><rdf:value>&b;</rdf:value></rdf:Description></rdf:RDF>"#;
+        let e = PageParser::new(RdfFormat::RdfXml, "http://e.org/")
+            .triples(bomb)
+            .unwrap_err();
+        assert!(
+            matches!(e, PageError::Refused(GuardError::NestedEntity(_))),
+            "{e}"
+        );
+        let many: String = (0..10)
+            .map(|i| format!("<http://e.org/d{i}> <http://e.org/p> \"{i}\" .\n"))
+            .collect();
+        let limits = PageLimits {
+            max_triples: 9,
+            ..PageLimits::default()
+        };
+        let e = PageParser::new(RdfFormat::NTriples, "http://e.org/")
+            .with_limits(limits)
+            .triples(many.as_bytes())
+            .unwrap_err();
+        assert!(matches!(e, PageError::TooManyTriples { limit: 9 }), "{e}");
     }
 }

@@ -1,8 +1,12 @@
 //! Reading RDF documents whole (shapes, vocabularies, `alzette validate`'s files): the syntax
 //! from the name or the content, named graphs merged; large Turtle and N-Triples files parsed
-//! in pieces on every core.
+//! in pieces on every core. Every document goes through the guard pages go through (XML
+//! entities, nesting) and is held to limits while it is parsed (triples counted as they come).
 
-use alzette_dcat::{PageLimits, PageParser, RdfFormat, from_url, sniff, syntax_name};
+use alzette_dcat::{
+    GuardError, PageError, PageLimits, PageParser, RdfFormat, check_page, from_url, sniff,
+    syntax_name,
+};
 use oxrdf::Triple;
 use std::path::{Path, PathBuf};
 
@@ -22,12 +26,42 @@ pub enum RdfFileError {
         syntax: &'static str,
         message: String,
     },
+    #[error("{name}: refused before parsing: {guard}")]
+    Refused { name: String, guard: GuardError },
+    #[error("{name}: more than {limit} triples (limit max_page_triples)")]
+    TooManyTriples { name: String, limit: usize },
+}
+
+impl RdfFileError {
+    fn of_page(name: &str, format: RdfFormat, e: PageError) -> Self {
+        let name = name.to_owned();
+        match e {
+            PageError::Syntax { syntax, message } => Self::Syntax {
+                name,
+                syntax,
+                message,
+            },
+            PageError::TooManyTriples { limit } => Self::TooManyTriples { name, limit },
+            PageError::Refused(guard) => Self::Refused { name, guard },
+            PageError::UnsupportedSyntax(syntax) => Self::Syntax {
+                name,
+                syntax,
+                message: format!("{} documents are not read", syntax_name(format)),
+            },
+        }
+    }
 }
 
 /// Reads an RDF document whose syntax is told by its name or, failing that, its content, into
-/// triples (named graphs merged). `name` is for messages; relative IRIs resolve against `base`.
-pub fn read_triples(bytes: &[u8], name: &str, base: &str) -> Result<Vec<Triple>, RdfFileError> {
-    read_document(bytes, syntax_of(bytes, name)?, name, base)
+/// triples (named graphs merged), within `limits`. `name` is for messages; relative IRIs
+/// resolve against `base`.
+pub fn read_triples(
+    bytes: &[u8],
+    name: &str,
+    base: &str,
+    limits: &PageLimits,
+) -> Result<Vec<Triple>, RdfFileError> {
+    read_document(bytes, syntax_of(bytes, name)?, name, base, limits)
 }
 
 /// The syntax a document's name says, or else its first bytes.
@@ -54,34 +88,19 @@ fn unreadable(path: &Path, cause: std::io::Error) -> RdfFileError {
     }
 }
 
-/// Reads an RDF document in `format` into triples (named graphs merged).
+/// Reads an RDF document in `format` into triples (named graphs merged), within `limits`: the
+/// page parser's guard and limits (JSON-LD contexts only the bundled ones).
 pub fn read_document(
     bytes: &[u8],
     format: RdfFormat,
     name: &str,
     base: &str,
+    limits: &PageLimits,
 ) -> Result<Vec<Triple>, RdfFileError> {
-    let fail = |e: &dyn std::fmt::Display| syntax_error(name, format, e);
-    if matches!(format, RdfFormat::JsonLd { .. }) {
-        // JSON-LD goes through the page parser, which knows the bundled contexts.
-        let limits = PageLimits {
-            max_triples: usize::MAX,
-            ..PageLimits::default()
-        };
-        let page = PageParser::new(format, base)
-            .with_limits(limits)
-            .parse(bytes)
-            .map_err(|e| fail(&e))?;
-        return Ok(page.iter().cloned().collect());
-    }
-    let mut parser = oxrdfio::RdfParser::from_format(format);
-    if let Ok(p) = parser.clone().with_base_iri(base) {
-        parser = p;
-    }
-    parser
-        .for_slice(bytes)
-        .map(|q| q.map(Triple::from).map_err(|e| fail(&e)))
-        .collect()
+    PageParser::new(format, base)
+        .with_limits(*limits)
+        .triples(bytes)
+        .map_err(|e| RdfFileError::of_page(name, format, e))
 }
 
 /// Reads an RDF file piece by piece without holding its triples: `per_piece` takes each
@@ -90,20 +109,27 @@ pub fn read_document(
 /// them in document order. A syntax error ends the triples early and is returned after `take`.
 pub fn read_in_pieces<T: Send, R>(
     path: &Path,
+    limits: &PageLimits,
     per_piece: impl Fn(&mut dyn Iterator<Item = Triple>) -> T + Sync,
     take: impl FnOnce(&mut dyn Iterator<Item = T>) -> R,
 ) -> Result<R, RdfFileError> {
     let bytes = std::fs::read(path).map_err(|e| unreadable(path, e))?;
     let name = path.display().to_string();
     let format = syntax_of(&bytes, &name)?;
-    if matches!(format, RdfFormat::JsonLd { .. }) {
-        let triples = read_document(&bytes, format, &name, &file_url(path))?;
+    if !matches!(format, RdfFormat::Turtle | RdfFormat::NTriples) {
+        let triples = read_document(&bytes, format, &name, &file_url(path), limits)?;
         return Ok(take(&mut std::iter::once(per_piece(
             &mut triples.into_iter(),
         ))));
     }
+    // Turtle and N-Triples have nothing for the guard to refuse; a byte order mark is skipped.
+    check_page(&bytes, format, limits).map_err(|guard| RdfFileError::Refused {
+        name: name.clone(),
+        guard,
+    })?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let fail = |e: String| syntax_error(&name, format, e);
-    if let Some(pieces) = pieces_of(&bytes, format, &file_url(path)) {
+    if let Some(pieces) = pieces_of(bytes, format, &file_url(path)) {
         return parse_pipelined(pieces, per_piece, take).map_err(fail);
     }
     let mut parser = oxrdfio::RdfParser::from_format(format);
@@ -111,7 +137,7 @@ pub fn read_in_pieces<T: Send, R>(
         parser = p;
     }
     let mut error = None;
-    let mut triples = parser.for_slice(&bytes).map_while(|q| match q {
+    let mut triples = parser.for_slice(bytes).map_while(|q| match q {
         Ok(q) => Some(Triple::from(q)),
         Err(e) => {
             error = Some(fail(e.to_string()));
@@ -214,9 +240,18 @@ fn parse_pipelined<T: Send, R>(
 }
 
 /// Reads an RDF file (see [`read_triples`]).
-pub fn read_file(path: &Path) -> Result<Vec<Triple>, RdfFileError> {
+pub fn read_file(path: &Path, limits: &PageLimits) -> Result<Vec<Triple>, RdfFileError> {
     let bytes = std::fs::read(path).map_err(|e| unreadable(path, e))?;
-    read_triples(&bytes, &path.display().to_string(), &file_url(path))
+    read_triples(&bytes, &path.display().to_string(), &file_url(path), limits)
+}
+
+/// The limits of a file an operator hands Alzette on the command line: the guard as for any
+/// document, but no triple count (their own files may be large).
+pub fn local_file_limits() -> PageLimits {
+    PageLimits {
+        max_triples: usize::MAX,
+        ..PageLimits::default()
+    }
 }
 
 fn file_url(path: &Path) -> String {

@@ -13,6 +13,7 @@
 mod admin;
 mod api;
 mod catalog;
+mod listen;
 mod negotiate;
 mod oai;
 mod query_page;
@@ -190,6 +191,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(tower_http::cors::CorsLayer::permissive()),
         )
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.config.request_body_timeout,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
@@ -213,9 +217,11 @@ pub async fn serve(
         })
     };
     let _stop_retiring = AbortOnDrop(retire);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    let limits = listen::ConnectionLimits {
+        header_read_timeout: state.config.header_read_timeout,
+        max_connections: state.config.max_connections,
+    };
+    listen::accept(listener, router(state), limits, shutdown).await
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

@@ -8,7 +8,9 @@
 use super::next_link::next_url;
 use super::page_cache::{PageCache, conditional};
 use super::walk_guard::WalkGuard;
-use super::{PageContent, PageFailure, Problem, Source, SourcePage, origin, record_limits};
+use super::{
+    PageContent, PageFailure, Problem, Source, SourcePage, origin, page_limits, record_limits,
+};
 use crate::fetch::{CacheValidators, Fetched, Fetcher};
 use alzette_config::{DcatOptions, RdfSyntax, SourceConfig};
 use alzette_dcat::{
@@ -91,11 +93,7 @@ impl DcatSource {
     ) -> Self {
         let mint_base = store.iris().mint_base(&config.id);
         let split = SplitOptions::new(&mint_base).with_limits(record_limits(config));
-        let page_limits = PageLimits {
-            max_triples: config.limits.max_page_triples,
-            max_nesting_depth: config.limits.max_nesting_depth,
-            max_expanded_size: config.limits.max_body_size,
-        };
+        let page_limits = page_limits(&config.limits);
         // Anything that changes what a page yields invalidates what was remembered of it.
         let fingerprint = hex(&Sha256::digest(
             format!(

@@ -143,6 +143,15 @@ pub(crate) fn record_limits(config: &SourceConfig) -> RecordLimits {
     }
 }
 
+/// The limits every document of a source is read within (pages, vocabularies, shapes).
+pub(crate) fn page_limits(limits: &alzette_config::HarvestLimits) -> alzette_dcat::PageLimits {
+    alzette_dcat::PageLimits {
+        max_triples: limits.max_page_triples,
+        max_nesting_depth: limits.max_nesting_depth,
+        max_expanded_size: limits.max_body_size,
+    }
+}
+
 /// What a page may link to: the same scheme, host and port (for `file:` URLs, any file).
 pub(crate) fn origin(url: &Url) -> String {
     match url.scheme() {

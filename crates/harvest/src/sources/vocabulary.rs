@@ -3,14 +3,15 @@
 //! knowledge that validation reads. A run reads every document, then replaces the stored
 //! vocabulary in one transaction; any failure keeps the vocabulary stored before.
 
+use super::page_limits;
 use crate::RunReport;
 use crate::fetch::{Fetched, Fetcher, folder_files};
-use crate::rdf_file::read_document;
+use crate::rdf_file::{RdfFileError, read_document};
 use alzette_config::SourceConfig;
 use alzette_dcat::detect_syntax;
 use alzette_runlog::{Outcome, Run, RunLog, RunLogError, Stage};
 use alzette_store::RecordStore;
-use oxrdf::Triple;
+use oxrdf::{Term, Triple};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -125,12 +126,30 @@ async fn read(
                 "{final_url}: cannot tell its RDF syntax (name it .ttl, .rdf, .nt or .jsonld, or serve an RDF media type)"
             ));
         };
-        let read = read_document(&body, format, final_url.as_str(), final_url.as_str())
-            .map_err(|e| e.to_string())?;
-        if triples.len() + read.len() > source.limits.max_page_triples {
-            return Err(format!(
+        // The guard and limits of pages; the triples of all documents together are counted
+        // against max_page_triples while each is parsed.
+        let mut limits = page_limits(&source.limits);
+        limits.max_triples = limits.max_triples.saturating_sub(triples.len());
+        let read = read_document(
+            &body,
+            format,
+            final_url.as_str(),
+            final_url.as_str(),
+            &limits,
+        )
+        .map_err(|e| match e {
+            RdfFileError::TooManyTriples { .. } => format!(
                 "the vocabulary has more than {} triples (limit max_page_triples)",
                 source.limits.max_page_triples
+            ),
+            e => e.to_string(),
+        })?;
+        if let Some(t) = read.iter().find(|t| {
+            matches!(&t.object, Term::Literal(l) if l.value().len() as u64 > source.limits.max_literal_size)
+        }) {
+            return Err(format!(
+                "{final_url}: its {} value is larger than {} bytes (limit max_literal_size)",
+                t.predicate, source.limits.max_literal_size
             ));
         }
         triples.extend(read);

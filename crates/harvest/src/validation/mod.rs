@@ -11,7 +11,7 @@ pub(crate) use setup::validator_for_run;
 
 use crate::fetch::{ClientError, FetchError};
 use crate::rdf_file::{RdfFileError, read_triples};
-use alzette_dcat::{RecordGraph, RecordKind};
+use alzette_dcat::{PageLimits, RecordGraph, RecordKind};
 use alzette_quality::{QualityScore, Vocabularies, assess};
 pub use alzette_runlog::ValidationSummary;
 use alzette_shacl::{
@@ -51,18 +51,20 @@ pub struct RecordValidator {
 }
 
 impl RecordValidator {
-    /// `shapes`: the shapes graph, as (URL, content) documents read together. The fingerprint
+    /// `shapes`: the shapes graph, as (URL, content) documents read together within `limits`
+    /// (the guard and limits of pages). The fingerprint
     /// covers the shapes' bytes and the background's triples, so a change of either shows in
     /// reports (and makes the next run re-read its pages).
     pub fn new(
         shapes: &[(String, Vec<u8>)],
         background: Vec<Triple>,
+        limits: &PageLimits,
     ) -> Result<Self, ValidatorError> {
         let mut graph = Graph::new();
         let mut hash = Sha256::new();
         for (url, bytes) in shapes {
             hash.update(bytes);
-            graph.extend(read_triples(bytes, url, url)?);
+            graph.extend(read_triples(bytes, url, url, limits)?);
         }
         let shapes = Shapes::from_graph(&graph)?;
         for warning in shapes.warnings() {

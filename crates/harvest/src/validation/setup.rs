@@ -3,6 +3,7 @@
 
 use super::{RecordValidator, ValidatorError};
 use crate::fetch::{FetchError, FetchErrorKind, Fetched, Fetcher};
+use crate::sources::page_limits;
 use alzette_config::{HarvestLimits, ValidationConfig};
 use alzette_store::RecordStore;
 use std::sync::Arc;
@@ -43,7 +44,8 @@ pub(crate) async fn validator_for_run(
             }
             triples.extend(vocabulary);
         }
-        RecordValidator::new(&documents, triples).map(|v| Some(Arc::new(v)))
+        RecordValidator::new(&documents, triples, &page_limits(&HarvestLimits::default()))
+            .map(|v| Some(Arc::new(v)))
     })
     .await
     .map_err(|e| ValidatorError::Task(crate::errors::join_cause(e)))?
