@@ -40,6 +40,7 @@ printf '0 3 * * *' > corpus/schedule/seed-daily
 printf '0 0 3 * * Mon-Fri' > corpus/schedule/seed-weekdays
 seed dcat_page "$repo"/examples/*.ttl "$repo"/examples/paged/* "$repo"/tests/hostile/*.rdf "$repo"/tests/hostile/*.jsonld "$repo"/tests/hostile/*.ttl
 seed iso_mapping "$repo"/examples/iso19139/*.xml
+seed guarded_document "$repo"/examples/vocabularies/* "$repo"/shapes/*.ttl "$repo"/tests/hostile/*.rdf
 seed csw_response
 {
   printf '<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2"><csw:SearchResults numberOfRecordsMatched="9" numberOfRecordsReturned="1" nextRecord="2">'

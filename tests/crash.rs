@@ -320,3 +320,93 @@ fn a_full_disk_fails_the_run_clearly_and_corrupts_nothing() {
     .unwrap();
     assert_eq!(store.count(Some("s")), N);
 }
+
+/// Garble the run log's files (as a disk fault or an interrupted copy would). What was
+/// harvested is all there; `serve`, `harvest` and `runs` go on with a fresh log and say where
+/// the damaged one went; with `damaged_runlog = "refuse"` they stop and say what to do.
+#[test]
+fn a_damaged_run_log_is_set_aside_and_nothing_stored_is_lost() {
+    let server = PageServer::start();
+    server.serve_turtle(&[1, 2, 3], 3, &|_| 1);
+    let env = Env::new(&dcat_source("s", &server.url("/catalog.ttl?page=1"), ""));
+    assert_eq!(env.harvest("s", &[]).0, 0);
+    let garble = || {
+        let runlog = env.path("data/runlog");
+        for entry in std::fs::read_dir(&runlog).unwrap().flatten() {
+            if entry.path().is_file() {
+                let len = std::fs::metadata(entry.path()).unwrap().len() as usize;
+                std::fs::write(entry.path(), vec![0xA5; len.max(64)]).unwrap();
+            }
+        }
+    };
+    garble();
+
+    // Refused, if the operator prefers: the message says what to do.
+    let text = std::fs::read_to_string(&env.config).unwrap();
+    std::fs::write(
+        &env.config,
+        text.replace("[store]\n", "[store]\ndamaged_runlog = \"refuse\"\n"),
+    )
+    .unwrap();
+    let (code, out) = env.harvest("s", &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("mv ") && out.contains("damaged_runlog = \"set-aside\""),
+        "{out}"
+    );
+
+    // Set aside, by default: every command goes on.
+    std::fs::write(&env.config, &text).unwrap();
+    let out = env.run(&["runs"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("moved to") && stderr.contains("runlog.damaged-"),
+        "{stderr}"
+    );
+    let aside: Vec<_> = std::fs::read_dir(env.path("data"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("runlog.damaged-")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "the damaged log is kept for inspection");
+    assert_eq!(env.store().count(Some("s")), 3, "nothing stored is lost");
+    garble();
+    let daemon = env.serve();
+    let (_, _, body) = http_get(&daemon.url("/health"), &[]).unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("\"records\":3"));
+    daemon.stop();
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert_eq!(h.run.counts.unchanged, 3, "{h}");
+}
+
+/// Run IRIs name PROV activities in the store: a new run log (the old one deleted) goes on
+/// from the store's highest run, so `{base}run/{source}/{id}` never names two runs.
+#[test]
+fn run_iris_stay_unique_when_the_run_log_is_lost() {
+    let server = PageServer::start();
+    server.serve_turtle(&[1, 2], 2, &|_| 1);
+    let env = Env::new(&dcat_source("s", &server.url("/catalog.ttl?page=1"), ""));
+    for version in 1..=2 {
+        server.serve_turtle(&[1, 2], 2, &|_| version);
+        assert_eq!(env.harvest_json("s", &[]).code, 0);
+    }
+    std::fs::remove_dir_all(env.path("data/runlog")).unwrap();
+    server.serve_turtle(&[1, 2], 2, &|i| if i == 1 { 3 } else { 2 });
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert_eq!(h.run.id, 3, "the new log goes on from the store's run 2");
+    let started = select_rows(
+        &env.store(),
+        "SELECT ?run (COUNT(DISTINCT ?t) AS ?n) WHERE { ?run <http://www.w3.org/ns/prov#startedAtTime> ?t } GROUP BY ?run",
+    );
+    assert!(!started.is_empty());
+    for row in &started {
+        assert_eq!(row[1], "1", "one start time per run IRI: {started:?}");
+    }
+}

@@ -31,6 +31,8 @@ enum Quirk {
     DoctypePage2,
     /// Refuses requests that sort (an exception, as servers without sorting answer).
     NoSorting,
+    /// Serves the first records whatever startPosition asks, announcing a million.
+    IgnoresStart,
 }
 
 struct State {
@@ -214,15 +216,21 @@ async fn answer(state: &Mutex<State>, req: axum::extract::Request) -> axum::resp
         .collect();
     let total = matching.len();
     let max = max.min(s.cap);
-    let from = start.max(1) - 1;
+    let from = if s.quirk == Quirk::IgnoresStart {
+        0
+    } else {
+        start.max(1) - 1
+    };
     let page: Vec<&String> = matching.iter().skip(from).take(max).collect();
     let returned = page.len();
-    let matched = if s.quirk == Quirk::Overcounts {
-        total + 2
-    } else {
-        total
+    let matched = match s.quirk {
+        Quirk::Overcounts => total + 2,
+        Quirk::IgnoresStart => 1_000_000,
+        _ => total,
     };
-    let next = if from + returned >= total {
+    let next = if s.quirk == Quirk::IgnoresStart {
+        start + returned
+    } else if from + returned >= total {
         0
     } else {
         from + returned + 1
@@ -410,6 +418,24 @@ fn server_quirks_stop_the_walk_where_they_should() {
     );
     assert!((h.run.announced, h.run.received) == (Some(25), 23), "{h}");
     assert_eq!(server.take_requests().len(), 4);
+    assert_eq!(stored_resources(&env.store(), "geo").len(), 23);
+
+    // A server that ignores startPosition (the same ten records on every page, a million
+    // announced): the second page repeats the first, and the walk stops there, incomplete,
+    // instead of going on to max_pages.
+    server.set(|s| s.quirk = Quirk::IgnoresStart);
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 3, "{h}");
+    assert!(
+        h.says("repeats the records of an earlier page") && h.says("nothing is deleted"),
+        "{h}"
+    );
+    assert_eq!(
+        server.take_requests().len(),
+        2,
+        "two pages, not a hundred thousand"
+    );
+    assert_eq!(h.run.counts.deleted, 0, "{h}");
     assert_eq!(stored_resources(&env.store(), "geo").len(), 23);
 }
 

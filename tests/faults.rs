@@ -184,7 +184,7 @@ fn redirect_loops_and_redirects_out_of_http_are_refused() {
     let (_, h) = after_a_good_harvest(&server.url("/secret"), "");
     assert_eq!(h.code, 1, "{h}");
     assert!(
-        h.says("redirect to a non-HTTP URL (file:///etc/passwd) refused"),
+        h.says("the redirect to <file:///etc/passwd> is not an http(s) URL; not followed"),
         "{h}"
     );
     assert!(
@@ -210,5 +210,93 @@ fn a_gzip_bomb_stops_at_the_body_limit() {
     assert!(
         h.says("larger than 1048576 bytes (limit max_body_size)"),
         "{h}"
+    );
+}
+
+/// Every redirect hop passes the source's origin rules: a same-origin next link that
+/// redirects to another port is not followed, and nothing from there is stored; a first page
+/// that redirects away is not read at all (so nothing of it can reach `/api/runs`).
+#[test]
+fn redirects_keep_to_the_sources_origins() {
+    let server = PageServer::start();
+    let elsewhere = PageServer::start();
+    let redirect = |to: &str| {
+        let mut p = Page::status(302);
+        p.headers.push(("Location".into(), to.into()));
+        p
+    };
+    // Page 1 here, page 2 redirects to another port that serves records of its own.
+    let ids: Vec<usize> = (0..4).collect();
+    let pages = catalogue_pages(&server.url(""), &ids, 2, Syntax::Turtle, false, &|_| 1);
+    server.set(&pages[0].0, pages[0].1.clone());
+    server.set(&pages[1].0, redirect(&elsewhere.url(&pages[1].0)));
+    let other = catalogue_pages(
+        &elsewhere.url(""),
+        &[7, 8],
+        2,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    );
+    elsewhere.set(&pages[1].0, other[0].1.clone());
+    let env = Env::new(&dcat_source("s", &server.url("/catalog.ttl?page=1"), ""));
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 3, "{h}");
+    assert!(
+        h.says("the redirect to") && h.says("leaves the source's origin"),
+        "{h}"
+    );
+    assert_eq!(elsewhere.hits(&pages[1].0), 0, "never requested");
+    assert_eq!(
+        stored_resources(&env.store(), "s"),
+        [
+            "https://data.example.org/dataset/0",
+            "https://data.example.org/dataset/1"
+        ]
+    );
+
+    // A first page redirecting to another origin's secret page.
+    elsewhere.set(
+        "/secret",
+        Page::ok("text/plain", "Hello admin-token-0123 world"),
+    );
+    server.set("/start", redirect(&elsewhere.url("/secret")));
+    let env = Env::new(&dcat_source("t", &server.url("/start"), ""));
+    let h = env.harvest_json("t", &[]);
+    assert_eq!(h.code, 1, "{h}");
+    assert_eq!(elsewhere.hits("/secret"), 0, "never requested");
+    assert!(!h.says("admin-token"), "{h}");
+}
+
+/// A file source reads its own folder only: a next link elsewhere on the disk stops the walk.
+#[test]
+fn a_file_source_is_confined_to_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("catalogue");
+    std::fs::create_dir(&folder).unwrap();
+    let secret = dir.path().join("secret.ttl");
+    std::fs::write(
+        &secret,
+        format!("{PREFIXES}<https://secret.example/d> a dcat:Dataset ; dct:title \"Secret\" .\n"),
+    )
+    .unwrap();
+    let page = format!(
+        "{PREFIXES}<https://data.example.org/d> a dcat:Dataset ; dct:title \"D\" .\n\
+         <{}> a hydra:PartialCollectionView ; hydra:next <{}> .\n",
+        url::Url::from_file_path(folder.join("c.ttl")).unwrap(),
+        url::Url::from_file_path(&secret).unwrap()
+    );
+    std::fs::write(folder.join("c.ttl"), page).unwrap();
+    let env = Env::new(&dcat_source(
+        "f",
+        &folder.join("c.ttl").display().to_string(),
+        "",
+    ));
+    let h = env.harvest_json("f", &[]);
+    assert_eq!(h.code, 3, "{h}");
+    assert!(h.says("is outside the folder of the source's file"), "{h}");
+    assert_eq!(
+        stored_resources(&env.store(), "f"),
+        ["https://data.example.org/d"]
     );
 }

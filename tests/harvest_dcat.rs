@@ -581,7 +581,7 @@ fn bad_input_fails_with_its_cause_and_keeps_earlier_records() {
     let cases: Vec<(Page, &str)> = vec![
         (
             Page::ok("text/html", "<html><body>Maintenance</body></html>"),
-            "not valid",
+            "it is an HTML page, not RDF: probably the portal's landing page",
         ),
         (
             Page::ok(
@@ -795,10 +795,51 @@ fn unknown_sources_and_bad_configurations_are_refused() {
             "{args:?}: {err}"
         );
     }
+    // A file source in a folder that is not there, and an empty file: refused at start too.
+    std::fs::write(
+        &env.config,
+        "[[source]]\nid = \"a\"\nkind = \"dcat\"\nurl = \"exports/c.ttl\"\nschedule = \"@daily\"\n",
+    )
+    .unwrap();
+    let out = env.run(&["check-config"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(":4: key `source[0].url`") && err.contains("exports does not exist"),
+        "{err}"
+    );
+    std::fs::write(&env.config, "# to do\n").unwrap();
+    let out = env.run(&["serve"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the file sets nothing"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     let good = Env::new(&dcat_source("s", "https://e.org/c.ttl", ""));
     let out = good.run(&["check-config"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("OK — 1 sources (1 enabled)"));
+
+    // `alzette check-config | head -1`, with the reader gone before anything is written: the
+    // command ends as it would have, with no panic.
+    for args in [&["check-config"][..], &["sources"], &["runs"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = good
+            .command(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -542,3 +542,115 @@ fn slow_and_idle_connections_cannot_take_the_endpoints_down() {
     let stderr = daemon.stop();
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A character XML cannot carry (a NUL, valid in a Turtle string) in one record's title breaks
+/// no XML answer: harvest removes it and says so on the record, and every XML response (OAI-PMH
+/// pages of both DCAT-AP versions, the catalogue's RDF/XML, SPARQL XML results) reads as XML.
+#[test]
+fn a_character_xml_cannot_carry_breaks_no_xml_answer() {
+    let server = PageServer::start();
+    let page = format!(
+        "{PREFIXES}<https://data.example.org/bad> a dcat:Dataset ; dct:title \"Bad\\u0000title\\u001B\"@en .\n\
+         <https://data.example.org/good> a dcat:Dataset ; dct:title \"Good\"@en .\n"
+    );
+    server.set("/c.ttl", Page::ok(TURTLE, page));
+    let env = Env::new(&dcat_source("s", &server.url("/c.ttl"), ""));
+    let h = env.harvest_json("s", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert!(
+        h.run
+            .warnings
+            .iter()
+            .any(|w| w.record.contains("https://data.example.org/bad")
+                && w.message.contains("U+0000, U+001B")),
+        "the record says what was removed: {h}"
+    );
+    let daemon = env.serve();
+    let well_formed = |what: &str, body: &[u8]| {
+        let mut reader = quick_xml::Reader::from_reader(body);
+        let mut buf = Vec::new();
+        loop {
+            match reader.read_event_into(&mut buf) {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => buf.clear(),
+                Err(e) => panic!(
+                    "{what} is not well-formed XML ({e}): {}",
+                    String::from_utf8_lossy(body)
+                ),
+            }
+        }
+        assert!(!body.contains(&0), "{what}: no NUL reaches an XML answer");
+    };
+    for path in [
+        "/oai?verb=ListRecords&metadataPrefix=dcat_ap",
+        "/oai?verb=ListRecords&metadataPrefix=dcat_ap_2",
+        "/oai?verb=ListRecords&metadataPrefix=oai_dc",
+        "/catalog.rdf",
+    ] {
+        let (status, _, body) = http_get(&daemon.url(path), &[]).unwrap();
+        assert_eq!(status, 200, "{path}");
+        well_formed(path, &body);
+        assert!(
+            String::from_utf8_lossy(&body).contains("Badtitle"),
+            "{path}"
+        );
+    }
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(
+            "query",
+            "SELECT ?t WHERE { ?d <http://purl.org/dc/terms/title> ?t }",
+        )
+        .finish();
+    let (status, _, body) = http_get(
+        &daemon.url(&format!("/sparql?{query}")),
+        &[("accept", "application/sparql-results+xml")],
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    well_formed("SPARQL XML results", &body);
+    daemon.stop();
+}
+
+/// An ISO record is bounded while it is read, as a DCAT page is: a 78 MB record with a million
+/// keywords is refused at `max_page_triples` elements, not after its whole tree and mapping
+/// were held (2 GB before; the body limit would have let 13 GB through).
+#[test]
+fn an_iso_record_with_a_million_keywords_is_refused_while_read() {
+    let mut record = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gmd:MD_Metadata xmlns:gmd=\"http://www.isotc211.org/2005/gmd\" xmlns:gco=\"http://www.isotc211.org/2005/gco\">\
+         <gmd:fileIdentifier><gco:CharacterString>keywords</gco:CharacterString></gmd:fileIdentifier>\
+         <gmd:identificationInfo><gmd:MD_DataIdentification><gmd:descriptiveKeywords><gmd:MD_Keywords>",
+    );
+    for i in 0..1_000_000 {
+        record.push_str(&format!(
+            "<gmd:keyword><gco:CharacterString>k{i}</gco:CharacterString></gmd:keyword>"
+        ));
+    }
+    record.push_str("</gmd:MD_Keywords></gmd:descriptiveKeywords></gmd:MD_DataIdentification></gmd:identificationInfo></gmd:MD_Metadata>");
+    assert!(record.len() > 70 * 1024 * 1024);
+    let server = PageServer::start();
+    server.set("/record.xml", Page::ok("application/xml", record));
+    let token = "hostile-test-admin-token-0123456789";
+    let env = Env::new(&source_table(
+        "iso",
+        "iso19139",
+        &server.url("/record.xml"),
+        AT_3AM,
+        "enabled = false",
+    ));
+    let daemon = env.serve_with_env(&[("ALZETTE_ADMIN_TOKEN", token)]);
+    let run = daemon.run_now("iso", token);
+    let text = said(&run);
+    assert!(
+        text.contains("more than 2000000 XML elements (limit max_page_triples)"),
+        "{text}"
+    );
+    let peak = peak_rss(daemon.child.id());
+    eprintln!("peak RSS of alzette serve: {} MB", peak / 1024 / 1024);
+    assert!(
+        peak < 1024 * 1024 * 1024,
+        "peak RSS {} MB",
+        peak / 1024 / 1024
+    );
+    daemon.stop();
+}

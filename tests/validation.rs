@@ -560,3 +560,46 @@ fn validate_reads_a_large_file_in_pieces_and_loses_nothing() {
         "{err}"
     );
 }
+
+/// The link checker requests only what the URL policy admits: the links of a source that is
+/// not on the operator's network may not point into it (they are "not checked", never
+/// requested), so a harvested record cannot make Alzette probe internal addresses.
+#[test]
+fn links_into_the_operators_network_are_not_requested() {
+    let internal = PageServer::start();
+    internal.set("/admin", Page::ok("text/plain", "internal"));
+    let dir = tempfile::tempdir().unwrap();
+    let page = format!(
+        "{PAGE_HEAD}<https://data.example.org/d> a dcat:Dataset ; dct:title \"D\" ; dct:description \"d\" ; \
+         dcat:distribution <https://data.example.org/d/x> .\n\
+         <https://data.example.org/d/x> a dcat:Distribution ; dcat:accessURL <{}> .\n",
+        internal.url("/admin")
+    );
+    let file = dir.path().join("c.ttl");
+    std::fs::write(&file, page).unwrap();
+    let env = Env::new(&format!(
+        "[validation]\nshapes = [{:?}]\n\n[quality]\ncheck_links = true\n\n{}",
+        repo("shapes/dcat-ap-3-base.ttl").display().to_string(),
+        dcat_source("public", &file.display().to_string(), "")
+    ));
+    let h = env.harvest_json("public", &[]);
+    assert_eq!(h.code, 0, "{h}");
+    assert_eq!(
+        internal.hits("/admin"),
+        0,
+        "an internal address is never requested"
+    );
+
+    // The operator may allow it.
+    let env = Env::new(&format!(
+        "[validation]\nshapes = [{:?}]\n\n[quality]\ncheck_links = true\n\n{}",
+        repo("shapes/dcat-ap-3-base.ttl").display().to_string(),
+        dcat_source(
+            "allowed",
+            &file.display().to_string(),
+            "allow_private_addresses = true"
+        )
+    ));
+    assert_eq!(env.harvest_json("allowed", &[]).code, 0);
+    assert_eq!(internal.hits("/admin"), 1, "allowed: checked once");
+}

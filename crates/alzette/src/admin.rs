@@ -87,8 +87,17 @@ impl DaemonAdmin {
 }
 
 impl Admin for DaemonAdmin {
-    fn run_now<'a>(&'a self, source: &'a str) -> BoxFuture<'a, Result<(), AdminError>> {
-        Box::pin(async move { self.scheduler.run_now(source).await.map_err(control_error) })
+    fn run_now<'a>(
+        &'a self,
+        source: &'a str,
+        allow_shrink: bool,
+    ) -> BoxFuture<'a, Result<(), AdminError>> {
+        Box::pin(async move {
+            self.scheduler
+                .run_now(source, allow_shrink)
+                .await
+                .map_err(control_error)
+        })
     }
 
     fn set_paused<'a>(

@@ -2,9 +2,10 @@
 
 use crate::OutputFormat;
 use crate::admin::{DaemonAdmin, admin_token};
+use crate::output::{out, outln};
 use crate::progress::TerminalProgress;
 use crate::tables;
-use alzette_config::{Config, SourceConfig};
+use alzette_config::{Config, DamagedRunlog, SourceConfig};
 use alzette_harvest::{Harvester, RunOptions, ScheduleBoard, Scheduler};
 use alzette_runlog::{Outcome, Run, RunLog, RunLogError};
 use alzette_server::{
@@ -20,9 +21,42 @@ use tokio_util::sync::CancellationToken;
 /// Exit code of `harvest` when the run ended `ok-with-errors`.
 const EXIT_WITH_ERRORS: u8 = 3;
 
+/// The run log, set aside and started afresh when it cannot be read (unless the configuration
+/// says to refuse): it is operational state, and the store holds every record either way.
+fn open_runlog(config: &Config) -> Result<RunLog, RunLogError> {
+    let path = &config.store.runlog;
+    match config.store.damaged_runlog {
+        DamagedRunlog::SetAside => {
+            let (log, aside) = RunLog::open_or_set_aside(path)?;
+            if let Some(aside) = aside {
+                eprintln!(
+                    "warning: the run log could not be read; it was moved to {} and a fresh one started (the store keeps every record)",
+                    aside.display()
+                );
+            }
+            Ok(log)
+        }
+        DamagedRunlog::Refuse => RunLog::open(path),
+    }
+}
+
 fn open(config: &Config) -> Result<(Arc<RecordStore>, Arc<RunLog>)> {
-    let runlog = RunLog::open(&config.store.runlog)?;
+    let runlog = open_runlog(config).map_err(|e| match e {
+        RunLogError::Open { .. } | RunLogError::Storage { .. } | RunLogError::Decode { .. }
+            if config.store.damaged_runlog == DamagedRunlog::Refuse =>
+        {
+            anyhow::anyhow!(
+                "{e}\n  the run log is operational state only (the store keeps every record): move it aside (`mv {0} {0}.damaged`) to start a fresh one, or set [store] damaged_runlog = \"set-aside\"",
+                config.store.runlog.display()
+            )
+        }
+        e => e.into(),
+    })?;
     let store = RecordStore::open(&config.store.path, config.server.base_uri.as_str())?;
+    if runlog.is_fresh()? {
+        // A new (or set-aside) run log: its runs continue the store's numbering.
+        runlog.ensure_run_ids_above(store.highest_run_id()?)?;
+    }
     for run in runlog.close_interrupted()? {
         tracing::warn!(source = %run.source, run = run.id, started = %run.started, "a run left open by a stopped process is marked interrupted");
     }
@@ -282,19 +316,19 @@ pub async fn harvest(
         return Ok(code);
     }
     if let Some(plan) = &report.plan {
-        println!("dry run of \"{}\": nothing was written", source.id);
+        outln!("dry run of \"{}\": nothing was written", source.id)?;
         for (label, list) in [
             ("add", &plan.add),
             ("update", &plan.update),
             ("delete", &plan.delete),
         ] {
-            println!("would {label} {}:", list.len());
+            outln!("would {label} {}:", list.len())?;
             for iri in list {
-                println!("  {iri}");
+                outln!("  {iri}")?;
             }
         }
     }
-    println!("{}", tables::run_summary(run));
+    outln!("{}", tables::run_summary(run))?;
     let said = run.message.as_deref().unwrap_or_default();
     for e in run
         .errors
@@ -302,21 +336,21 @@ pub async fn harvest(
         .filter(|e| !said.contains(&e.message))
         .take(20)
     {
-        println!("  [{}] {}: {}", e.stage, e.record, e.message);
+        outln!("  [{}] {}: {}", e.stage, e.record, e.message)?;
     }
     if run.error_count() > 20 {
-        println!(
+        outln!(
             "  ... {} errors in all: `alzette runs {} --errors`",
             run.error_count(),
             source.id
-        );
+        )?;
     }
     Ok(code)
 }
 
 pub fn check_config(config: &Config) -> Result<ExitCode> {
     let enabled = config.sources.iter().filter(|s| s.enabled).count();
-    println!(
+    outln!(
         "{}: OK — {} sources ({} enabled), store {}, serving {} as {}",
         config.file.display(),
         config.sources.len(),
@@ -324,16 +358,16 @@ pub fn check_config(config: &Config) -> Result<ExitCode> {
         config.store.path.display(),
         config.server.bind,
         config.server.base_uri
-    );
+    )?;
     for s in &config.sources {
-        println!(
+        outln!(
             "  {:<24} {:<10} {:<16} {}{}",
             s.id,
             s.kind.name(),
             s.schedule.expression(),
             s.url,
             if s.enabled { "" } else { "  (disabled)" }
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -350,7 +384,7 @@ pub struct SourceRow {
 }
 
 pub async fn sources(config: &Config, format: OutputFormat) -> Result<ExitCode> {
-    let rows: Vec<SourceRow> = match RunLog::open(&config.store.runlog) {
+    let rows: Vec<SourceRow> = match open_runlog(config) {
         Ok(log) => config
             .sources
             .iter()
@@ -373,7 +407,7 @@ pub async fn sources(config: &Config, format: OutputFormat) -> Result<ExitCode> 
         Err(e) => return Err(e.into()),
     };
     match format {
-        OutputFormat::Text => print!("{}", tables::sources(&rows)),
+        OutputFormat::Text => out!("{}", tables::sources(&rows))?,
         OutputFormat::Json => print_json(&rows)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -389,7 +423,7 @@ pub async fn runs(
     if let Some(id) = source {
         find_source(config, id)?;
     }
-    let runs: Vec<Run> = match RunLog::open(&config.store.runlog) {
+    let runs: Vec<Run> = match open_runlog(config) {
         Ok(log) => log.runs(source, limit)?,
         Err(e) if e.is_locked() => {
             let mut path = format!("api/runs?limit={limit}");
@@ -401,7 +435,7 @@ pub async fn runs(
         Err(e) => return Err(e.into()),
     };
     match format {
-        OutputFormat::Text => print!("{}", tables::runs(&runs, errors)),
+        OutputFormat::Text => out!("{}", tables::runs(&runs, errors))?,
         OutputFormat::Json => print_json(&runs)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -409,7 +443,7 @@ pub async fn runs(
 
 /// Pretty JSON on stdout, one document.
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::Stdout;
     serde_json::to_writer_pretty(&mut out, value)?;
     std::io::Write::write_all(&mut out, b"\n")?;
     Ok(())

@@ -102,7 +102,7 @@ pub fn convert(files: &[PathBuf], from: Input, to: Output, profile: Profile) -> 
         Output::Ntriples => RdfFormat::NTriples,
     };
     let bytes = alzette_server::serialize(format, triples.iter().map(Triple::as_ref))?;
-    std::io::stdout().lock().write_all(&bytes)?;
+    crate::output::Stdout.write_all(&bytes)?;
     Ok(if failed {
         ExitCode::from(2)
     } else {

@@ -4,6 +4,7 @@ mod admin;
 mod commands;
 mod convert;
 mod memory;
+mod output;
 mod progress;
 mod quality;
 mod tables;

@@ -2,6 +2,7 @@
 //! averaged per source and for the catalogue, and each dataset's biggest missing points.
 //! Reads the store read-only, so it works while `serve` runs.
 
+use crate::output::{out, outln};
 use alzette_config::Config;
 use alzette_quality::{MAX_POINTS, Metric, Rating};
 use alzette_store::oxigraph::model::Term;
@@ -89,13 +90,13 @@ pub fn quality(config: &Config, source: Option<&str>, limit: usize) -> Result<Ex
         }
     }
     if datasets.is_empty() {
-        println!(
+        outln!(
             "No quality scores stored{}. Scores are made at harvest when [validation] names shapes (docs/quality.md).",
             source.map(|s| format!(" for \"{s}\"")).unwrap_or_default()
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", report(datasets.into_values().collect(), limit));
+    out!("{}", report(datasets.into_values().collect(), limit))?;
     Ok(ExitCode::SUCCESS)
 }
 

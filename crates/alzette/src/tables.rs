@@ -67,7 +67,9 @@ pub fn run_summary(run: &Run) -> String {
 
 /// What validation found, indented, with the `top` most frequent constraints.
 fn validation(run: &Run, indent: &str, top: usize) -> String {
-    let Some(v) = &run.validation else {
+    // A run that validated nothing (it failed before, or every page was unchanged) says
+    // nothing about validation.
+    let Some(v) = run.validation.as_ref().filter(|v| v.records > 0) else {
         return String::new();
     };
     let mut s = format!(

@@ -63,7 +63,7 @@ pub fn validate(
         files => DataGraph::over(&background, union(files)?),
     };
     let report = shapes.validate(&data);
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::Stdout;
     match format {
         ReportFormat::Text => print_text(&mut out, &report)?,
         ReportFormat::Turtle | ReportFormat::Ntriples => {

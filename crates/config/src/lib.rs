@@ -141,6 +141,9 @@ pub struct ServerConfig {
     pub request_body_timeout: Duration,
     /// Connections served at once; beyond, a new connection is answered `503` and closed.
     pub max_connections: usize,
+    /// Groups, brackets and parentheses a SPARQL query may nest (deeper is refused before it
+    /// is parsed: a parser's recursion has a bottom).
+    pub max_query_nesting: usize,
 }
 
 /// A value that must not appear in logs or debug output.
@@ -186,6 +189,19 @@ pub struct StoreConfig {
     pub runlog: PathBuf,
     /// How long tombstones of deleted records are kept; `None`: for ever.
     pub tombstone_retention: Option<Duration>,
+    /// What to do with a run log that cannot be read.
+    pub damaged_runlog: DamagedRunlog,
+}
+
+/// What happens to a run log that cannot be read (corrupt, truncated). It is operational state
+/// only; the store holds every record either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DamagedRunlog {
+    /// Move it aside (saying where) and start a fresh one: Alzette goes on serving.
+    #[default]
+    SetAside,
+    /// Stop with a message saying what to do.
+    Refuse,
 }
 
 /// `[harvest]`: limits every source gets unless it sets its own.
@@ -224,6 +240,9 @@ pub struct HarvestLimits {
     /// First backoff delay; doubled at each retry, with jitter.
     pub retry_backoff: Duration,
     pub max_redirects: usize,
+    /// Fetch from loopback, private and link-local addresses even when the source's own URL is
+    /// not one (a source whose URL is such an address may always; see `docs/reliability.md`).
+    pub allow_private_addresses: bool,
 }
 
 impl Default for HarvestLimits {
@@ -242,6 +261,7 @@ impl Default for HarvestLimits {
             retries: 3,
             retry_backoff: Duration::from_secs(1),
             max_redirects: 5,
+            allow_private_addresses: false,
         }
     }
 }
@@ -430,13 +450,14 @@ impl Config {
             message: format!("cannot read the configuration file: {e}"),
         })?;
         let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_owned());
-        Self::parse(&text, &absolute)
+        raw::parse(&text, &absolute, true)
     }
 
     /// Parses and checks configuration text as if read from `file` (which sets the folder
-    /// relative paths are taken from and the name errors give).
+    /// relative paths are taken from and the name errors give). Unlike [`Config::load`], it does
+    /// not look at the disk: the files and folders the text names need not exist.
     pub fn parse(text: &str, file: &Path) -> Result<Self, ConfigError> {
-        raw::parse(text, file)
+        raw::parse(text, file, false)
     }
 
     /// The source with this id.

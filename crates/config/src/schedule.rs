@@ -64,14 +64,17 @@ impl FromStr for Schedule {
         let fields: Vec<&str> = trimmed.split_whitespace().collect();
         let translated = match fields.len() {
             _ if trimmed.starts_with('@') => trimmed.to_owned(),
-            5 => format!(
-                "0 {} {} {} {} {}",
-                fields[0],
-                fields[1],
-                fields[2],
-                fields[3],
-                crontab_days_of_week(fields[4]).map_err(invalid)?
-            ),
+            5 => {
+                check_crontab_ranges(&fields).map_err(invalid)?;
+                format!(
+                    "0 {} {} {} {} {}",
+                    fields[0],
+                    fields[1],
+                    fields[2],
+                    fields[3],
+                    crontab_days_of_week(fields[4]).map_err(invalid)?
+                )
+            }
             6 | 7 => trimmed.to_owned(),
             fields => {
                 return Err(ScheduleError::FieldCount {
@@ -80,12 +83,47 @@ impl FromStr for Schedule {
                 });
             }
         };
-        let inner = cron::Schedule::from_str(&translated).map_err(|e| invalid(e.to_string()))?;
+        // The cron crate's message names its own rewrite of the expression; only its reason is
+        // the operator's business.
+        let inner = cron::Schedule::from_str(&translated).map_err(|e| {
+            let text = e.to_string();
+            invalid(text.lines().last().unwrap_or(&text).trim().to_owned())
+        })?;
         Ok(Self {
             expression: expression.to_owned(),
             inner,
         })
     }
+}
+
+/// The numbers of a 5-field crontab expression's minute, hour, day and month fields, against
+/// crontab's own ranges (the weekday is checked as it is translated).
+fn check_crontab_ranges(fields: &[&str]) -> Result<(), String> {
+    let ranges = [
+        ("minute", 0, 59),
+        ("hour", 0, 23),
+        ("day-of-month", 1, 31),
+        ("month", 1, 12),
+    ];
+    for (field, (name, low, high)) in fields.iter().zip(ranges) {
+        for item in field.split(',') {
+            let (range, step) = item.split_once('/').unwrap_or((item, ""));
+            if !step.is_empty() && step.parse::<u32>().map_or(true, |s| s == 0) {
+                return Err(format!(
+                    "the {name} field `{field}` has a bad step `/{step}`"
+                ));
+            }
+            let numbers = range.split('-').filter_map(|n| n.parse::<u32>().ok());
+            for n in numbers {
+                if n < low || n > high {
+                    return Err(format!(
+                        "the {name} field `{field}` is out of range: {name}s are {low}-{high}"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Translates a crontab day-of-week field (0-7, Sunday = 0 and 7) to the `cron` crate's
@@ -189,7 +227,24 @@ mod tests {
                 fields: 4
             }
         );
-        assert!("0 25 * * *".parse::<Schedule>().is_err());
+        assert_eq!(
+            "0 25 * * *".parse::<Schedule>().unwrap_err().to_string(),
+            "\"0 25 * * *\" is not a valid cron expression: the hour field `25` is out of range: hours are 0-23"
+        );
+        assert!(
+            "61 * * * *"
+                .parse::<Schedule>()
+                .unwrap_err()
+                .to_string()
+                .contains("minutes are 0-59")
+        );
+        assert!(
+            "0 3 1-32 * *"
+                .parse::<Schedule>()
+                .unwrap_err()
+                .to_string()
+                .contains("day-of-months are 1-31")
+        );
         assert!(
             "0 3 * * 9"
                 .parse::<Schedule>()

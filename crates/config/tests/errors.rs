@@ -98,7 +98,37 @@ shedule_typo = 1
             .starts_with("/etc/alzette/harvest-sources.toml:13: key `shedule_typo`"),
         "{e}"
     );
-    assert!(e.message.contains("unknown field"), "{e}");
+    assert!(e.message.contains("unknown key `shedule_typo`"), "{e}");
+}
+
+#[test]
+fn an_unknown_key_names_its_table_and_the_key_meant() {
+    let text = r#"[server]
+bind = "127.0.0.1:8080"
+
+[[source]]
+id = "a"
+kind = "dcat"
+url = "https://e.org/"
+schedule = "0 3 * * *"
+
+[[source]]
+id = "b"
+kind = "dcat"
+url = "https://e.org/"
+shedule = "0 3 * * *"
+"#;
+    let e = Config::parse(text, Path::new("c.toml")).unwrap_err();
+    assert_eq!(e.line, Some(14), "{e}");
+    assert_eq!(
+        e.message,
+        "unknown key `shedule` in `source[1]`; did you mean `schedule`? (every key is in docs/configuration.md)"
+    );
+    let e = Config::parse("[server]\nbindd = \"x\"\n", Path::new("c.toml")).unwrap_err();
+    assert!(
+        e.message.contains("in `server`; did you mean `bind`?"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -199,7 +229,11 @@ fn server_values_are_checked() {
     );
     let e = Config::parse("[servr]\n", Path::new("c.toml")).unwrap_err();
     assert_eq!(e.line, Some(1));
-    assert!(e.message.contains("unknown field `servr`"), "{e}");
+    assert!(
+        e.message
+            .contains("unknown key `servr` in `the top level`; did you mean `server`?"),
+        "{e}"
+    );
 
     // A query worker needs some memory just to open the store.
     let c = Config::parse(
@@ -272,4 +306,45 @@ fn the_catalogue_description_and_its_refusals() {
         !format!("{c:?}").contains("secret"),
         "the token is not in debug output"
     );
+}
+
+#[test]
+fn loading_checks_the_folders_the_file_names_and_refuses_an_empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("harvest-sources.toml");
+    let source = |url: &str| {
+        format!(
+            "{HEAD}\n[[source]]\nid = \"s\"\nkind = \"dcat\"\nurl = \"{url}\"\nschedule = \"@daily\"\n"
+        )
+    };
+
+    // A folder that is not there: refused on the url's line, naming the folder.
+    std::fs::write(&file, source("exports/catalog.ttl")).unwrap();
+    let e = Config::load(&file).unwrap_err();
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(11), Some("source[0].url"))
+    );
+    let missing = dir.path().join("exports");
+    assert!(
+        e.message
+            .contains(&format!("the folder {} does not exist", missing.display())),
+        "{e}"
+    );
+    // `parse` reads text only; the same text passes it.
+    assert!(Config::parse(&source("exports/catalog.ttl"), &file).is_ok());
+
+    // The folder exists: a file still to come in it is accepted, as a folder source is.
+    std::fs::create_dir(&missing).unwrap();
+    assert!(Config::load(&file).is_ok());
+    std::fs::write(&file, source("exports/")).unwrap();
+    assert!(Config::load(&file).is_ok());
+
+    // An empty file, or one of comments only.
+    for text in ["", "\n  \n", "# nothing yet\n"] {
+        std::fs::write(&file, text).unwrap();
+        let e = Config::load(&file).unwrap_err();
+        assert!(e.message.contains("sets nothing"), "{e}");
+        assert!(e.message.contains("[[source]]"), "{e}");
+    }
 }

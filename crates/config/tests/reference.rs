@@ -1,5 +1,5 @@
-//! Every key the configuration accepts is in its reference, `docs/configuration.md`: serde
-//! names the keys a table accepts when it refuses an unknown one, and each must appear there
+//! Every key the configuration accepts is in its reference, `docs/configuration.md`: the
+//! refusal of an unknown key names the keys its table accepts, and each must appear there
 //! as a table row (`` | `key` | ``).
 
 use alzette_config::Config;
@@ -10,11 +10,10 @@ fn accepted(table: &str) -> Vec<String> {
     let text = format!("{table}\nno_such_key_at_all = 1\n");
     let e = Config::parse(&text, Path::new("c.toml")).expect_err("an unknown key is refused");
     let message = e.to_string();
-    // serde says "expected one of `a`, `b`, `c`", or "expected `a` or `b`" for two keys.
+    // The refusal lists what the table takes: "it takes `a`, `b`, `c`".
     let list = message
-        .split_once("expected one of ")
-        .or_else(|| message.split_once("expected "))
-        .unwrap_or_else(|| panic!("serde names the accepted keys: {message}"))
+        .split_once("it takes ")
+        .unwrap_or_else(|| panic!("the refusal names the accepted keys: {message}"))
         .1;
     list.split([',', ' '])
         .filter_map(|k| k.trim().strip_prefix('`')?.split('`').next())

@@ -28,7 +28,8 @@ pub use contexts::{ContextSet, remote_context_iris};
 pub use guard::{GuardError, PageLimits, check_page};
 pub use hydra::{PageLinks, page_links};
 pub use normalise::{
-    Description, Normaliser, RecordLimits, Refusal, Refused, minted_iri, replace_blank_node,
+    Description, Normaliser, RecordLimits, Refusal, Refused, is_xml_char, minted_iri,
+    replace_blank_node,
 };
 pub use page::PageGraph;
 pub use parse::{PageError, PageParser};
@@ -36,7 +37,8 @@ pub use profile::{Profile, to_dcat_ap_2};
 pub use record::{BadRecordKey, ContentHash, MintedFrom, RecordGraph, RecordKey, RecordKind};
 pub use split::{RecordProblem, SplitOptions, SplitPage, split_records};
 pub use syntax::{
-    DetectedBy, JSON_LD, detect_syntax, from_content_type, from_url, sniff, syntax_name,
+    DetectedBy, JSON_LD, NotRdf, detect_syntax, from_content_type, from_url, looks_like, sniff,
+    syntax_name,
 };
 
 /// Re-exported so that users of this crate name formats without depending on `oxrdfio`.

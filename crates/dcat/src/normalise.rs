@@ -6,7 +6,7 @@
 
 use crate::canonical::{canonicalize_around, sort_and_hash};
 use crate::record::{MintedFrom, RecordGraph, RecordKey, RecordKind};
-use oxrdf::{BlankNode, NamedNode, NamedOrBlankNode, Term, Triple};
+use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// The limits one record is held to (`max_record_triples`, `max_literal_size`).
@@ -127,21 +127,20 @@ impl Normaliser {
             identifier,
         } = description;
         let named = self.iri_of(&resource, identifier.as_deref())?;
+        let (triples, repairs) = xml_safe_literals(triples);
         if let Err(reason) = self.check(&triples) {
             return Err(Refused {
                 resource: named,
                 reason,
             });
         }
-        match (resource, named) {
-            (NamedOrBlankNode::NamedNode(_), Some(iri)) => {
-                Ok(RecordGraph::new(iri, kinds, triples))
-            }
+        let mut record = match (resource, named) {
+            (NamedOrBlankNode::NamedNode(_), Some(iri)) => RecordGraph::new(iri, kinds, triples),
             (NamedOrBlankNode::BlankNode(blank), Some(iri)) => {
                 let mut record =
                     RecordGraph::new(iri.clone(), kinds, replace_blank_node(triples, blank, &iri));
                 record.minted_from = identifier.map(MintedFrom::Identifier);
-                Ok(record)
+                record
             }
             (NamedOrBlankNode::BlankNode(blank), None) => {
                 // Named by its content: canonical form once, with the resource still blank (so
@@ -156,10 +155,12 @@ impl Normaliser {
                 let (triples, hash) = sort_and_hash(triples);
                 let mut record = RecordGraph::from_canonical(iri, kinds, triples, hash);
                 record.minted_from = Some(MintedFrom::ContentHash);
-                Ok(record)
+                record
             }
             (NamedOrBlankNode::NamedNode(_), None) => unreachable!("a named resource is named"),
-        }
+        };
+        record.repairs = repairs;
+        Ok(record)
     }
 
     /// The IRI a resource gets when it is known before its description is: its own, or one
@@ -212,6 +213,49 @@ impl Normaliser {
     }
 }
 
+/// Whether XML 1.0 can carry `c` (its `Char` production): every catalogue format Alzette
+/// publishes in (RDF/XML, OAI-PMH, SPARQL XML results) is XML.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Literals without the characters XML cannot carry (a NUL in a title would make every XML
+/// page that holds the record unreadable, other records included); says what was removed.
+fn xml_safe_literals(triples: Vec<Triple>) -> (Vec<Triple>, Vec<String>) {
+    let mut repairs = Vec::new();
+    let triples = triples
+        .into_iter()
+        .map(|mut t| {
+            if let Term::Literal(l) = &t.object
+                && !l.value().chars().all(is_xml_char)
+            {
+                let removed: Vec<String> = l
+                    .value()
+                    .chars()
+                    .filter(|c| !is_xml_char(*c))
+                    .map(|c| format!("U+{:04X}", c as u32))
+                    .collect();
+                let value: String = l.value().chars().filter(|c| is_xml_char(*c)).collect();
+                let repaired = match (l.language(), l.datatype()) {
+                    (Some(lang), _) => Literal::new_language_tagged_literal_unchecked(value, lang),
+                    (None, datatype) => Literal::new_typed_literal(value, datatype),
+                };
+                let mut listed = removed.clone();
+                listed.dedup();
+                repairs.push(format!(
+                    "its {} value held {} character(s) XML cannot carry ({}); removed",
+                    t.predicate,
+                    removed.len(),
+                    listed.join(", ")
+                ));
+                t.object = repaired.into();
+            }
+            t
+        })
+        .collect();
+    (triples, repairs)
+}
+
 /// Characters kept as they are in a minted IRI segment: RFC 3986 unreserved.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -220,16 +264,25 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// The IRI Alzette gives a resource its source left without one: the source's mint base and
-/// an identifier, percent-encoded as one path segment.
+/// an identifier, percent-encoded as one path segment. `.` and `..` alone are encoded too: as
+/// path segments they would mean "here" and "up" (`{base}id/src/..` is `{base}id/`).
 ///
 /// ```
 /// assert_eq!(
 ///     alzette_dcat::minted_iri("https://alz.example/id/src/", "a b/1"),
 ///     "https://alz.example/id/src/a%20b%2F1"
 /// );
+/// assert_eq!(
+///     alzette_dcat::minted_iri("https://alz.example/id/src/", ".."),
+///     "https://alz.example/id/src/%2E%2E"
+/// );
 /// ```
 pub fn minted_iri(mint_base: &str, identifier: &str) -> String {
-    format!("{mint_base}{}", utf8_percent_encode(identifier, SEGMENT))
+    match identifier {
+        "." => format!("{mint_base}%2E"),
+        ".." => format!("{mint_base}%2E%2E"),
+        _ => format!("{mint_base}{}", utf8_percent_encode(identifier, SEGMENT)),
+    }
 }
 
 /// `triples` with the blank node `from` (subject or object) renamed `to`.
@@ -352,5 +405,39 @@ mod tests {
             refused.to_string(),
             "its <http://e.org/title> value is 10 bytes, more than 3 (limit max_literal_size)"
         );
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry_are_removed_and_said() {
+        let d = Description {
+            resource: p("d").into(),
+            kinds: vec![RecordKind::Dataset],
+            triples: vec![
+                Triple::new(
+                    p("d"),
+                    p("title"),
+                    Literal::new_language_tagged_literal_unchecked("A\u{0}B\u{1b}", "en"),
+                ),
+                Triple::new(p("d"), p("note"), Literal::from("fine\ttab")),
+            ],
+            identifier: None,
+        };
+        let r = normaliser(10, 100).record(d).unwrap();
+        let title = r
+            .triples
+            .iter()
+            .find(|t| t.predicate == p("title"))
+            .unwrap();
+        assert_eq!(
+            title.object,
+            Literal::new_language_tagged_literal_unchecked("AB", "en").into()
+        );
+        assert_eq!(
+            r.repairs,
+            [
+                "its <http://e.org/title> value held 2 character(s) XML cannot carry (U+0000, U+001B); removed"
+            ]
+        );
+        assert!(is_xml_char('\t') && is_xml_char('é') && !is_xml_char('\u{FFFE}'));
     }
 }

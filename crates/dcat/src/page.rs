@@ -83,6 +83,14 @@ impl PageGraph {
         self.listed(self.by_predicate.get(predicate.as_str()))
     }
 
+    /// Where the page first says something about `node` (its first triple's position).
+    pub fn first_position(&self, node: NamedOrBlankNodeRef<'_>) -> Option<usize> {
+        self.by_subject
+            .get(key(node).as_ref())
+            .and_then(|list| list.first())
+            .map(|i| *i as usize)
+    }
+
     /// Whether the page says anything about `node`.
     pub fn describes(&self, node: NamedOrBlankNodeRef<'_>) -> bool {
         self.by_subject.contains_key(key(node).as_ref())

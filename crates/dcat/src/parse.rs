@@ -101,6 +101,16 @@ impl PageParser {
         // A UTF-8 byte order mark is no part of the document (RDF/XML and JSON-LD parsers skip
         // it already; Turtle's would call it an unexpected character).
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        // RDF/XML may declare ISO-8859-1 (as ISO records do, which are decoded so too): read as
+        // the UTF-8 it maps to.
+        let transcoded;
+        let body = match latin1_xml(self.format, body) {
+            Some(utf8) => {
+                transcoded = utf8;
+                transcoded.as_slice()
+            }
+            None => body,
+        };
         let mut parser = RdfParser::from_format(self.format);
         if let Ok(p) = parser.clone().with_base_iri(self.base_iri.as_str()) {
             parser = p;
@@ -138,6 +148,27 @@ impl PageParser {
         }
         Ok(())
     }
+}
+
+/// An RDF/XML document that declares ISO-8859-1 (Latin-1) and is not UTF-8, as UTF-8.
+fn latin1_xml(format: RdfFormat, body: &[u8]) -> Option<Vec<u8>> {
+    if format != RdfFormat::RdfXml || std::str::from_utf8(body).is_ok() {
+        return None;
+    }
+    let head = String::from_utf8_lossy(&body[..body.len().min(200)]).to_ascii_lowercase();
+    let declaration = head.split("?>").next().unwrap_or_default();
+    let latin1 = declaration.contains("iso-8859-1") || declaration.contains("latin1");
+    latin1.then(|| {
+        let text: String = body.iter().map(|&b| char::from(b)).collect();
+        // The declaration now says what the bytes are (the parser reads UTF-8 only).
+        let end = text.find("?>").filter(|_| text.starts_with("<?xml"));
+        match end {
+            Some(end) => {
+                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"{}", &text[end..]).into_bytes()
+            }
+            None => text.into_bytes(),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -178,5 +209,25 @@ mod tests {
             .triples(many.as_bytes())
             .unwrap_err();
         assert!(matches!(e, PageError::TooManyTriples { limit: 9 }), "{e}");
+    }
+
+    #[test]
+    fn rdf_xml_declared_latin1_is_read() {
+        let mut body = br#"<?xml version="1.0" encoding="ISO-8859-1"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">
+<rdf:Description rdf:about="http://e.org/d"><dct:title>Donn"#.to_vec();
+        body.push(0xE9); // é in Latin-1
+        body.extend_from_slice(b"es</dct:title></rdf:Description></rdf:RDF>");
+        let triples = PageParser::new(RdfFormat::RdfXml, "http://e.org/")
+            .triples(&body)
+            .unwrap();
+        assert_eq!(triples[0].object.to_string(), "\"Donn\u{e9}es\"");
+        // Not declared: not guessed.
+        let undeclared = body.split_off(body.iter().position(|b| *b == b'\n').unwrap());
+        assert!(
+            PageParser::new(RdfFormat::RdfXml, "http://e.org/")
+                .triples(&undeclared)
+                .is_err()
+        );
     }
 }

@@ -168,6 +168,8 @@ pub struct RecordGraph {
     pub hash: ContentHash,
     /// Set when the resource was a blank node at the source.
     pub minted_from: Option<MintedFrom>,
+    /// What normalisation repaired in the record (each said once, for the run's warnings).
+    pub repairs: Vec<String>,
 }
 
 impl RecordGraph {
@@ -191,6 +193,7 @@ impl RecordGraph {
             triples,
             hash,
             minted_from: None,
+            repairs: Vec::new(),
         }
     }
 

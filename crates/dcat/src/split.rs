@@ -116,9 +116,10 @@ fn find_roots(graph: &PageGraph) -> Vec<(NamedOrBlankNode, BTreeSet<RecordKind>)
             }
         }
     }
-    // Page order is not kept by the graph; IRI order makes runs reproducible.
+    // In page order (where each is first described): when two describe one resource, the
+    // first on the page is the one kept; the same page gives the same order every run.
     let mut roots: Vec<_> = roots.into_iter().collect();
-    roots.sort_by_cached_key(|(node, _)| node.to_string());
+    roots.sort_by_cached_key(|(node, _)| (graph.first_position(node.as_ref()), node.to_string()));
     roots
 }
 
@@ -438,5 +439,22 @@ mod tests {
             "<d> a dcat:Dataset ; dct:relation <x> . <x> dct:relation <y> . <y> dct:relation <x> .",
         );
         assert_eq!(page.records[0].triples.len(), 4);
+    }
+
+    /// Two blank-node datasets with one identifier name one resource: the first on the page is
+    /// the one kept (the run counts the other as a duplicate).
+    #[test]
+    fn records_come_in_page_order() {
+        let page = split(
+            "_:zz a dcat:Dataset ; dct:identifier \"same\" ; dct:title \"first on the page\" .
+             _:aa a dcat:Dataset ; dct:identifier \"same\" ; dct:title \"second\" .",
+        );
+        assert_eq!(page.records.len(), 2);
+        assert_eq!(page.records[0].resource, page.records[1].resource);
+        assert!(
+            page.records[0].label().contains("first on the page"),
+            "{}",
+            page.records[0].label()
+        );
     }
 }

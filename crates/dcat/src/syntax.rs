@@ -120,6 +120,61 @@ pub fn sniff(body: &[u8]) -> Option<RdfFormat> {
     None
 }
 
+/// What a body that is not the RDF a DCAT source should send looks like, to tell the operator
+/// what the URL points at instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotRdf {
+    /// A web page: usually a portal's landing page rather than its catalogue.
+    Html,
+    /// ISO 19139 metadata.
+    Iso19139,
+    /// A CSW (catalogue service) response.
+    Csw,
+    /// An OAI-PMH response.
+    OaiPmh,
+}
+
+impl std::fmt::Display for NotRdf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Html => {
+                "it is an HTML page, not RDF: probably the portal's landing page rather than its catalogue; point url at the catalogue's RDF (its DCAT export, e.g. /catalog.ttl)"
+            }
+            Self::Iso19139 => {
+                "it is ISO 19139 metadata, not DCAT: harvest it with kind = \"iso19139\" (files, a folder) or kind = \"csw\" (a CSW endpoint)"
+            }
+            Self::Csw => "it is a CSW response: harvest the endpoint with kind = \"csw\"",
+            Self::OaiPmh => "it is an OAI-PMH response, which this kind does not read",
+        })
+    }
+}
+
+/// What `body` looks like when it is one of the usual wrong things (see [`NotRdf`]).
+///
+/// ```
+/// use alzette_dcat::{NotRdf, looks_like};
+/// assert_eq!(looks_like(b"<!DOCTYPE html><html><body>Portal</body></html>"), Some(NotRdf::Html));
+/// assert_eq!(looks_like(b"@prefix dcat: <http://www.w3.org/ns/dcat#> ."), None);
+/// ```
+pub fn looks_like(body: &[u8]) -> Option<NotRdf> {
+    let head = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    if head.starts_with("<!doctype html")
+        || head.starts_with("<html")
+        || head.contains("<html") && !head.contains("rdf:rdf")
+    {
+        Some(NotRdf::Html)
+    } else if head.contains("http://www.opengis.net/cat/csw/2.0.2") && head.contains("getrecords") {
+        Some(NotRdf::Csw)
+    } else if head.contains("http://www.isotc211.org/2005/gmd") && !head.contains("rdf:rdf") {
+        Some(NotRdf::Iso19139)
+    } else if head.contains("http://www.openarchives.org/oai/2.0/") {
+        Some(NotRdf::OaiPmh)
+    } else {
+        None
+    }
+}
+
 /// A short name for messages.
 pub fn syntax_name(format: RdfFormat) -> &'static str {
     match format {

@@ -8,6 +8,7 @@ use crate::fetch::Fetcher;
 use crate::links::{LinkChecker, recheck_epoch};
 use crate::outcome::{RunEnd, Stop, Sweep, may_sweep, verdict};
 use crate::pipeline::{Assessment, Pipeline};
+use crate::policy::UrlPolicy;
 use crate::sources::{CswSource, DcatSource, IsoSource, Source, incremental_since, vocabulary};
 use crate::validation::{RecordValidator, validator_for_run};
 use crate::writer::RecordWriter;
@@ -134,8 +135,9 @@ impl Harvester {
             source_id: source.id.clone(),
             error,
         };
-        let fetcher =
-            Fetcher::new(&source.limits, &self.user_agent).map_err(|e| setup(e.into()))?;
+        let policy = UrlPolicy::for_source(source);
+        let fetcher = Fetcher::new(&source.limits, &self.user_agent, policy.clone())
+            .map_err(|e| setup(e.into()))?;
         let runlog = (!options.dry_run).then(|| Arc::clone(&self.runlog));
         if matches!(source.kind, SourceKind::Vocabulary) {
             return Ok(
@@ -143,8 +145,12 @@ impl Harvester {
             );
         }
 
-        // What records are validated and scored with.
-        let assessment = self.assessment(options).await.map_err(setup)?;
+        // What records are validated and scored with; the links they name are checked under
+        // the source's rule for private addresses.
+        let assessment = self
+            .assessment(options, policy.private_allowed())
+            .await
+            .map_err(setup)?;
         let fingerprint = assessment.as_ref().map(|a| {
             // Other shapes, vocabularies or a new link-recheck period make pages be read again.
             let quality = self.quality.read().expect("quality lock");
@@ -268,7 +274,11 @@ impl Harvester {
 
     /// The validator and link checker of a run (`None` when `[validation]` names no shapes).
     /// Links are checked for scores, which need validation; never in a dry run.
-    async fn assessment(&self, options: RunOptions) -> Result<Option<Assessment>, SetupError> {
+    async fn assessment(
+        &self,
+        options: RunOptions,
+        private_allowed: bool,
+    ) -> Result<Option<Assessment>, SetupError> {
         let config = self.validation.read().expect("validation lock").clone();
         let busy = |id: &str| self.is_busy(id);
         let Some(validator) =
@@ -278,7 +288,11 @@ impl Harvester {
         };
         let quality = self.quality.read().expect("quality lock").clone();
         let links = match quality.check_links && !options.dry_run {
-            true => Some(LinkChecker::new(&quality, &self.user_agent)?),
+            true => Some(LinkChecker::new(
+                &quality,
+                &self.user_agent,
+                UrlPolicy::any_origin(private_allowed),
+            )?),
             false => None,
         };
         Ok(Some(Assessment {

@@ -17,6 +17,7 @@ mod harvester;
 pub mod links;
 mod outcome;
 mod pipeline;
+pub mod policy;
 pub mod rdf_file;
 mod scheduler;
 mod sources;

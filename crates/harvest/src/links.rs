@@ -5,8 +5,13 @@
 //! requests to one host, HEAD first and GET only when HEAD is refused or fails (the body of a
 //! GET is never read), results kept in the run log and reused until `link_recheck` has passed,
 //! and at most `max_links_per_run` URLs checked by one run (the rest wait for the next).
+//!
+//! And harmless: a record names its links, so each URL and each redirect hop passes the URL
+//! policy (`policy.rs`): no private, loopback or link-local address unless the record's source
+//! is on such an address or allowed them; a refused link is "not checked", never requested.
 
 use crate::fetch::ClientError;
+use crate::policy::UrlPolicy;
 use alzette_config::QualityConfig;
 use alzette_runlog::{LinkStatus, RunLog};
 use chrono::Utc;
@@ -21,22 +26,30 @@ const MAX_REDIRECTS: usize = 5;
 
 pub struct LinkChecker {
     client: reqwest::Client,
+    policy: UrlPolicy,
     config: QualityConfig,
     /// When each host may be asked next.
     next_slot: Mutex<HashMap<String, Instant>>,
 }
 
 impl LinkChecker {
-    pub fn new(config: &QualityConfig, user_agent: &str) -> Result<Self, ClientError> {
+    /// A checker that requests only what `policy` admits (redirect hops included).
+    pub fn new(
+        config: &QualityConfig,
+        user_agent: &str,
+        policy: UrlPolicy,
+    ) -> Result<Self, ClientError> {
         let client = reqwest::Client::builder()
             .user_agent(user_agent)
             .timeout(config.link_timeout)
             .connect_timeout(config.link_timeout)
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(policy.resolver())
             .build()
             .map_err(ClientError::new)?;
         Ok(Self {
             client,
+            policy,
             config: config.clone(),
             next_slot: Mutex::new(HashMap::new()),
         })
@@ -81,53 +94,60 @@ impl LinkChecker {
         (url, status)
     }
 
-    /// One check: HEAD, then GET when HEAD is refused or fails.
+    /// One check: HEAD, then GET when HEAD is refused or fails; redirects followed by hand,
+    /// each hop through the policy.
     pub async fn check(&self, url: &str) -> LinkStatus {
-        let parsed = match url::Url::parse(url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            _ => {
-                return LinkStatus {
-                    status: None,
-                    error: Some("not an http(s) URL".into()),
-                    checked: Utc::now(),
-                };
-            }
+        let not_checked = |error: String| LinkStatus {
+            status: None,
+            error: Some(error),
+            checked: Utc::now(),
         };
-        self.wait_for_host(parsed.host_str().unwrap_or_default())
-            .await;
-        let head = self.client.head(parsed.clone()).send().await;
+        let Ok(mut url) = url::Url::parse(url) else {
+            return not_checked("not a URL".into());
+        };
+        for _ in 0..=MAX_REDIRECTS {
+            url = match self.policy.admit(&url) {
+                Ok(admitted) => admitted,
+                Err(denied) => return not_checked(format!("not checked: {denied}")),
+            };
+            let answer = match self.head_or_get(&url).await {
+                Ok(answer) => answer,
+                Err(e) => return not_checked(describe(&e)),
+            };
+            let location = answer
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| url.join(l).ok());
+            match location {
+                Some(next) if answer.status().is_redirection() => url = next,
+                _ => {
+                    return LinkStatus {
+                        status: Some(answer.status().as_u16()),
+                        error: None,
+                        checked: Utc::now(),
+                    };
+                }
+            }
+        }
+        not_checked(format!("more than {MAX_REDIRECTS} redirects"))
+    }
+
+    /// HEAD, or GET when HEAD is refused or fails. Dropping the response unread closes the
+    /// connection: a GET's body is never downloaded.
+    async fn head_or_get(&self, url: &url::Url) -> reqwest::Result<reqwest::Response> {
+        let host = url.host_str().unwrap_or_default();
+        self.wait_for_host(host).await;
+        let head = self.client.head(url.clone()).send().await;
         let retry_with_get = match &head {
             Ok(r) => matches!(r.status().as_u16(), 400 | 403 | 405 | 406 | 500 | 501),
             Err(_) => true,
         };
-        let answer = if retry_with_get {
-            self.wait_for_host(parsed.host_str().unwrap_or_default())
-                .await;
-            // Dropping the response unread closes the connection: the body is never downloaded.
-            self.client.get(parsed).send().await
-        } else {
-            head
-        };
-        match answer {
-            Ok(r) => LinkStatus {
-                status: Some(r.status().as_u16()),
-                error: None,
-                checked: Utc::now(),
-            },
-            Err(e) => LinkStatus {
-                status: None,
-                error: Some(if e.is_timeout() {
-                    "timed out (limit quality.link_timeout)".into()
-                } else if e.is_connect() {
-                    "cannot connect".into()
-                } else if e.is_redirect() {
-                    format!("more than {MAX_REDIRECTS} redirects")
-                } else {
-                    e.to_string()
-                }),
-                checked: Utc::now(),
-            },
+        if !retry_with_get {
+            return head;
         }
+        self.wait_for_host(host).await;
+        self.client.get(url.clone()).send().await
     }
 
     /// Waits until `host` may be asked again, and books the next slot.
@@ -140,6 +160,17 @@ impl LinkChecker {
             slot
         };
         tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// Why a request got no answer, in a few words.
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out (limit quality.link_timeout)".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else {
+        e.to_string()
     }
 }
 

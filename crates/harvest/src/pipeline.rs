@@ -219,9 +219,17 @@ impl Pipeline<'_> {
     }
 
     /// The records whose resource no earlier record of the run described: the first is kept.
+    /// What normalisation repaired in them is said as warnings.
     fn first_of_run(&mut self, url: &str, records: Vec<RecordGraph>) -> Vec<RecordGraph> {
         let mut fresh = Vec::with_capacity(records.len());
         for r in records {
+            for repair in &r.repairs {
+                self.run.record_warning(
+                    format!("<{}> (page {url})", r.resource),
+                    Stage::Normalise,
+                    repair,
+                );
+            }
             if self.seen.insert(r.key) {
                 fresh.push(r);
             } else {
@@ -257,11 +265,13 @@ impl Pipeline<'_> {
                     .flatten()
             };
             let quality = validator.assess(&record, &report, &reachable);
-            if let Some(summary) = self.run.validation.as_mut() {
-                summarize(summary, &report, quality.as_ref());
-            }
             let violations = report.violations();
-            if violations > 0 && self.source.on_invalid == OnInvalid::Reject {
+            let rejected = violations > 0 && self.source.on_invalid == OnInvalid::Reject;
+            if let Some(summary) = self.run.validation.as_mut() {
+                // A rejected record is not stored: its score is no score of the source's.
+                summarize(summary, &report, quality.as_ref().filter(|_| !rejected));
+            }
+            if rejected {
                 self.run.counts.rejected += 1;
                 let first = report
                     .first_violation()

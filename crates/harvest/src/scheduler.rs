@@ -96,7 +96,11 @@ pub struct ReloadReport {
 }
 
 enum Command {
-    RunNow(String, oneshot::Sender<Result<(), ControlError>>),
+    RunNow(
+        String,
+        RunOptions,
+        oneshot::Sender<Result<(), ControlError>>,
+    ),
     Pause(String, bool, oneshot::Sender<Result<(), ControlError>>),
     Reload(Vec<SourceConfig>, oneshot::Sender<ReloadReport>),
 }
@@ -109,8 +113,14 @@ impl SchedulerHandle {
 
     /// Starts a run of `source` now (as soon as a run slot is free), whether or not it is
     /// enabled or paused.
-    pub async fn run_now(&self, source: &str) -> Result<(), ControlError> {
-        self.ask(|reply| Command::RunNow(source.to_owned(), reply))
+    /// `allow_shrink` accepts deleting more than the source's `max_shrink` in that run (as
+    /// `alzette harvest --allow-shrink`).
+    pub async fn run_now(&self, source: &str, allow_shrink: bool) -> Result<(), ControlError> {
+        let options = RunOptions {
+            dry_run: false,
+            allow_shrink,
+        };
+        self.ask(|reply| Command::RunNow(source.to_owned(), options, reply))
             .await?
     }
 
@@ -239,7 +249,7 @@ impl Scheduler {
             // All are reserved before any starts: a run that waits for another (validation for
             // its background vocabulary) then sees it, whichever task the runtime runs first.
             for source in due {
-                runs.spawn(source, &mut tasks);
+                runs.spawn(source, RunOptions::default(), &mut tasks);
             }
         }
         while tasks.join_next().await.is_some() {}
@@ -247,9 +257,9 @@ impl Scheduler {
 
     fn obey(&mut self, command: Command, runs: &Runs, tasks: &mut JoinSet<()>) {
         match command {
-            Command::RunNow(id, reply) => {
+            Command::RunNow(id, options, reply) => {
                 let result = match self.find(&id) {
-                    Some(slot) => runs.start(&slot.config, tasks),
+                    Some(slot) => runs.start(&slot.config, options, tasks),
                     None => Err(ControlError::UnknownSource(id)),
                 };
                 let _ = reply.send(result);
@@ -321,11 +331,16 @@ struct Runs {
 }
 
 impl Runs {
-    fn start(&self, source: &SourceConfig, tasks: &mut JoinSet<()>) -> Result<(), ControlError> {
+    fn start(
+        &self,
+        source: &SourceConfig,
+        options: RunOptions,
+        tasks: &mut JoinSet<()>,
+    ) -> Result<(), ControlError> {
         if !self.reserve(&source.id) {
             return Err(ControlError::AlreadyRunning(source.id.clone()));
         }
-        self.spawn(source.clone(), tasks);
+        self.spawn(source.clone(), options, tasks);
         Ok(())
     }
 
@@ -335,7 +350,7 @@ impl Runs {
     }
 
     /// Starts a run reserved with [`Runs::reserve`].
-    fn spawn(&self, source: SourceConfig, tasks: &mut JoinSet<()>) {
+    fn spawn(&self, source: SourceConfig, options: RunOptions, tasks: &mut JoinSet<()>) {
         let harvester = Arc::clone(&self.harvester);
         let permits = Arc::clone(&self.permits);
         let shutdown = self.shutdown.clone();
@@ -347,10 +362,7 @@ impl Runs {
                     return;
                 }
             };
-            if let Err(e) = harvester
-                .run(&source, RunOptions::default(), &shutdown, &Quiet)
-                .await
-            {
+            if let Err(e) = harvester.run(&source, options, &shutdown, &Quiet).await {
                 tracing::error!(source = %source.id, "{e}");
             }
             drop(permit);

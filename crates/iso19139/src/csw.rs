@@ -20,7 +20,8 @@ pub struct CswPage {
 /// status said) or a document that is not a CSW response is an error.
 pub fn read_csw_page(bytes: &[u8]) -> Result<CswPage, DocumentError> {
     let text = decode(bytes).map_err(DocumentError::Xml)?;
-    let doc = Document::parse(&text).map_err(DocumentError::Xml)?;
+    let doc =
+        Document::parse_within(&text, &crate::TreeLimits::default()).map_err(DocumentError::Xml)?;
     let records = crate::metadata_records(&doc).len();
     page_of(&doc, records)
 }
@@ -59,7 +60,7 @@ pub(crate) fn page_of(doc: &Document<'_>, records: usize) -> Result<CswPage, Doc
 /// ```
 pub fn get_records_bindings(bytes: &[u8]) -> Option<(bool, bool)> {
     let text = decode(bytes).ok()?;
-    let doc = Document::parse(&text).ok()?;
+    let doc = Document::parse_within(&text, &crate::TreeLimits::default()).ok()?;
     let operation = doc
         .all(Ns::Ows, "Operation")
         .find(|o| o.attribute(Ns::None, "name") == Some("GetRecords"))?;

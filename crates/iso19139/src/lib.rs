@@ -31,7 +31,7 @@ mod map;
 mod xml;
 
 pub use csw::{CswPage, get_records_bindings, read_csw_page};
-pub use xml::XmlError;
+pub use xml::{TreeLimits, XmlError};
 
 use oxrdf::{NamedOrBlankNode, Triple};
 use std::collections::HashMap;
@@ -70,6 +70,8 @@ pub struct Options {
     /// The ISO 639-2 code of the language to prefer where one translation must be chosen
     /// (an address's city, a service's title).
     pub preferred_language: String,
+    /// How large a document's tree may grow while it is read.
+    pub limits: TreeLimits,
 }
 
 impl Default for Options {
@@ -77,6 +79,7 @@ impl Default for Options {
         Self {
             profile: Profile::Extended,
             preferred_language: "eng".into(),
+            limits: TreeLimits::default(),
         }
     }
 }
@@ -151,7 +154,7 @@ impl std::error::Error for DocumentError {}
 /// sits in the document.
 pub fn map_document(bytes: &[u8], options: &Options) -> Result<Vec<MappedRecord>, DocumentError> {
     let text = decode(bytes).map_err(DocumentError::Xml)?;
-    let doc = xml::Document::parse(&text).map_err(DocumentError::Xml)?;
+    let doc = xml::Document::parse_within(&text, &options.limits).map_err(DocumentError::Xml)?;
     map_parsed(&doc, options)
 }
 
@@ -161,7 +164,7 @@ pub fn map_csw_page(
     options: &Options,
 ) -> Result<(CswPage, Vec<MappedRecord>), DocumentError> {
     let text = decode(bytes).map_err(DocumentError::Xml)?;
-    let doc = xml::Document::parse(&text).map_err(DocumentError::Xml)?;
+    let doc = xml::Document::parse_within(&text, &options.limits).map_err(DocumentError::Xml)?;
     // The records are counted as they are mapped, not looked for twice.
     let records = map_parsed(&doc, options)?;
     let page = csw::page_of(&doc, records.len())?;

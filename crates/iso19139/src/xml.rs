@@ -80,20 +80,43 @@ pub(crate) struct Document<'a> {
     attributes: Vec<(Ns, Cow<'a, str>, Cow<'a, str>)>,
 }
 
-/// Elements nested deeper than this are refused (real records stay under 40).
-pub(crate) const MAX_DEPTH: usize = 256;
+/// How large a document's tree may grow: it is bounded while it is read, as a DCAT page is
+/// (a document past a limit is refused before it is held whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeLimits {
+    /// Elements in one document (`max_page_triples` in a harvest).
+    pub max_elements: usize,
+    /// Elements nested deeper than this are refused (`max_nesting_depth`; real records stay
+    /// under 40).
+    pub max_depth: usize,
+}
+
+impl Default for TreeLimits {
+    fn default() -> Self {
+        Self {
+            max_elements: 2_000_000,
+            max_depth: 256,
+        }
+    }
+}
 
 impl<'a> Document<'a> {
+    #[cfg(test)]
     pub(crate) fn parse(text: &'a str) -> Result<Self, XmlError> {
+        Self::parse_within(text, &TreeLimits::default())
+    }
+
+    pub(crate) fn parse_within(text: &'a str, limits: &TreeLimits) -> Result<Self, XmlError> {
         // Namespaces are resolved here rather than by quick-xml's NsReader: records declare
         // them once, on the root, so a declaration is looked at once and every name after
         // costs a prefix comparison or two (NsReader resolved each name against the URI).
         let mut reader = quick_xml::Reader::from_str(text);
         reader.config_mut().trim_text(false);
-        // About one element per 60 bytes in real records.
-        let mut nodes: Vec<Node<'a>> = Vec::with_capacity(text.len() / 60);
+        // About one element per 60 bytes in real records; never more than the limit allows.
+        let mut nodes: Vec<Node<'a>> =
+            Vec::with_capacity((text.len() / 60).min(limits.max_elements));
         let mut all_attributes: Vec<(Ns, Cow<'a, str>, Cow<'a, str>)> =
-            Vec::with_capacity(text.len() / 80);
+            Vec::with_capacity((text.len() / 80).min(limits.max_elements));
         // Namespace declarations: (prefix, namespace, the declaration in scope before it).
         let mut bindings: Vec<(&'a str, Ns, u32)> = Vec::new();
         // The open elements: (element, its last child so far, the declarations in scope).
@@ -121,8 +144,17 @@ impl<'a> Document<'a> {
             };
             match event {
                 Event::Start(ref start) | Event::Empty(ref start) => {
-                    if open.len() >= MAX_DEPTH {
-                        return Err(XmlError(format!("elements nested deeper than {MAX_DEPTH}")));
+                    if open.len() >= limits.max_depth {
+                        return Err(XmlError(format!(
+                            "elements nested more than {} levels deep (limit max_nesting_depth)",
+                            limits.max_depth
+                        )));
+                    }
+                    if nodes.len() >= limits.max_elements {
+                        return Err(XmlError(format!(
+                            "more than {} XML elements (limit max_page_triples)",
+                            limits.max_elements
+                        )));
                     }
                     let mut scope = open.last().map_or(NONE, |o| o.2);
                     let first_attribute = all_attributes.len();
@@ -477,7 +509,12 @@ mod tests {
         assert!(Document::parse("<a><b></a>").is_err());
         assert!(Document::parse("<a>").is_err());
         assert!(Document::parse("").is_err());
-        let deep = "<a>".repeat(MAX_DEPTH + 1);
-        assert!(Document::parse(&deep).unwrap_err().0.contains("deeper"));
+        let deep = "<a>".repeat(TreeLimits::default().max_depth + 1);
+        assert!(
+            Document::parse(&deep)
+                .unwrap_err()
+                .0
+                .contains("levels deep (limit max_nesting_depth)")
+        );
     }
 }

@@ -167,6 +167,8 @@ pub enum Stage {
     Validate,
     /// Mapping a record to DCAT (ISO 19139).
     Map,
+    /// Normalising a record (what was repaired).
+    Normalise,
     Store,
     Delete,
 }
@@ -180,6 +182,7 @@ impl fmt::Display for Stage {
             Self::Split => "split",
             Self::Validate => "validate",
             Self::Map => "map",
+            Self::Normalise => "normalise",
             Self::Store => "store",
             Self::Delete => "delete",
         })
@@ -404,6 +407,45 @@ impl RunLog {
         })
     }
 
+    /// Opens the run log at `path`; when it cannot be read (corrupt or truncated files), moves
+    /// it aside to `PATH.damaged-TIME` and starts a fresh one, returning where the damaged one
+    /// went. The run log is operational state: the store is the truth, nothing of it is lost.
+    /// A log held by another process is not damaged: that is an error as with [`RunLog::open`].
+    pub fn open_or_set_aside(path: &Path) -> Result<(Self, Option<PathBuf>), RunLogError> {
+        match Self::open(path) {
+            Ok(log) => Ok((log, None)),
+            Err(e @ RunLogError::Locked { .. }) => Err(e),
+            Err(RunLogError::Open { cause, .. }) if !is_damage(&cause) => Err(RunLogError::Open {
+                path: path.to_owned(),
+                cause,
+            }),
+            Err(damage) => {
+                let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+                // A second damage within the second keeps the first one set aside too.
+                let aside = (0..)
+                    .map(|n| {
+                        let suffix = if n == 0 {
+                            String::new()
+                        } else {
+                            format!("-{n}")
+                        };
+                        PathBuf::from(format!("{}.damaged-{stamp}{suffix}", path.display()))
+                    })
+                    .find(|p| !p.exists())
+                    .expect("some name is free");
+                std::fs::rename(path, &aside).map_err(|e| RunLogError::Open {
+                    path: path.to_owned(),
+                    cause: sled::Error::Io(e),
+                })?;
+                tracing::warn!(
+                    damaged = %aside.display(),
+                    "the run log could not be read ({damage}); it was moved aside and a fresh one started. The store keeps every record; run history, pauses and page validators start over"
+                );
+                Ok((Self::open(path)?, Some(aside)))
+            }
+        }
+    }
+
     /// The log's folder.
     pub fn path(&self) -> &Path {
         &self.path
@@ -423,6 +465,32 @@ impl RunLog {
             what,
             cause,
         }
+    }
+
+    /// Whether no run was ever started in this log (a new or a set-aside one).
+    pub fn is_fresh(&self) -> Result<bool, RunLogError> {
+        Ok(!self
+            .db
+            .contains_key(b"next-run-id")
+            .map_err(self.failed("reading the run counter"))?)
+    }
+
+    /// Makes the next run's id larger than `floor`: run ids name PROV activities in the store
+    /// (`{base}run/{source}/{id}`), which must stay unique for the store's life even when the
+    /// log is lost or replaced.
+    pub fn ensure_run_ids_above(&self, floor: u64) -> Result<(), RunLogError> {
+        self.db
+            .update_and_fetch(b"next-run-id", |old| {
+                let n = old
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map_or(0, u64::from_be_bytes);
+                Some(n.max(floor).to_be_bytes().to_vec())
+            })
+            .map_err(self.failed("setting the run counter"))?;
+        self.db
+            .flush()
+            .map_err(self.failed("setting the run counter"))?;
+        Ok(())
     }
 
     /// Opens a run of `source`, saved as `running` until it is finished.
@@ -511,14 +579,14 @@ impl RunLog {
                 for item in self.by_source.scan_prefix(&prefix).rev().take(limit) {
                     let (k, _) = item.map_err(&failed)?;
                     if let Some(bytes) = self.runs.get(&k[prefix.len()..]).map_err(&failed)? {
-                        out.push(serde_json::from_slice(&bytes).map_err(&decode)?);
+                        out.extend(readable(serde_json::from_slice(&bytes).map_err(&decode)));
                     }
                 }
             }
             None => {
                 for item in self.runs.iter().rev().take(limit) {
                     let (_, v) = item.map_err(&failed)?;
-                    out.push(serde_json::from_slice(&v).map_err(&decode)?);
+                    out.extend(readable(serde_json::from_slice(&v).map_err(&decode)));
                 }
             }
         }
@@ -634,6 +702,30 @@ impl RunLog {
     pub fn flush(&self) -> Result<(), RunLogError> {
         self.db.flush().map_err(self.failed("flushing to disk"))?;
         Ok(())
+    }
+}
+
+/// A run entry that cannot be read is left out of listings (with a warning), not made the end
+/// of every listing.
+fn readable(run: Result<Run, RunLogError>) -> Option<Run> {
+    run.map_err(|e| tracing::warn!("{e}; the entry is left out"))
+        .ok()
+}
+
+/// Whether sled failed on what it read (corrupt, truncated, garbled files), as opposed to the
+/// folder being out of reach (permissions), which moving it would not mend.
+fn is_damage(e: &sled::Error) -> bool {
+    match e {
+        // A garbled settings file reads as a log "of an older sled" (`Unsupported`): the
+        // settings are always the same here, so it is damage too.
+        sled::Error::Corruption { .. }
+        | sled::Error::ReportableBug(_)
+        | sled::Error::Unsupported(_) => true,
+        sled::Error::Io(io) => !matches!(
+            io.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::NotFound
+        ),
+        _ => false,
     }
 }
 

@@ -16,8 +16,12 @@ use std::sync::Arc;
 
 /// The actions behind the admin API.
 pub trait Admin: Send + Sync {
-    /// Starts a run of `source` now.
-    fn run_now<'a>(&'a self, source: &'a str) -> BoxFuture<'a, Result<(), AdminError>>;
+    /// Starts a run of `source` now; `allow_shrink` accepts deleting beyond `max_shrink`.
+    fn run_now<'a>(
+        &'a self,
+        source: &'a str,
+        allow_shrink: bool,
+    ) -> BoxFuture<'a, Result<(), AdminError>>;
     /// Pauses (`true`) or resumes (`false`) the schedule of `source`.
     fn set_paused<'a>(
         &'a self,
@@ -75,8 +79,7 @@ pub async fn guard(
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(bearer_token);
     match given {
         Some(token) if same_secret(token, admin.token.expose()) => next.run(request).await,
         _ => {
@@ -106,9 +109,20 @@ fn same_secret(given: &str, expected: &str) -> bool {
     std::hint::black_box(difference) == 0
 }
 
-pub async fn run_now(State(state): State<AppState>, Path(source): Path<String>) -> Response {
+/// `POST /api/admin/sources/{id}/run[?allow_shrink=true]`.
+#[derive(Debug, serde::Deserialize)]
+pub struct RunParams {
+    #[serde(default)]
+    allow_shrink: bool,
+}
+
+pub async fn run_now(
+    State(state): State<AppState>,
+    Path(source): Path<String>,
+    axum::extract::Query(params): axum::extract::Query<RunParams>,
+) -> Response {
     let admin = state.admin.as_ref().expect("guarded");
-    match admin.actions.run_now(&source).await {
+    match admin.actions.run_now(&source, params.allow_shrink).await {
         Ok(()) => (
             StatusCode::ACCEPTED,
             Json(serde_json::json!({
@@ -169,5 +183,30 @@ mod tests {
         assert!(!same_secret("0123456789abcdeF", "0123456789abcdef"));
         assert!(!same_secret("", "0123456789abcdef"));
         assert!(!same_secret("0123456789abcdef0", "0123456789abcdef"));
+    }
+}
+
+/// The token of an `Authorization: Bearer TOKEN` value; the scheme's case does not matter
+/// (RFC 9110, 11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod bearer_tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
     }
 }

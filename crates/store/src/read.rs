@@ -2,7 +2,7 @@
 //! change order OAI-PMH lists, and single records.
 
 use crate::{ChangeCursor, ListedChange, Operation, RecordKey, RecordStore, StoreError};
-use alzette_vocab::{alz, dcat, foaf};
+use alzette_vocab::{alz, dcat, foaf, prov, rdf};
 use chrono::{DateTime, Utc};
 use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple};
 use oxigraph::store::StorageError;
@@ -193,5 +193,29 @@ impl RecordStore {
             .quads_for_pattern(None, None, None, Some(record.into()))
             .collect::<Result<_, _>>()
             .map_err(self.failed(Operation::ReadRecords))
+    }
+
+    /// The highest run id any record's provenance names (`{base}run/{source}/{id}`), 0 when
+    /// none: a new run log starts above it, so that run IRIs stay unique for the store's life.
+    /// Scans one quad a record: for the rare start with a new run log.
+    pub fn highest_run_id(&self) -> Result<u64, StoreError> {
+        let prefix = format!("{}run/", self.iris.base());
+        let mut highest = 0;
+        for q in
+            self.store
+                .quads_for_pattern(None, Some(rdf::TYPE), Some(prov::ACTIVITY.into()), None)
+        {
+            let q = q.map_err(self.failed(Operation::ReadRecords))?;
+            if let NamedOrBlankNode::NamedNode(activity) = &q.subject
+                && let Some(rest) = activity.as_str().strip_prefix(&prefix)
+                && let Some(id) = rest
+                    .rsplit('/')
+                    .next()
+                    .and_then(|id| id.parse::<u64>().ok())
+            {
+                highest = highest.max(id);
+            }
+        }
+        Ok(highest)
     }
 }

@@ -8,15 +8,13 @@
 use super::next_link::next_url;
 use super::page_cache::{PageCache, conditional};
 use super::walk_guard::WalkGuard;
-use super::{
-    PageContent, PageFailure, Problem, Source, SourcePage, origin, page_limits, record_limits,
-};
+use super::{PageContent, PageFailure, Problem, Source, SourcePage, page_limits, record_limits};
 use crate::fetch::{CacheValidators, Fetched, Fetcher};
 use alzette_config::{DcatOptions, RdfSyntax, SourceConfig};
 use alzette_dcat::{
     ContextSet, DetectedBy, JSON_LD, PageLimits, PageLinks, PageParser, RdfFormat, SplitOptions,
-    SplitPage, detect_syntax, from_url, page_links, remote_context_iris, sniff, split_records,
-    syntax_name,
+    SplitPage, detect_syntax, from_url, looks_like, page_links, remote_context_iris, sniff,
+    split_records, syntax_name,
 };
 use alzette_runlog::{PageCacheEntry, RunLog, Stage};
 use alzette_store::{RecordStore, hex};
@@ -75,7 +73,6 @@ pub(crate) struct DcatSource {
     split: SplitOptions,
     page_limits: PageLimits,
     guard: WalkGuard,
-    start_origin: String,
     next: Next,
     contexts: Arc<ContextSet>,
 }
@@ -115,7 +112,6 @@ impl DcatSource {
             split,
             page_limits,
             guard: WalkGuard::new(config.limits.max_pages),
-            start_origin: origin(&config.url),
             next: Next::Page(config.url.clone()),
             contexts: Arc::new(ContextSet::bundled()),
         }
@@ -288,10 +284,13 @@ impl DcatSource {
                     PageFailure::new(
                         url,
                         Stage::Parse,
-                        format!(
-                            "cannot tell the RDF syntax of the page (Content-Type {}, no known extension, content not recognised); set format in the source's configuration",
-                            body.content_type.as_deref().unwrap_or("absent")
-                        ),
+                        match looks_like(&body.bytes) {
+                            Some(what) => format!("the page is not RDF: {what}"),
+                            None => format!(
+                                "cannot tell the RDF syntax of the page (Content-Type {}, no known extension, content not recognised); set format in the source's configuration",
+                                body.content_type.as_deref().unwrap_or("absent")
+                            ),
+                        },
                     )
                 })?,
         };
@@ -332,20 +331,23 @@ impl DcatSource {
         .await
         .map_err(|e| PageFailure::new(url, Stage::Parse, format!("the parser stopped: {e}")))?;
         // A declared syntax that does not parse may be a wrong Content-Type: say what it was
-        // read as.
+        // read as, and what the body looks like when it is one of the usual wrong things.
         parsed.map_err(|e| {
-            PageFailure::new(
-                url,
-                Stage::Parse,
-                format!("{e} (read as {})", syntax_name(syntax.format)),
-            )
+            let message = match looks_like(&body.bytes) {
+                Some(what) => format!(
+                    "the page cannot be read as {}: {what}",
+                    syntax_name(syntax.format)
+                ),
+                None => format!("{e} (read as {})", syntax_name(syntax.format)),
+            };
+            PageFailure::new(url, Stage::Parse, message)
         })
     }
 
     /// The next page: rewritten as configured, and only within allowed origins. A bad link
     /// fails the walk after this page's records are taken.
     fn follow(&self, next: Option<&str>, from: &str) -> Next {
-        match next.map(|n| next_url(&self.options, &self.start_origin, n, from)) {
+        match next.map(|n| next_url(self.fetcher.policy(), n, from)) {
             None => Next::End,
             Some(Ok(url)) => Next::Page(url),
             Some(Err(failure)) => Next::Fail(failure),

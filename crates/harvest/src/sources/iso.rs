@@ -4,21 +4,27 @@
 
 use super::{PageFailure, Problem, Source, SourcePage, origin, record_limits};
 use crate::fetch::{ACCEPT_XML, Fetched, Fetcher, folder_files};
-use alzette_config::{IsoOptions, IsoProfile, SourceConfig};
+use alzette_config::{HarvestLimits, IsoOptions, IsoProfile, SourceConfig};
 use alzette_dcat::{Description, Normaliser, RecordGraph, RecordKind};
-use alzette_iso19139::{MappedRecord, Options, Profile, ResourceKind};
+use alzette_iso19139::{MappedRecord, Options, Profile, ResourceKind, TreeLimits};
 use alzette_runlog::Stage;
 use futures_util::future::BoxFuture;
 use std::collections::{HashSet, VecDeque};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-/// Mapping options for a source's profile.
-pub(crate) fn mapping_options(profile: IsoProfile) -> Options {
+/// Mapping options for a source's profile, its documents bounded as pages are (elements
+/// counted against `max_page_triples` while the tree is built, nesting against
+/// `max_nesting_depth`).
+pub(crate) fn mapping_options(profile: IsoProfile, limits: &HarvestLimits) -> Options {
     Options {
         profile: match profile {
             IsoProfile::Core => Profile::Core,
             IsoProfile::Extended => Profile::Extended,
+        },
+        limits: TreeLimits {
+            max_elements: limits.max_page_triples,
+            max_depth: limits.max_nesting_depth,
         },
         ..Options::default()
     }
@@ -104,7 +110,7 @@ impl IsoSource {
         Self {
             url: config.url.clone(),
             max_pages: config.limits.max_pages,
-            options: mapping_options(options.profile),
+            options: mapping_options(options.profile, &config.limits),
             fetcher,
             normaliser: Normaliser::new(mint_base, record_limits(config)),
             pending: options.urls.iter().cloned().collect(),

@@ -26,7 +26,6 @@ use alzette_dcat::{RecordGraph, RecordKey, RecordLimits, RecordProblem};
 use alzette_runlog::{PageCacheEntry, Stage};
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
-use url::Url;
 
 /// One page of a source.
 #[derive(Debug)]
@@ -152,10 +151,4 @@ pub(crate) fn page_limits(limits: &alzette_config::HarvestLimits) -> alzette_dca
     }
 }
 
-/// What a page may link to: the same scheme, host and port (for `file:` URLs, any file).
-pub(crate) fn origin(url: &Url) -> String {
-    match url.scheme() {
-        "file" => "file://".to_owned(),
-        _ => url.origin().ascii_serialization(),
-    }
-}
+pub(crate) use crate::policy::origin;

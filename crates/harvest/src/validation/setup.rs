@@ -3,6 +3,7 @@
 
 use super::{RecordValidator, ValidatorError};
 use crate::fetch::{FetchError, FetchErrorKind, Fetched, Fetcher};
+use crate::policy::UrlPolicy;
 use crate::sources::page_limits;
 use alzette_config::{HarvestLimits, ValidationConfig};
 use alzette_store::RecordStore;
@@ -56,10 +57,14 @@ async fn read_shapes(
     config: &ValidationConfig,
     user_agent: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, ValidatorError> {
-    let fetcher = Fetcher::new(&HarvestLimits::default(), user_agent)?;
     let never = CancellationToken::new();
     let mut documents = Vec::with_capacity(config.shapes.len());
     for url in &config.shapes {
+        let fetcher = Fetcher::new(
+            &HarvestLimits::default(),
+            user_agent,
+            UrlPolicy::configured(url),
+        )?;
         match fetcher.fetch(url, None, &never).await {
             Ok(Fetched::Body { body, .. }) => documents.push((url.to_string(), body.to_vec())),
             Ok(Fetched::NotModified) => {

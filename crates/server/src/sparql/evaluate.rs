@@ -3,7 +3,7 @@
 
 use crate::negotiate::negotiate;
 use crate::rdf::{content_type as rdf_content_type, negotiate_rdf};
-use oxigraph::io::RdfSerializer;
+use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults, SparqlEvaluator};
@@ -183,7 +183,7 @@ pub fn evaluate(
             writer.finish().map_err(io)?;
             Ok(Answer {
                 content_type: media,
-                body: out.buf,
+                body: xml_safe_if(format == QueryResultsFormat::Xml, out.buf),
             })
         }
         QueryResults::Boolean(value) => {
@@ -211,9 +211,18 @@ pub fn evaluate(
             writer.finish().map_err(io)?;
             Ok(Answer {
                 content_type: rdf_content_type(format).to_owned(),
-                body: out.buf,
+                body: xml_safe_if(format == RdfFormat::RdfXml, out.buf),
             })
         }
+    }
+}
+
+/// XML answers pass [`crate::rdf::xml_safe`].
+fn xml_safe_if(xml: bool, body: Vec<u8>) -> Vec<u8> {
+    if xml {
+        crate::rdf::xml_safe(body)
+    } else {
+        body
     }
 }
 

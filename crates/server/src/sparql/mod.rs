@@ -123,6 +123,15 @@ fn refuse_update() -> Response {
 }
 
 async fn run(state: AppState, headers: HeaderMap, query: String, params: Params) -> Response {
+    let limit = state.config.max_query_nesting;
+    if nesting(&query) > limit {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the query nests groups, brackets or parentheses more than {limit} levels deep (limit server.max_query_nesting)"
+            ),
+        );
+    }
     let request = QueryRequest {
         query,
         default_graphs: params.default_graphs,
@@ -238,5 +247,71 @@ fn service_description(state: &AppState, headers: &HeaderMap) -> Response {
     match crate::rdf::serialize(format, graph.iter().map(Into::into)) {
         Ok(body) => ([(header::CONTENT_TYPE, rdf_content_type(format))], body).into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// How deep a query nests `{ }`, `( )` and `[ ]`, outside strings, IRIs and comments.
+fn nesting(query: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let bytes = query.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            quote @ (b'"' | b'\'') => {
+                // Long strings ("""…""") end at their own triple quote; `\` escapes.
+                let long = bytes[i..].starts_with(&[quote; 3]);
+                let end: &[u8] = if long { &[quote; 3] } else { &[quote] };
+                i += end.len();
+                while i < bytes.len() && !bytes[i..].starts_with(end) {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += end.len() - 1;
+            }
+            // An IRI: `<` then no space up to `>` (otherwise a less-than).
+            b'<' => {
+                if let Some(len) = bytes[i + 1..]
+                    .iter()
+                    .position(|b| *b == b'>' || b.is_ascii_whitespace())
+                    && bytes[i + 1 + len] == b'>'
+                {
+                    i += 1 + len;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nesting;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_iris_and_comments() {
+        assert_eq!(nesting("SELECT * { ?s ?p ?o }"), 1);
+        assert_eq!(nesting("SELECT * { { ?s ?p ?o FILTER((?o > 1)) } }"), 4);
+        assert_eq!(nesting(r#"SELECT * { ?s ?p "{{{{((" }"#), 1);
+        assert_eq!(nesting(r#"SELECT * { ?s ?p '''{{\''' }"#), 1);
+        assert_eq!(nesting(r#"SELECT * { ?s ?p "a\"{{" }"#), 1);
+        assert_eq!(nesting("SELECT * { ?s <http://e.org/a(b)> ?o } # {{{{"), 1);
+        assert_eq!(
+            nesting("SELECT * { ?s ?p ?o FILTER(?o < 3 && (?o > 1)) }"),
+            3
+        );
+        let deep = format!("SELECT * {}{}", "{".repeat(300_000), "}".repeat(300_000));
+        assert_eq!(nesting(&deep), 300_000);
+        assert_eq!(nesting("SELECT * { ?s ?p \"unterminated"), 1);
     }
 }

@@ -20,11 +20,12 @@ use alzette_store::StoreVersion;
 use oxigraph::sparql::CancellationToken;
 use oxigraph::store::Store;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -198,6 +199,10 @@ struct Worker {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// The last lines the worker wrote on stderr (copied to the daemon's): why it died.
+    last_words: Arc<Mutex<VecDeque<String>>>,
+    /// The task copying them; it ends when the worker's stderr closes.
+    copier: tokio::task::JoinHandle<()>,
     /// The store's state when the worker opened it.
     opened_at: StoreVersion,
 }
@@ -222,17 +227,22 @@ impl Worker {
             .args(&command.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| WorkerError::Start(format!("{}: {e}", command.program.display())))?;
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
             return Err(WorkerError::Start("no pipes to the worker".into()));
         };
+        let (last_words, copier) = keep_last_words(stderr);
         let mut worker = Self {
             child,
             stdin,
             stdout: BufReader::new(stdout),
+            last_words: Arc::clone(&last_words),
+            copier,
             opened_at: version,
         };
         match worker.read_line::<Hello>().await {
@@ -279,30 +289,65 @@ impl Worker {
         let _ = self.child.wait().await;
     }
 
-    /// Why a worker stopped answering, for the client.
+    /// Why a worker stopped answering, for the client: what the worker said last (a failed
+    /// allocation past the cap, a stack overflow), else the signal that ended it.
     async fn post_mortem(mut self, e: std::io::Error, memory_limit: u64) -> Failure {
         let _ = self.child.start_kill();
         let status = self.child.wait().await;
-        tracing::warn!(?status, error = %e, "a SPARQL query worker died");
+        // Once the process is gone its stderr closes: the copier has read the last words.
+        let _ = tokio::time::timeout(Duration::from_secs(1), &mut self.copier).await;
+        let said = self
+            .last_words
+            .lock()
+            .map(|w| w.iter().cloned().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default();
+        tracing::warn!(?status, error = %e, last_words = %said, "a SPARQL query worker died");
         use std::os::unix::process::ExitStatusExt;
-        match status.ok().and_then(|s| s.signal()) {
-            // An allocation past the cap fails, and a failed allocation aborts.
-            Some(libc::SIGABRT) => Failure::new(
+        let signal = status.ok().and_then(|s| s.signal());
+        if said.contains("memory allocation of") {
+            Failure::new(
                 500,
                 format!(
                     "the query needed more memory than the {} MiB a query may use (limit server.query_memory_limit); narrow it down or add a LIMIT",
                     memory_limit / (1024 * 1024)
                 ),
-            ),
-            signal => Failure::new(
+            )
+        } else if said.contains("overflowed its stack") {
+            Failure::new(
+                500,
+                "the query is nested too deeply for the evaluator (its stack overflowed); write it with fewer nested groups",
+            )
+        } else {
+            Failure::new(
                 500,
                 format!(
                     "the process evaluating the query stopped ({}); see the daemon's log",
                     signal.map_or_else(|| e.to_string(), |s| format!("signal {s}"))
                 ),
-            ),
+            )
         }
     }
+}
+
+/// Copies a worker's stderr to the daemon's, keeping its last lines.
+fn keep_last_words(
+    stderr: tokio::process::ChildStderr,
+) -> (Arc<Mutex<VecDeque<String>>>, tokio::task::JoinHandle<()>) {
+    let words: Arc<Mutex<VecDeque<String>>> = Arc::default();
+    let kept = Arc::clone(&words);
+    let copier = tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("{line}");
+            if let Ok(mut kept) = kept.lock() {
+                if kept.len() == 16 {
+                    kept.pop_front();
+                }
+                kept.push_back(line);
+            }
+        }
+    });
+    (words, copier)
 }
 
 /// The worker's side: opens the store at `store` read-only and answers requests from stdin on

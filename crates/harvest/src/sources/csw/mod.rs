@@ -9,7 +9,7 @@ pub(crate) use paging::incremental_since;
 
 use super::iso::{mapping_options, to_records};
 use super::{PageFailure, Source, SourcePage, record_limits};
-use crate::fetch::{ACCEPT_XML, Fetched, Fetcher};
+use crate::fetch::{ACCEPT_XML, FetchErrorKind, Fetched, Fetcher};
 use alzette_config::{CswMethod, CswOptions, SourceConfig};
 use alzette_dcat::Normaliser;
 use alzette_iso19139::{DocumentError, Options, get_records_bindings, map_csw_page};
@@ -17,6 +17,7 @@ use alzette_runlog::Stage;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use paging::{NextStart, next_start};
+use std::collections::HashSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -40,6 +41,9 @@ pub(crate) struct CswSource {
     matched: Option<u64>,
     received: u64,
     pages: u64,
+    /// What each page held (its records' keys and hashes): a server that ignores
+    /// `startPosition` serves the same records on every page.
+    contents: HashSet<String>,
     /// Set for an incremental run: records modified since this date only.
     since: Option<String>,
 }
@@ -61,7 +65,7 @@ impl CswSource {
         Self {
             endpoint: config.url.clone(),
             max_pages: config.limits.max_pages,
-            mapping: mapping_options(options.profile),
+            mapping: mapping_options(options.profile, &config.limits),
             fetcher,
             normaliser: Normaliser::new(mint_base, record_limits(config)),
             method: match options.method {
@@ -74,6 +78,7 @@ impl CswSource {
             matched: None,
             received: 0,
             pages: 0,
+            contents: HashSet::new(),
             since,
             options,
         }
@@ -139,7 +144,15 @@ impl CswSource {
                 Stage::Fetch,
                 "unexpected HTTP 304",
             )),
-            Err(e) => Err(PageFailure::fetch(&label, e)),
+            Err(e) => {
+                // A file server answers a POST with 501 or 405: the URL is no CSW endpoint.
+                let hint = matches!(e.kind, FetchErrorKind::Status(405 | 501))
+                    .then_some("; the server does not take CSW requests: is url the endpoint of a catalogue service? For saved ISO 19139 records, use kind = \"iso19139\"")
+                    .unwrap_or_default();
+                let mut failure = PageFailure::fetch(&label, e);
+                failure.message.push_str(hint);
+                Err(failure)
+            }
         }
     }
 
@@ -212,6 +225,16 @@ impl CswSource {
             }
         };
         let records = to_records(mapped, &self.normaliser);
+        if !records.records.is_empty() && !self.contents.insert(content_of(&records.records)) {
+            self.start = None;
+            return Err(PageFailure::new(
+                label,
+                Stage::Page,
+                format!(
+                    "the page at startPosition {start} repeats the records of an earlier page (the server seems to ignore startPosition); the walk is incomplete and nothing is deleted"
+                ),
+            ));
+        }
         Ok(SourcePage {
             announced: self.matched,
             warnings,
@@ -266,6 +289,16 @@ impl Source for CswSource {
             }
         })
     }
+}
+
+/// What a page holds, as a text to compare with other pages': its records' keys and hashes.
+fn content_of(records: &[alzette_dcat::RecordGraph]) -> String {
+    let mut keys: Vec<String> = records
+        .iter()
+        .map(|r| format!("{}:{}", r.key, r.hash))
+        .collect();
+    keys.sort_unstable();
+    keys.concat()
 }
 
 /// A duration in days or hours, for messages.

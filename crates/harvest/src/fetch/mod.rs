@@ -1,11 +1,15 @@
 //! Fetching pages over HTTP(S) or from files, within explicit limits: time, size, redirects and
 //! retries.
 
+mod redirect;
+
+use crate::policy::UrlPolicy;
 use alzette_config::HarvestLimits;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
+use redirect::Answer;
+use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{StatusCode, redirect};
 use std::fmt;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -62,6 +66,8 @@ pub enum Fetched {
 pub enum FetchErrorKind {
     /// HTTP status other than 2xx/304, after retries.
     Status(u16),
+    /// The URL policy refused the URL (docs/reliability.md): nothing was requested.
+    Denied,
     Timeout,
     Connect,
     TooLarge,
@@ -97,34 +103,27 @@ impl ClientError {
     }
 }
 
-/// Fetches with one source's limits.
+/// Fetches with one source's limits, every URL (redirect hops included) through its policy.
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     limits: HarvestLimits,
+    policy: UrlPolicy,
 }
 
 impl Fetcher {
-    pub fn new(limits: &HarvestLimits, user_agent: &str) -> Result<Self, ClientError> {
-        let max_redirects = limits.max_redirects;
-        let policy = redirect::Policy::custom(move |attempt| {
-            if !matches!(attempt.url().scheme(), "http" | "https") {
-                let to = attempt.url().to_string();
-                attempt.error(format!("redirect to a non-HTTP URL ({to}) refused"))
-            } else if attempt.previous().len() > max_redirects {
-                attempt.error(format!(
-                    "more than {max_redirects} redirects (limit max_redirects)"
-                ))
-            } else if attempt.previous().iter().any(|u| u == attempt.url()) {
-                let to = attempt.url().to_string();
-                attempt.error(format!("redirect loop back to {to}"))
-            } else {
-                attempt.follow()
-            }
-        });
+    /// A fetcher within `limits` that fetches only what `policy` admits.
+    pub fn new(
+        limits: &HarvestLimits,
+        user_agent: &str,
+        policy: UrlPolicy,
+    ) -> Result<Self, ClientError> {
+        // Redirects are followed by hand (redirect.rs), each hop through the policy; names are
+        // resolved through it too, so that a name cannot lead to a refused address.
         let client = reqwest::Client::builder()
             .user_agent(user_agent)
-            .redirect(policy)
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(policy.resolver())
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.request_timeout)
             .build()
@@ -132,7 +131,13 @@ impl Fetcher {
         Ok(Self {
             client,
             limits: limits.clone(),
+            policy,
         })
+    }
+
+    /// The policy this fetcher holds its URLs to.
+    pub fn policy(&self) -> &UrlPolicy {
+        &self.policy
     }
 
     /// Fetches `url`, sending `cache_validators` when given (a conditional request). Server
@@ -157,6 +162,7 @@ impl Fetcher {
         accept: &'static str,
         cancel: &CancellationToken,
     ) -> Result<Fetched, FetchError> {
+        let url = &self.admit(url)?;
         if url.scheme() == "file" {
             return self.read_file(url).await;
         }
@@ -180,6 +186,7 @@ impl Fetcher {
         accept: &'static str,
         cancel: &CancellationToken,
     ) -> Result<Fetched, FetchError> {
+        let url = &self.admit(url)?;
         if url.scheme() == "file" {
             return Err(error(
                 url,
@@ -195,12 +202,20 @@ impl Fetcher {
         self.send(url, request, cancel).await
     }
 
-    async fn send(
+    /// The URL to fetch for `url` under the policy, or a fetch error saying why not.
+    fn admit(&self, url: &Url) -> Result<Url, FetchError> {
+        self.policy
+            .admit(url)
+            .map_err(|denied| error(url, FetchErrorKind::Denied, denied.to_string()))
+    }
+
+    /// One request to `url`, retried as the limits allow; a redirect is an answer.
+    async fn send_with_retries(
         &self,
         url: &Url,
         request: Request<'_>,
         cancel: &CancellationToken,
-    ) -> Result<Fetched, FetchError> {
+    ) -> Result<Answer, FetchError> {
         let mut attempt = 0;
         loop {
             let result = tokio::select! {
@@ -231,7 +246,7 @@ impl Fetcher {
         }
     }
 
-    async fn fetch_once(&self, url: &Url, request: Request<'_>) -> Result<Fetched, Retryable> {
+    async fn fetch_once(&self, url: &Url, request: Request<'_>) -> Result<Answer, Retryable> {
         let mut headers = HeaderMap::new();
         let (cache_validators, accept) = match request {
             Request::Get {
@@ -275,24 +290,25 @@ impl Fetcher {
             .map_err(|e| classify(url, &e))?;
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(Fetched::NotModified);
+            return Ok(Answer::Fetched(Fetched::NotModified));
+        }
+        if status.is_redirection()
+            && let Some(location) = response.headers().get(header::LOCATION)
+        {
+            return Ok(Answer::Redirect {
+                status: status.as_u16(),
+                location: location.to_str().unwrap_or_default().to_owned(),
+            });
         }
         if !status.is_success() {
-            let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+            // 501 and 505 say what the server cannot do, not that it is busy: no retry.
+            let retryable = (status.is_server_error()
+                && !matches!(
+                    status,
+                    StatusCode::NOT_IMPLEMENTED | StatusCode::HTTP_VERSION_NOT_SUPPORTED
+                ))
+                || status == StatusCode::TOO_MANY_REQUESTS;
             let after = retry_after(response.headers());
-            if status.is_redirection() {
-                // reqwest follows http(s) redirects only; anything else ends up here.
-                let to = response
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("nowhere");
-                return Err(Retryable::fatal(error(
-                    url,
-                    FetchErrorKind::Redirect,
-                    format!("HTTP {status}: redirect to a non-HTTP URL ({to}) refused"),
-                )));
-            }
             let err = error(
                 url,
                 FetchErrorKind::Status(status.as_u16()),
@@ -330,12 +346,12 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Fetched::Body {
+        Ok(Answer::Fetched(Fetched::Body {
             url: final_url,
             content_type,
             body: body.freeze(),
             cache_validators,
-        })
+        }))
     }
 
     async fn read_file(&self, url: &Url) -> Result<Fetched, FetchError> {
