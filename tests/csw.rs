@@ -897,3 +897,24 @@ fn a_record_refused_for_its_size_keeps_its_earlier_version() {
         "{stored:?}"
     );
 }
+
+/// A `csw` source pointed at a file server (which answers a CSW POST with 501) fails at once,
+/// without retrying what will never work, and says what the URL should be.
+#[test]
+fn a_csw_source_at_a_file_server_says_what_is_wrong() {
+    let server = PageServer::start();
+    server.set("/records/", Page::status(501));
+    let env = Env::new(&csw_source(
+        "geo",
+        &server.url("/records/"),
+        "method = \"post\"\nretries = 3\nretry_backoff = \"2s\"",
+    ));
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 1, "{h}");
+    assert!(
+        h.says("HTTP 501") && h.says("is url the endpoint of a catalogue service?"),
+        "{h}"
+    );
+    assert!(h.says("kind = \"iso19139\""), "{h}");
+    assert_eq!(server.hits("/records/"), 1, "501 is not retried: {h}");
+}

@@ -423,11 +423,22 @@ fn a_saturated_sparql_endpoint_answers_503_with_retry_after() {
     let slow = query_url(
         "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . FILTER NOT EXISTS { ?g ?h ?i FILTER(?g = ?a && ?i = ?f) } }",
     );
-    let running = std::thread::spawn(move || http_get(&slow, &[]).unwrap());
-    // Once the slow query holds the slot, a quick one is turned away.
-    wait_until("the slow query holds the only slot", || {
-        http_get(&quick, &[]).unwrap().0 == 503
-    });
+    // Once the slow query holds the slot, a quick one is turned away. A quick probe can take
+    // the slot first and turn the slow query away instead: then it is sent again.
+    let running = loop {
+        let slow = slow.clone();
+        let running = std::thread::spawn(move || http_get(&slow, &[]).unwrap());
+        wait_until(
+            "the slow query holds the only slot, or was turned away",
+            || running.is_finished() || http_get(&quick, &[]).unwrap().0 == 503,
+        );
+        if !running.is_finished() {
+            break running;
+        }
+        let (status, _, body) = running.join().unwrap();
+        let said = String::from_utf8_lossy(&body);
+        assert!(status == 503 && said.contains("busy"), "{status}: {said}");
+    };
     let (status, headers, body) = http_get(&quick, &[]).unwrap();
     let message = String::from_utf8_lossy(&body);
     assert_eq!(status, 503, "{message}");
@@ -526,4 +537,105 @@ fn a_busy_query_worker_dies_with_the_daemon() {
     wait_until("the busy worker is gone with the daemon", || {
         !std::path::Path::new(&format!("/proc/{worker}")).exists()
     });
+}
+
+/// The scheme of `Authorization` is case-insensitive (RFC 9110), and a run asked for through
+/// the admin API can allow a shrink as `alzette harvest --allow-shrink` does, which the shrink
+/// guard's message says.
+#[test]
+fn the_admin_api_takes_any_case_of_bearer_and_can_allow_a_shrink() {
+    let pages = PageServer::start();
+    pages.serve_turtle(&[0, 1, 2, 3, 4], 5, &|_| 1);
+    let env = Env::with_server(
+        &source("a", &pages.url("/catalog.ttl?page=1"), "0 3 * * *", ""),
+        &format!("admin_token = \"{TOKEN}\""),
+    );
+    let server = env.serve();
+    server.wait_for_runs(&["a"]);
+    pages.serve_turtle(&[0], 1, &|_| 1);
+
+    let run = |path: &str, auth: String| {
+        let before = server.finished_runs("a").len();
+        let (status, body, _) = admin(&server, path, Some(&auth));
+        assert_eq!(status, 202, "{path} with {auth:?}: {body}");
+        wait_until("the run finished", || {
+            server.finished_runs("a").len() == before + 1
+        });
+        server.finished_runs("a").remove(0)
+    };
+    let held = run("/api/admin/sources/a/run", format!("bearer {TOKEN}"));
+    let message = held["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("nothing was deleted")
+            && message.contains("POST /api/admin/sources/a/run?allow_shrink=true"),
+        "{held}"
+    );
+    assert_eq!(held["counts"]["deleted"], 0, "{held}");
+
+    let allowed = run(
+        "/api/admin/sources/a/run?allow_shrink=true",
+        format!("BEARER {TOKEN}"),
+    );
+    assert_eq!(allowed["outcome"], "ok", "{allowed}");
+    assert_eq!(allowed["counts"]["deleted"], 4, "{allowed}");
+    let (status, _, _) = admin(
+        &server,
+        "/api/admin/sources/a/run?allow_shrink=maybe",
+        Some(&bearer()),
+    );
+    assert_eq!(status, 400, "a value that is not a boolean is refused");
+    server.stop();
+}
+
+/// A query nested deeper than `max_query_nesting` is refused before a worker parses it; with the
+/// bound lifted, the worker's stack overflows, and the answer says so (not "memory").
+#[test]
+fn deeply_nested_queries_are_refused_and_a_worker_crash_says_why() {
+    let post_query = |server: &Server, query: String| {
+        let (status, _, body) = http(
+            Method::POST,
+            &server.url("/sparql"),
+            &[],
+            Some(("application/sparql-query", query.into_bytes())),
+        )
+        .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    };
+    let nested = |depth: usize| {
+        // Without spaces, 300,000 levels stay under the 1 MiB request body limit.
+        format!(
+            "SELECT * WHERE {}?s ?p ?o{}",
+            "{".repeat(depth),
+            "}".repeat(depth)
+        )
+    };
+    let (_pages, env, server) = forty_datasets("");
+    let (status, body) = post_query(&server, nested(100));
+    assert_eq!(status, 200, "within the bound: {body}");
+    let (status, body) = post_query(&server, nested(300_000));
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("more than 128 levels deep (limit server.max_query_nesting)"),
+        "{body}"
+    );
+    let (status, _) = post_query(&server, nested(3));
+    assert_eq!(status, 200, "the endpoint is unaffected");
+    server.stop();
+
+    let text = std::fs::read_to_string(&env.config).unwrap();
+    std::fs::write(
+        &env.config,
+        text.replace("[server]\n", "[server]\nmax_query_nesting = 1000000\n"),
+    )
+    .unwrap();
+    let server = env.serve();
+    let (status, body) = post_query(&server, nested(300_000));
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body.contains("nested too deeply") && !body.contains("memory"),
+        "{body}"
+    );
+    let (status, _) = post_query(&server, nested(3));
+    assert_eq!(status, 200, "the next query is answered");
+    server.stop();
 }

@@ -585,6 +585,13 @@ fn bad_input_fails_with_its_cause_and_keeps_earlier_records() {
         ),
         (
             Page::ok(
+                "application/xml",
+                "<?xml version=\"1.0\"?>\n<gmd:MD_Metadata xmlns:gmd=\"http://www.isotc211.org/2005/gmd\"><gmd:fileIdentifier/></gmd:MD_Metadata>",
+            ),
+            "it is ISO 19139 metadata, not DCAT: harvest it with kind = \"iso19139\"",
+        ),
+        (
+            Page::ok(
                 "text/turtle",
                 "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n<a> a dcat:Dataset ; dcat:keyword \"unterminated .",
             ),
@@ -807,6 +814,15 @@ fn unknown_sources_and_bad_configurations_are_refused() {
     assert!(
         err.contains(":4: key `source[0].url`") && err.contains("exports does not exist"),
         "{err}"
+    );
+    // With the folder there, the file may come later: accepted, with a note.
+    std::fs::create_dir(env.path("exports")).unwrap();
+    let out = env.run(&["check-config"]);
+    assert_eq!(out.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("c.ttl does not exist yet; its runs fail until it does"),
+        "{said}"
     );
     std::fs::write(&env.config, "# to do\n").unwrap();
     let out = env.run(&["serve"]);

@@ -278,11 +278,15 @@ fn a_source_that_rejects_invalid_records_keeps_their_earlier_version() {
     server.set("/catalog.ttl", page([Some("A"), Some("B"), None]));
 
     // A new invalid record: rejected by one source, stored and flagged by the other.
-    let (code, out) = env.harvest("strict", &[]);
+    let h = env.harvest_json("strict", &[]);
     assert_eq!(
-        code, 3,
-        "a rejected record makes the run ok-with-errors: {out}"
+        h.code, 3,
+        "a rejected record makes the run ok-with-errors: {h}"
     );
+    // The quality average is that of the records stored: the rejected one has no part in it.
+    let v = h.run.validation.as_ref().expect("validated");
+    assert_eq!((v.records, h.run.counts.rejected), (3, 1), "{h}");
+    assert_eq!(v.scored, 2, "only stored datasets are scored: {h}");
     let (code, out) = env.harvest("lenient", &[]);
     assert_eq!(code, 0, "{out}");
     {

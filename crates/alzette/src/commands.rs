@@ -368,6 +368,17 @@ pub fn check_config(config: &Config) -> Result<ExitCode> {
             s.url,
             if s.enabled { "" } else { "  (disabled)" }
         )?;
+        // The folder was checked when the file was loaded; the file itself may come later
+        // (an export written before the first run), which is worth a word.
+        if let Ok(path) = s.url.to_file_path()
+            && !path.exists()
+        {
+            outln!(
+                "  {:<24} note: {} does not exist yet; its runs fail until it does",
+                "",
+                path.display()
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -187,3 +187,30 @@ pub fn runs(runs: &[Run], errors: bool) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alzette_runlog::{Outcome, ValidationSummary};
+
+    #[test]
+    fn a_run_that_validated_nothing_says_nothing_of_validation() {
+        let mut run = Run::new(7, "s");
+        run.outcome = Outcome::Failed;
+        run.validation = Some(ValidationSummary::default());
+        let summary = run_summary(&run);
+        assert!(!summary.contains("validated"), "{summary}");
+        assert!(!summary.contains("quality"), "{summary}");
+
+        run.validation = Some(ValidationSummary {
+            records: 2,
+            conforming: 2,
+            scored: 2,
+            score_tenths: 4000,
+            ..ValidationSummary::default()
+        });
+        let summary = run_summary(&run);
+        assert!(summary.contains("validated 2 records"), "{summary}");
+        assert!(summary.contains("average 200.0 of 405"), "{summary}");
+    }
+}

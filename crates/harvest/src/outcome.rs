@@ -156,7 +156,8 @@ pub(crate) fn shrink_guard(
     if share > max_shrink + 1e-9 && !allow_shrink {
         return Shrink::Hold(format!(
             "shrink guard: {missing} of the source's {stored} records ({:.0}%) are missing from it, more than max_shrink ({:.0}%); nothing was deleted. \
-             If the source really shrank, run `alzette harvest {source} --allow-shrink`",
+             If the source really shrank, run `alzette harvest {source} --allow-shrink` \
+             (while `alzette serve` runs: `POST /api/admin/sources/{source}/run?allow_shrink=true`)",
             share * 100.0,
             max_shrink * 100.0,
         ));
@@ -325,7 +326,8 @@ mod tests {
         assert_eq!(
             message,
             "shrink guard: 3 of the source's 10 records (30%) are missing from it, more than max_shrink (20%); nothing was deleted. \
-             If the source really shrank, run `alzette harvest lu-geo --allow-shrink`"
+             If the source really shrank, run `alzette harvest lu-geo --allow-shrink` \
+             (while `alzette serve` runs: `POST /api/admin/sources/lu-geo/run?allow_shrink=true`)"
         );
         // A source that came back empty holds, unless allowed.
         assert!(matches!(

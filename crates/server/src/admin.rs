@@ -119,9 +119,18 @@ pub struct RunParams {
 pub async fn run_now(
     State(state): State<AppState>,
     Path(source): Path<String>,
-    axum::extract::Query(params): axum::extract::Query<RunParams>,
+    params: Result<axum::extract::Query<RunParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let admin = state.admin.as_ref().expect("guarded");
+    let Ok(axum::extract::Query(params)) = params else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({
+                "error": "the query string takes allow_shrink=true or allow_shrink=false"
+            })),
+        )
+            .into_response();
+    };
     match admin.actions.run_now(&source, params.allow_shrink).await {
         Ok(()) => (
             StatusCode::ACCEPTED,
