@@ -427,7 +427,9 @@ fn server_quirks_stop_the_walk_where_they_should() {
     let h = env.harvest_json("geo", &[]);
     assert_eq!(h.code, 3, "{h}");
     assert!(
-        h.says("repeats the records of an earlier page") && h.says("nothing is deleted"),
+        h.says("repeats the content of an earlier page")
+            && h.says("the server seems to ignore startPosition")
+            && h.says("nothing is deleted"),
         "{h}"
     );
     assert_eq!(
@@ -917,4 +919,24 @@ fn a_csw_source_at_a_file_server_says_what_is_wrong() {
     );
     assert!(h.says("kind = \"iso19139\""), "{h}");
     assert_eq!(server.hits("/records/"), 1, "501 is not retried: {h}");
+}
+
+/// `max_pages` ends a CSW walk as it ends a Hydra one, saying how large the pages were.
+#[test]
+fn max_pages_ends_a_csw_walk_incomplete() {
+    let server = CswServer::start(23);
+    let env = Env::new(&csw_source(
+        "geo",
+        &server.url(),
+        "page_size = 10\nmax_pages = 2\nmax_record_triples = 100000",
+    ));
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.code, 3, "{h}");
+    assert!(
+        h.says("the walk stopped after 2 pages (limit max_pages)")
+            && h.says("pages hold 10 records: raise max_pages or page_size"),
+        "{h}"
+    );
+    assert_eq!(h.run.counts.added, 20, "{h}");
+    assert_eq!(h.run.counts.deleted, 0, "{h}");
 }

@@ -25,31 +25,8 @@ impl Repository {
     fn start() -> Self {
         let pages = PageServer::start();
         let alpha: Vec<usize> = (0..26).collect();
-        pages.serve_catalogue(&catalogue_pages(
-            &pages.url(""),
-            &alpha,
-            10,
-            Syntax::Turtle,
-            false,
-            &|_| 1,
-        ));
         let beta: Vec<usize> = (100..106).collect();
-        for (path, page) in
-            catalogue_pages(&pages.url("/b"), &beta, 10, Syntax::RdfXml, true, &|_| 1)
-        {
-            pages.set(&format!("/b{path}"), page);
-        }
-        let sources = [
-            dcat_source("alpha", &pages.url("/catalog.ttl?page=1"), ""),
-            source_table(
-                "beta",
-                "dcat",
-                &pages.url("/b/catalog.rdf?page=1"),
-                "0 4 * * *",
-                "",
-            ),
-        ]
-        .concat();
+        let sources = alpha_and_beta(&pages, &alpha, &beta);
         let env = Env::with_server(
             &sources,
             &format!(

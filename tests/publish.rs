@@ -36,29 +36,7 @@ fn served() -> (PageServer, Env, Server) {
     let pages = PageServer::start();
     let a: Vec<usize> = (0..27).collect();
     let b: Vec<usize> = (100..106).collect();
-    pages.serve_catalogue(&catalogue_pages(
-        &pages.url(""),
-        &a,
-        10,
-        Syntax::Turtle,
-        false,
-        &|_| 1,
-    ));
-    let b_pages = catalogue_pages(&pages.url("/b"), &b, 10, Syntax::RdfXml, true, &|_| 1);
-    for (path, page) in b_pages {
-        pages.set(&format!("/b{path}"), page);
-    }
-    let sources = [
-        dcat_source("alpha", &pages.url("/catalog.ttl?page=1"), ""),
-        source_table(
-            "beta",
-            "dcat",
-            &pages.url("/b/catalog.rdf?page=1"),
-            "0 4 * * *",
-            "",
-        ),
-    ]
-    .concat();
+    let sources = alpha_and_beta(&pages, &a, &b);
     let env = Env::with_server(&sources, "query_timeout = \"1s\"\ncatalog_page_size = 7\n");
     let server = env.serve();
     let status = server.wait_for_runs(&["alpha", "beta"]);

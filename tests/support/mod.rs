@@ -250,6 +250,34 @@ pub fn dcat_source(id: &str, url: &str, extra: &str) -> String {
     source_table(id, "dcat", url, AT_3AM, extra)
 }
 
+/// Two DCAT sources served by `pages`: `alpha`, the datasets `alpha` in Turtle pages at `/`,
+/// and `beta`, the datasets `beta` in Hydra-paged RDF/XML at `/b` (harvested at 04:00). Returns
+/// their `[[source]]` tables.
+pub fn alpha_and_beta(pages: &PageServer, alpha: &[usize], beta: &[usize]) -> String {
+    pages.serve_catalogue(&catalogue_pages(
+        &pages.url(""),
+        alpha,
+        10,
+        Syntax::Turtle,
+        false,
+        &|_| 1,
+    ));
+    for (path, page) in catalogue_pages(&pages.url("/b"), beta, 10, Syntax::RdfXml, true, &|_| 1) {
+        pages.set(&format!("/b{path}"), page);
+    }
+    [
+        dcat_source("alpha", &pages.url("/catalog.ttl?page=1"), ""),
+        source_table(
+            "beta",
+            "dcat",
+            &pages.url("/b/catalog.rdf?page=1"),
+            "0 4 * * *",
+            "",
+        ),
+    ]
+    .concat()
+}
+
 /// The project's own sample catalogue (`examples/sample-catalog.ttl`), which holds what DCAT-AP 3
 /// added (a dataset series and its members, applicable legislation, an integer byte size).
 pub fn sample_catalog() -> PathBuf {

@@ -1,6 +1,7 @@
 //! Canonical form of a record: RDFC-1.0 blank node labels, N-Triples lines sorted, SHA-256 over
 //! them. Two records with the same hash say the same thing, whatever their blank node labels.
 
+use crate::hex::hex;
 use crate::record::ContentHash;
 use oxrdf::dataset::{CanonicalizationAlgorithm, CanonicalizationHashAlgorithm};
 use oxrdf::{BlankNode, Dataset, GraphNameRef, NamedOrBlankNode, QuadRef, Term, Triple};
@@ -207,16 +208,6 @@ fn relabel(triples: &[Triple], labels: &HashMap<String, BlankNode>) -> Vec<Tripl
             Triple::new(subject, t.predicate.clone(), object)
         })
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

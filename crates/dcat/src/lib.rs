@@ -14,6 +14,7 @@
 mod canonical;
 mod contexts;
 mod guard;
+mod hex;
 mod hydra;
 mod normalise;
 mod page;
@@ -26,6 +27,7 @@ mod syntax;
 pub use canonical::{MAX_TIED_BLANK_NODES, canonicalize};
 pub use contexts::{ContextSet, remote_context_iris};
 pub use guard::{GuardError, PageLimits, check_page};
+pub use hex::hex;
 pub use hydra::{PageLinks, page_links};
 pub use normalise::{
     Description, Normaliser, RecordLimits, Refusal, Refused, is_xml_char, minted_iri,

@@ -229,24 +229,23 @@ fn xml_safe_literals(triples: Vec<Triple>) -> (Vec<Triple>, Vec<String>) {
             if let Term::Literal(l) = &t.object
                 && !l.value().chars().all(is_xml_char)
             {
-                let removed: Vec<String> = l
+                let mut removed: Vec<String> = l
                     .value()
                     .chars()
                     .filter(|c| !is_xml_char(*c))
                     .map(|c| format!("U+{:04X}", c as u32))
                     .collect();
+                let count = removed.len();
+                removed.dedup();
                 let value: String = l.value().chars().filter(|c| is_xml_char(*c)).collect();
                 let repaired = match (l.language(), l.datatype()) {
                     (Some(lang), _) => Literal::new_language_tagged_literal_unchecked(value, lang),
                     (None, datatype) => Literal::new_typed_literal(value, datatype),
                 };
-                let mut listed = removed.clone();
-                listed.dedup();
                 repairs.push(format!(
-                    "its {} value held {} character(s) XML cannot carry ({}); removed",
+                    "its {} value held {count} character(s) XML cannot carry ({}); removed",
                     t.predicate,
-                    removed.len(),
-                    listed.join(", ")
+                    removed.join(", ")
                 ));
                 t.object = repaired.into();
             }

@@ -2,6 +2,7 @@
 //! canonical form, with its content hash and its key.
 
 use crate::canonical::canonicalize;
+use crate::hex::{from_hex, hex};
 use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -33,10 +34,7 @@ pub struct ContentHash(pub [u8; 32]);
 
 impl fmt::Display for ContentHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(&hex(&self.0))
     }
 }
 
@@ -50,14 +48,7 @@ impl FromStr for ContentHash {
     type Err = ();
 
     fn from_str(s: &str) -> Result<Self, ()> {
-        if s.len() != 64 || !s.is_ascii() {
-            return Err(());
-        }
-        let mut out = [0; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| ())?;
-        }
-        Ok(Self(out))
+        from_hex(s).map(Self).ok_or(())
     }
 }
 
@@ -95,10 +86,7 @@ impl RecordKey {
 
 impl fmt::Display for RecordKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(&hex(&self.0))
     }
 }
 
@@ -117,17 +105,7 @@ impl FromStr for RecordKey {
     type Err = BadRecordKey;
 
     fn from_str(s: &str) -> Result<Self, BadRecordKey> {
-        if s.len() != 32 {
-            return Err(BadRecordKey);
-        }
-        let mut key = [0; 16];
-        for (i, b) in key.iter_mut().enumerate() {
-            *b = s
-                .get(2 * i..2 * i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                .ok_or(BadRecordKey)?;
-        }
-        Ok(Self(key))
+        from_hex(s).map(Self).ok_or(BadRecordKey)
     }
 }
 

@@ -271,13 +271,9 @@ mod tests {
 
     fn entry() -> PageCacheEntry {
         PageCacheEntry {
-            etag: None,
-            last_modified: None,
             body_hash: "h".into(),
-            next: None,
-            announced: None,
-            records: vec![],
             fingerprint: "f".into(),
+            ..PageCacheEntry::default()
         }
     }
 

@@ -20,317 +20,17 @@
 use alzette_dcat::RecordKey;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// At most this many record errors are kept per run; the rest are counted.
-pub const MAX_RECORDED_ERRORS: usize = 1000;
+mod error;
+mod recovery;
+mod run;
 
-/// A run log that could not be used, naming its folder, what it was doing, and what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum RunLogError {
-    /// Another process has the log open (sled keeps an exclusive file lock).
-    #[error(
-        "the run log at {} is in use by another process (`alzette serve` holds it while it runs): \
-         stop it, or work through it (`alzette runs` and `alzette sources` ask it; \
-         `POST /api/admin/sources/ID/run` runs a harvest there)",
-        path.display()
-    )]
-    Locked { path: PathBuf },
-    #[error(
-        "cannot open the run log at {}: {cause}; check that the folder is writable ([store] runlog)",
-        path.display()
-    )]
-    Open { path: PathBuf, cause: sled::Error },
-    #[error(
-        "the run log at {} failed while {operation}: {cause}; check the disk (free space, permissions)",
-        path.display()
-    )]
-    Storage {
-        path: PathBuf,
-        operation: &'static str,
-        cause: sled::Error,
-    },
-    #[error(
-        "the run log at {} holds an unreadable {what} ({cause}); it is operational state only: \
-         move the folder aside to start a fresh one (the store keeps every record)",
-        path.display()
-    )]
-    Decode {
-        path: PathBuf,
-        what: &'static str,
-        cause: serde_json::Error,
-    },
-}
-
-impl RunLogError {
-    /// True when another process holds the log.
-    pub fn is_locked(&self) -> bool {
-        matches!(self, Self::Locked { .. })
-    }
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    Running,
-    Ok,
-    OkWithErrors,
-    Failed,
-    Interrupted,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Running => "running",
-            Self::Ok => "ok",
-            Self::OkWithErrors => "ok-with-errors",
-            Self::Failed => "failed",
-            Self::Interrupted => "interrupted",
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    pub added: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub deleted: u64,
-    pub failed: u64,
-    /// Records not stored because they had SHACL violations (`on_invalid = "reject"`).
-    #[serde(default)]
-    pub rejected: u64,
-    /// Records that describe a resource an earlier record of the run described (the first is
-    /// kept).
-    #[serde(default)]
-    pub duplicates: u64,
-}
-
-/// What validation found in a run's records.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ValidationSummary {
-    /// Names the shapes and background the records were validated with.
-    pub shapes: String,
-    pub records: u64,
-    /// Records with no result of any severity.
-    pub conforming: u64,
-    /// Records with at least one `sh:Violation`.
-    pub with_violations: u64,
-    pub violations: u64,
-    pub warnings: u64,
-    /// Results per constraint ("Violation dct:title MinCount"); see [`ValidationSummary::top`].
-    pub by_constraint: std::collections::BTreeMap<String, u64>,
-    /// Datasets given a quality score (data services and series are not scored).
-    #[serde(default)]
-    pub scored: u64,
-    /// The sum of their scores, in tenths of a point (see [`ValidationSummary::average_score`]).
-    #[serde(default)]
-    pub score_tenths: u64,
-    /// Datasets per quality rating (excellent, good, sufficient, bad).
-    #[serde(default)]
-    pub ratings: std::collections::BTreeMap<String, u64>,
-    /// Access and download URLs the link checker checked in this run.
-    #[serde(default)]
-    pub links_checked: u64,
-}
-
-impl ValidationSummary {
-    /// The average quality score of the datasets scored, out of 405.
-    pub fn average_score(&self) -> Option<f64> {
-        (self.scored > 0).then(|| self.score_tenths as f64 / 10.0 / self.scored as f64)
-    }
-
-    /// The `n` most frequent constraints with their result counts, most frequent first.
-    pub fn top(&self, n: usize) -> Vec<(&str, u64)> {
-        let mut all: Vec<(&str, u64)> = self
-            .by_constraint
-            .iter()
-            .map(|(k, v)| (k.as_str(), *v))
-            .collect();
-        all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        all.truncate(n);
-        all
-    }
-}
-
-/// Where in the pipeline something went wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Stage {
-    Fetch,
-    Parse,
-    Page,
-    Split,
-    Validate,
-    /// Mapping a record to DCAT (ISO 19139).
-    Map,
-    /// Normalising a record (what was repaired).
-    Normalise,
-    Store,
-    Delete,
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Fetch => "fetch",
-            Self::Parse => "parse",
-            Self::Page => "page",
-            Self::Split => "split",
-            Self::Validate => "validate",
-            Self::Map => "map",
-            Self::Normalise => "normalise",
-            Self::Store => "store",
-            Self::Delete => "delete",
-        })
-    }
-}
-
-/// A record (or page) that failed, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordError {
-    /// The record (resource IRI and title) or the page URL.
-    pub record: String,
-    pub stage: Stage,
-    pub message: String,
-}
-
-/// One harvest run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Run {
-    pub id: u64,
-    pub source: String,
-    pub started: DateTime<Utc>,
-    pub ended: Option<DateTime<Utc>>,
-    pub outcome: Outcome,
-    pub counts: Counts,
-    pub pages: u64,
-    /// What the source said it holds (Hydra `totalItems`, CSW `numberOfRecordsMatched`), when
-    /// it says it.
-    pub announced: Option<u64>,
-    /// Records the source delivered in this run (repeats and failures included), to set
-    /// against `announced`.
-    #[serde(default)]
-    pub received: u64,
-    /// Records the source has in the store after the run.
-    pub records: Option<u64>,
-    pub errors: Vec<RecordError>,
-    /// Errors beyond [`MAX_RECORDED_ERRORS`], counted only.
-    pub errors_dropped: u64,
-    /// Why the run failed, or what it chose not to do (e.g. the shrink guard).
-    pub message: Option<String>,
-    /// Set when the records were validated (`[validation]`).
-    #[serde(default)]
-    pub validation: Option<ValidationSummary>,
-    /// What the source got wrong that did not stop a record (an ISO record's bad date, a
-    /// placeholder URL left out…): shown with the errors, not counted as failures.
-    #[serde(default)]
-    pub warnings: Vec<RecordError>,
-    #[serde(default)]
-    pub warnings_dropped: u64,
-    /// The walk reached the source's end (what it no longer has could be deleted).
-    #[serde(default)]
-    pub complete: bool,
-    /// Set for an incremental run: the modification date records were asked from.
-    #[serde(default)]
-    pub incremental_since: Option<String>,
-}
-
-impl Run {
-    /// A run of `source` starting now.
-    pub fn new(id: u64, source: &str) -> Self {
-        Self {
-            id,
-            source: source.to_owned(),
-            started: Utc::now(),
-            ended: None,
-            outcome: Outcome::Running,
-            counts: Counts::default(),
-            pages: 0,
-            announced: None,
-            records: None,
-            errors: Vec::new(),
-            errors_dropped: 0,
-            message: None,
-            validation: None,
-            received: 0,
-            warnings: Vec::new(),
-            warnings_dropped: 0,
-            complete: false,
-            incremental_since: None,
-        }
-    }
-
-    /// Records a page's or a record's error; past [`MAX_RECORDED_ERRORS`] it is only counted.
-    pub fn record_error(
-        &mut self,
-        record: impl Into<String>,
-        stage: Stage,
-        message: impl Into<String>,
-    ) {
-        capped_push(
-            &mut self.errors,
-            &mut self.errors_dropped,
-            record,
-            stage,
-            message,
-        );
-    }
-
-    /// Records what a record got wrong that did not stop it; capped like the errors.
-    pub fn record_warning(
-        &mut self,
-        record: impl Into<String>,
-        stage: Stage,
-        message: impl Into<String>,
-    ) {
-        capped_push(
-            &mut self.warnings,
-            &mut self.warnings_dropped,
-            record,
-            stage,
-            message,
-        );
-    }
-
-    /// Ends a run that is not logged (a dry run); [`RunLog::finish`] for one that is.
-    pub fn end(&mut self, outcome: Outcome, message: Option<String>) {
-        self.outcome = outcome;
-        self.ended = Some(Utc::now());
-        if message.is_some() {
-            self.message = message;
-        }
-    }
-
-    pub fn error_count(&self) -> u64 {
-        self.errors.len() as u64 + self.errors_dropped
-    }
-}
-
-/// Keeps at most [`MAX_RECORDED_ERRORS`] entries; counts the others in `dropped`.
-fn capped_push(
-    list: &mut Vec<RecordError>,
-    dropped: &mut u64,
-    record: impl Into<String>,
-    stage: Stage,
-    message: impl Into<String>,
-) {
-    if list.len() < MAX_RECORDED_ERRORS {
-        list.push(RecordError {
-            record: record.into(),
-            stage,
-            message: message.into(),
-        });
-    } else {
-        *dropped += 1;
-    }
-}
+pub use error::RunLogError;
+pub use run::{Counts, MAX_RECORDED_ERRORS, Outcome, RecordError, Run, Stage, ValidationSummary};
 
 /// What Alzette remembers of a page it fetched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageCacheEntry {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
@@ -407,45 +107,6 @@ impl RunLog {
         })
     }
 
-    /// Opens the run log at `path`; when it cannot be read (corrupt or truncated files), moves
-    /// it aside to `PATH.damaged-TIME` and starts a fresh one, returning where the damaged one
-    /// went. The run log is operational state: the store is the truth, nothing of it is lost.
-    /// A log held by another process is not damaged: that is an error as with [`RunLog::open`].
-    pub fn open_or_set_aside(path: &Path) -> Result<(Self, Option<PathBuf>), RunLogError> {
-        match Self::open(path) {
-            Ok(log) => Ok((log, None)),
-            Err(e @ RunLogError::Locked { .. }) => Err(e),
-            Err(RunLogError::Open { cause, .. }) if !is_damage(&cause) => Err(RunLogError::Open {
-                path: path.to_owned(),
-                cause,
-            }),
-            Err(damage) => {
-                let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
-                // A second damage within the second keeps the first one set aside too.
-                let aside = (0..)
-                    .map(|n| {
-                        let suffix = if n == 0 {
-                            String::new()
-                        } else {
-                            format!("-{n}")
-                        };
-                        PathBuf::from(format!("{}.damaged-{stamp}{suffix}", path.display()))
-                    })
-                    .find(|p| !p.exists())
-                    .expect("some name is free");
-                std::fs::rename(path, &aside).map_err(|e| RunLogError::Open {
-                    path: path.to_owned(),
-                    cause: sled::Error::Io(e),
-                })?;
-                tracing::warn!(
-                    damaged = %aside.display(),
-                    "the run log could not be read ({damage}); it was moved aside and a fresh one started. The store keeps every record; run history, pauses and page validators start over"
-                );
-                Ok((Self::open(path)?, Some(aside)))
-            }
-        }
-    }
-
     /// The log's folder.
     pub fn path(&self) -> &Path {
         &self.path
@@ -465,32 +126,6 @@ impl RunLog {
             what,
             cause,
         }
-    }
-
-    /// Whether no run was ever started in this log (a new or a set-aside one).
-    pub fn is_fresh(&self) -> Result<bool, RunLogError> {
-        Ok(!self
-            .db
-            .contains_key(b"next-run-id")
-            .map_err(self.failed("reading the run counter"))?)
-    }
-
-    /// Makes the next run's id larger than `floor`: run ids name PROV activities in the store
-    /// (`{base}run/{source}/{id}`), which must stay unique for the store's life even when the
-    /// log is lost or replaced.
-    pub fn ensure_run_ids_above(&self, floor: u64) -> Result<(), RunLogError> {
-        self.db
-            .update_and_fetch(b"next-run-id", |old| {
-                let n = old
-                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                    .map_or(0, u64::from_be_bytes);
-                Some(n.max(floor).to_be_bytes().to_vec())
-            })
-            .map_err(self.failed("setting the run counter"))?;
-        self.db
-            .flush()
-            .map_err(self.failed("setting the run counter"))?;
-        Ok(())
     }
 
     /// Opens a run of `source`, saved as `running` until it is finished.
@@ -712,23 +347,6 @@ fn readable(run: Result<Run, RunLogError>) -> Option<Run> {
         .ok()
 }
 
-/// Whether sled failed on what it read (corrupt, truncated, garbled files), as opposed to the
-/// folder being out of reach (permissions), which moving it would not mend.
-fn is_damage(e: &sled::Error) -> bool {
-    match e {
-        // A garbled settings file reads as a log "of an older sled" (`Unsupported`): the
-        // settings are always the same here, so it is damage too.
-        sled::Error::Corruption { .. }
-        | sled::Error::ReportableBug(_)
-        | sled::Error::Unsupported(_) => true,
-        sled::Error::Io(io) => !matches!(
-            io.kind(),
-            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::NotFound
-        ),
-        _ => false,
-    }
-}
-
 fn source_prefix(source: &str) -> Vec<u8> {
     let mut k = source.as_bytes().to_vec();
     k.push(0);
@@ -792,13 +410,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = RunLog::open(dir.path()).unwrap();
         let entry = PageCacheEntry {
-            etag: None,
-            last_modified: None,
             body_hash: "h".into(),
-            next: None,
-            announced: None,
-            records: vec![],
             fingerprint: "f".into(),
+            ..PageCacheEntry::default()
         };
         for url in ["u1", "u2", "u3"] {
             log.put_page("a", url, &entry).unwrap();

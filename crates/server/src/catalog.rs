@@ -320,7 +320,7 @@ impl CacheHeaders {
             )
             .as_bytes(),
         );
-        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = alzette_dcat::hex(&digest[..12]);
         // Weak: the same page compressed differently is still the same page.
         let etag = HeaderValue::from_str(&format!("W/\"{hex}\"")).expect("hex is a valid header");
         // At the second, as HTTP dates are, so that If-Modified-Since compares like with like.

@@ -37,11 +37,12 @@ pub use assessment::StoredReport;
 pub use catalogs::{CatalogDescription, SourceDescription};
 pub use changes::{ChangeCursor, ListedChange};
 pub use error::{Operation, StoreError};
-pub use iris::{Iris, hex};
+pub use iris::Iris;
 pub use oxigraph;
 pub use read::CatalogPage;
 pub use write::{Classified, HarvestRun, WriteSummary};
 
+use alzette_dcat::hex;
 use chrono::{DateTime, SecondsFormat, Utc};
 use error::is_lock_error;
 use index::CatalogIndex;

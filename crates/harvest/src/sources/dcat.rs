@@ -11,13 +11,14 @@ use super::walk_guard::WalkGuard;
 use super::{PageContent, PageFailure, Problem, Source, SourcePage, page_limits, record_limits};
 use crate::fetch::{CacheValidators, Fetched, Fetcher};
 use alzette_config::{DcatOptions, RdfSyntax, SourceConfig};
+use alzette_dcat::hex;
 use alzette_dcat::{
     ContextSet, DetectedBy, JSON_LD, PageLimits, PageLinks, PageParser, RdfFormat, SplitOptions,
     SplitPage, detect_syntax, from_url, looks_like, page_links, remote_context_iris, sniff,
     split_records, syntax_name,
 };
 use alzette_runlog::{PageCacheEntry, RunLog, Stage};
-use alzette_store::{RecordStore, hex};
+use alzette_store::RecordStore;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};

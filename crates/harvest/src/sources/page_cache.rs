@@ -87,12 +87,10 @@ mod tests {
     fn entry(fingerprint: &str, records: Vec<RecordKey>) -> PageCacheEntry {
         PageCacheEntry {
             etag: Some("\"e1\"".into()),
-            last_modified: None,
             body_hash: "h".into(),
-            next: None,
-            announced: None,
             records,
             fingerprint: fingerprint.into(),
+            ..PageCacheEntry::default()
         }
     }
 

@@ -25,16 +25,7 @@ impl WalkGuard {
 
     /// Before a page is fetched: refuses the page past `max_pages`, or a URL fetched before.
     pub fn enter(&mut self, url: &str) -> Result<(), PageFailure> {
-        if self.pages >= self.max_pages {
-            return Err(PageFailure::new(
-                url,
-                Stage::Page,
-                format!(
-                    "the walk stopped after {} pages (limit max_pages); the next page was not fetched",
-                    self.max_pages
-                ),
-            ));
-        }
+        self.within_max_pages(url)?;
         if !self.urls.insert(url.to_owned()) {
             return Err(PageFailure::new(
                 url,
@@ -44,6 +35,28 @@ impl WalkGuard {
         }
         self.pages += 1;
         Ok(())
+    }
+
+    /// Before a page is fetched from a source whose pages share one URL (CSW asks by
+    /// `startPosition`): refuses the page past `max_pages`.
+    pub fn count(&mut self, at: &str) -> Result<(), PageFailure> {
+        self.within_max_pages(at)?;
+        self.pages += 1;
+        Ok(())
+    }
+
+    fn within_max_pages(&self, at: &str) -> Result<(), PageFailure> {
+        if self.pages < self.max_pages {
+            return Ok(());
+        }
+        Err(PageFailure::new(
+            at,
+            Stage::Page,
+            format!(
+                "the walk stopped after {} pages (limit max_pages); the next page was not fetched",
+                self.max_pages
+            ),
+        ))
     }
 
     /// Once a page's content is known (a hash of it): refuses content seen before in the run.
@@ -77,6 +90,10 @@ mod tests {
             e.message
         );
         assert_eq!(e.url, "p3");
+        // Counted pages share the limit.
+        let mut g = WalkGuard::new(1);
+        assert!(g.count("start=1").is_ok());
+        assert!(g.count("start=11").is_err());
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl RecordValidator {
         }
         let vocabularies = Vocabularies::from_triples(&background);
         let background = Background::new(background);
-        let fingerprint = alzette_store::hex(&hash.finalize()[..8]);
+        let fingerprint = alzette_dcat::hex(&hash.finalize()[..8]);
         Ok(Self {
             shapes,
             background,

@@ -3,9 +3,10 @@
 //! that an unchanged report is not rewritten).
 
 use alzette_dcat::RecordGraph;
+use alzette_dcat::hex;
 use alzette_quality::QualityScore;
 use alzette_shacl::ValidationReport;
-use alzette_store::{StoredReport, hex};
+use alzette_store::StoredReport;
 use sha2::{Digest, Sha256};
 
 /// `shapes` names the shapes and background; `node` is the report's node (the record's

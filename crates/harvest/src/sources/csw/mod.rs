@@ -8,6 +8,7 @@ mod request;
 pub(crate) use paging::incremental_since;
 
 use super::iso::{mapping_options, to_records};
+use super::walk_guard::WalkGuard;
 use super::{PageFailure, Source, SourcePage, record_limits};
 use crate::fetch::{ACCEPT_XML, FetchErrorKind, Fetched, Fetcher};
 use alzette_config::{CswMethod, CswOptions, SourceConfig};
@@ -17,14 +18,15 @@ use alzette_runlog::Stage;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use paging::{NextStart, next_start};
-use std::collections::HashSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 /// Walks a CSW endpoint.
 pub(crate) struct CswSource {
     endpoint: Url,
-    max_pages: u64,
+    /// `max_pages`, and pages whose records an earlier page had: a server that ignores
+    /// `startPosition` serves the same records on every page.
+    guard: WalkGuard,
     options: CswOptions,
     mapping: Options,
     fetcher: Fetcher,
@@ -40,10 +42,6 @@ pub(crate) struct CswSource {
     incomplete: Option<PageFailure>,
     matched: Option<u64>,
     received: u64,
-    pages: u64,
-    /// What each page held (its records' keys and hashes): a server that ignores
-    /// `startPosition` serves the same records on every page.
-    contents: HashSet<String>,
     /// Set for an incremental run: records modified since this date only.
     since: Option<String>,
 }
@@ -64,7 +62,7 @@ impl CswSource {
         };
         Self {
             endpoint: config.url.clone(),
-            max_pages: config.limits.max_pages,
+            guard: WalkGuard::new(config.limits.max_pages),
             mapping: mapping_options(options.profile, &config.limits),
             fetcher,
             normaliser: Normaliser::new(mint_base, record_limits(config)),
@@ -77,8 +75,6 @@ impl CswSource {
             incomplete: None,
             matched: None,
             received: 0,
-            pages: 0,
-            contents: HashSet::new(),
             since,
             options,
         }
@@ -167,17 +163,14 @@ impl CswSource {
             self.method = Some(method);
             warnings.extend(warning);
         }
-        if self.pages >= self.max_pages {
-            return Err(PageFailure::new(
-                self.endpoint.as_str(),
-                Stage::Page,
-                format!(
-                    "the walk stopped after {} pages of {} records (limit max_pages); raise max_pages or page_size",
-                    self.max_pages, self.options.page_size
-                ),
-            ));
-        }
-        self.pages += 1;
+        self.guard.count(self.endpoint.as_str()).map_err(|mut e| {
+            let hint = format!(
+                "; pages hold {} records: raise max_pages or page_size",
+                self.options.page_size
+            );
+            e.message.push_str(&hint);
+            e
+        })?;
         let (mut label, mut body) = self.get_records(start, cancel).await?;
         let mut parsed = self.map(&label, body).await?;
         // Servers that cannot sort say so with an exception: ask again without sorting.
@@ -225,15 +218,14 @@ impl CswSource {
             }
         };
         let records = to_records(mapped, &self.normaliser);
-        if !records.records.is_empty() && !self.contents.insert(content_of(&records.records)) {
-            self.start = None;
-            return Err(PageFailure::new(
-                label,
-                Stage::Page,
-                format!(
-                    "the page at startPosition {start} repeats the records of an earlier page (the server seems to ignore startPosition); the walk is incomplete and nothing is deleted"
-                ),
-            ));
+        if !records.records.is_empty() {
+            self.guard
+                .check_content(&label, &content_of(&records.records))
+                .map_err(|mut e| {
+                    self.start = None;
+                    e.message.push_str(" (the server seems to ignore startPosition); the walk is incomplete and nothing is deleted");
+                    e
+                })?;
         }
         Ok(SourcePage {
             announced: self.matched,
