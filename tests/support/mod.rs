@@ -560,8 +560,12 @@ impl Env {
     }
 
     pub fn with_server(sources: &str, server_extra: &str) -> Self {
+        Self::with_port(sources, server_extra, free_port())
+    }
+
+    /// [`Env::with_server`] on a port chosen beforehand (for sources that need the base URI).
+    pub fn with_port(sources: &str, server_extra: &str, port: u16) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
         let config = dir.path().join("harvest-sources.toml");
         let text = format!(
             "[server]\nbind = \"127.0.0.1:{port}\"\nbase_uri = \"http://127.0.0.1:{port}/\"\n{server_extra}\n[store]\npath = \"data/store\"\n\n[harvest]\nretries = 0\nrequest_timeout = \"10s\"\n\n{sources}"

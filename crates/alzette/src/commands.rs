@@ -12,7 +12,7 @@ use alzette_server::{
     AdminAccess, AppState, ScheduleState, ScheduleView, SkippedFirings, SourceList, SourceSummary,
     WorkerCommand,
 };
-use alzette_store::{CatalogDescription, RecordStore, SourceDescription};
+use alzette_store::{CatalogDescription, FederationRules, RecordStore, SourceDescription};
 use anyhow::{Context, Result, bail};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, RwLock};
@@ -94,7 +94,19 @@ pub fn describe_sources(store: &RecordStore, config: &Config) -> Result<()> {
             .map(ToString::to_string),
     };
     store.describe_catalogs(&catalog, &sources)?;
+    // Identity and precedence across sources: worked out again when they change.
+    store.set_federation_rules(federation_rules(config));
     Ok(())
+}
+
+/// Each source's priority and match keys.
+pub fn federation_rules(config: &Config) -> FederationRules {
+    config
+        .sources
+        .iter()
+        .fold(FederationRules::default(), |rules, s| {
+            rules.source(&s.id, s.priority, &s.match_on)
+        })
 }
 
 /// Cancelled on Ctrl-C or SIGTERM.
@@ -262,7 +274,7 @@ pub fn summary(s: &SourceConfig) -> SourceSummary {
     }
 }
 
-fn find_source<'a>(config: &'a Config, id: &str) -> Result<&'a SourceConfig> {
+pub(crate) fn find_source<'a>(config: &'a Config, id: &str) -> Result<&'a SourceConfig> {
     match config.source(id) {
         Some(s) => Ok(s),
         None => {
@@ -453,7 +465,7 @@ pub async fn runs(
 }
 
 /// Pretty JSON on stdout, one document.
-fn print_json(value: &impl serde::Serialize) -> Result<()> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let mut out = crate::output::Stdout;
     serde_json::to_writer_pretty(&mut out, value)?;
     std::io::Write::write_all(&mut out, b"\n")?;
@@ -461,10 +473,13 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 }
 
 /// While `alzette serve` runs it holds the run log; ask it instead.
-async fn from_server<T: serde::de::DeserializeOwned>(config: &Config, path: &str) -> Result<T> {
+pub(crate) async fn from_server<T: serde::de::DeserializeOwned>(
+    config: &Config,
+    path: &str,
+) -> Result<T> {
     let url = format!("http://{}/{path}", config.server.bind);
     let response = reqwest::get(&url).await.with_context(|| {
-        format!("the run log is held by another process, and {url} does not answer")
+        format!("the store and run log are held by another process (alzette serve?), and {url} does not answer")
     })?;
     if !response.status().is_success() {
         bail!("{url} answered {}", response.status());

@@ -3,6 +3,7 @@
 mod admin;
 mod commands;
 mod convert;
+mod duplicates;
 mod memory;
 mod output;
 mod progress;
@@ -80,6 +81,15 @@ enum Command {
     /// List the sources with their last run.
     Sources {
         /// A table for people, or JSON for scripts (the same objects as `/api/sources`).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// List the resources several sources describe: their records, which one is published and
+    /// why (priority, first seen, source id).
+    Duplicates {
+        /// Only the resources this source has a record of.
+        source: Option<String>,
+        /// A table for people, or JSON for scripts (the same objects as `/api/duplicates`).
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
@@ -229,6 +239,9 @@ fn main() -> ExitCode {
                 quality::quality(&config, source.as_deref(), limit)
             }
             Command::Sources { format } => commands::sources(&config, format).await,
+            Command::Duplicates { source, format } => {
+                duplicates::duplicates(&config, source.as_deref(), format).await
+            }
             Command::Runs {
                 source,
                 limit,

@@ -36,6 +36,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use alzette_dcat::identity::MatchKey;
 pub use schedule::{Schedule, ScheduleError};
 use url::Url;
 
@@ -279,6 +280,12 @@ pub struct SourceConfig {
     pub limits: HarvestLimits,
     pub kind: SourceKind,
     pub on_invalid: OnInvalid,
+    /// Which source's record is published when several describe the same resource: the
+    /// highest priority wins (default 0; ties: the source that had the resource first, then
+    /// the source id).
+    pub priority: i64,
+    /// What its records are matched with other sources' records on (`match_on`).
+    pub match_on: Vec<MatchKey>,
     /// The line of `[[source]]` in the file, for messages.
     pub line: usize,
 }

@@ -16,6 +16,7 @@ mod contexts;
 mod guard;
 mod hex;
 mod hydra;
+pub mod identity;
 mod normalise;
 mod page;
 mod parse;

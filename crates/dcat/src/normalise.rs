@@ -50,6 +50,10 @@ pub enum Refusal {
         size: u64,
         limit: u64,
     },
+    #[error(
+        "its resource <{iri}> is in Alzette's own namespace <{namespace}>: a source may describe only its own resources (check the source's IRIs, or the server's base_uri)"
+    )]
+    ReservedNamespace { iri: NamedNode, namespace: String },
     #[error("cannot mint an IRI for it ({iri}): {reason}")]
     Unmintable {
         iri: String,
@@ -96,6 +100,9 @@ impl Refused {
 pub struct Normaliser {
     mint_base: String,
     limits: RecordLimits,
+    /// Alzette's own namespace (its base URI): a record may not describe anything in it but the
+    /// IRIs minted for its own source.
+    reserved: Option<String>,
 }
 
 impl Normaliser {
@@ -105,7 +112,57 @@ impl Normaliser {
         Self {
             mint_base: mint_base.into(),
             limits,
+            reserved: None,
         }
+    }
+
+    /// Refuses records about resources in `namespace` (Alzette's base URI) and drops their
+    /// triples about anything in it (another source's records, the catalogue, runs), saying
+    /// so; IRIs minted under this normaliser's own mint base stay allowed.
+    pub fn with_reserved_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.reserved = Some(namespace.into());
+        self
+    }
+
+    pub fn reserved_namespace(&self) -> Option<&str> {
+        self.reserved.as_deref()
+    }
+
+    /// Whether `iri` is in the reserved namespace and not this source's own minted IRIs.
+    fn is_reserved(&self, iri: &str) -> bool {
+        self.reserved
+            .as_deref()
+            .is_some_and(|ns| iri.starts_with(ns) && !iri.starts_with(&self.mint_base))
+    }
+
+    /// The triples about reserved subjects, dropped, and what was said about them.
+    fn drop_reserved(&self, triples: Vec<Triple>) -> (Vec<Triple>, Option<String>) {
+        if self.reserved.is_none() {
+            return (triples, None);
+        }
+        let (dropped, kept): (Vec<Triple>, Vec<Triple>) = triples.into_iter().partition(|t| {
+            matches!(&t.subject, NamedOrBlankNode::NamedNode(n) if self.is_reserved(n.as_str()))
+        });
+        if dropped.is_empty() {
+            return (kept, None);
+        }
+        let mut subjects: Vec<String> = dropped.iter().map(|t| t.subject.to_string()).collect();
+        subjects.sort_unstable();
+        subjects.dedup();
+        let more = subjects.len().saturating_sub(3);
+        subjects.truncate(3);
+        let note = format!(
+            "{} triple(s) about {}{} dropped: they are in Alzette's own namespace <{}>, and a source may describe only its own resources (not the catalogue, runs or other sources' records)",
+            dropped.len(),
+            subjects.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
+            self.reserved.as_deref().unwrap_or_default()
+        );
+        (kept, Some(note))
     }
 
     pub fn limits(&self) -> &RecordLimits {
@@ -127,7 +184,18 @@ impl Normaliser {
             identifier,
         } = description;
         let named = self.iri_of(&resource, identifier.as_deref())?;
-        let (triples, repairs) = xml_safe_literals(triples);
+        if let Some(iri) = named.as_ref().filter(|n| self.is_reserved(n.as_str())) {
+            return Err(Refused {
+                resource: None,
+                reason: Refusal::ReservedNamespace {
+                    iri: iri.clone(),
+                    namespace: self.reserved.clone().unwrap_or_default(),
+                },
+            });
+        }
+        let (triples, dropped) = self.drop_reserved(triples);
+        let (triples, mut repairs) = xml_safe_literals(triples);
+        repairs.extend(dropped);
         if let Err(reason) = self.check(&triples) {
             return Err(Refused {
                 resource: named,
@@ -309,6 +377,55 @@ mod tests {
 
     fn p(name: &str) -> NamedNode {
         NamedNode::new(format!("http://e.org/{name}")).unwrap()
+    }
+
+    #[test]
+    fn records_say_nothing_about_alzettes_own_namespace() {
+        let n = normaliser(100, 100).with_reserved_namespace("http://alz/");
+        let ds = NamedNode::new("https://a.example/ds").unwrap();
+        let other_record = NamedNode::new("http://alz/record/b/0011").unwrap();
+        let own_minted = NamedNode::new("http://alz/id/s/contact").unwrap();
+        let record = n
+            .record(Description {
+                resource: ds.clone().into(),
+                kinds: vec![RecordKind::Dataset],
+                triples: vec![
+                    Triple::new(ds.clone(), p("title"), Literal::from("A")),
+                    Triple::new(ds.clone(), p("page"), other_record.clone()),
+                    Triple::new(other_record.clone(), p("topic"), p("phish")),
+                    Triple::new(own_minted.clone(), p("name"), Literal::from("B")),
+                ],
+                identifier: None,
+            })
+            .unwrap();
+        assert_eq!(record.triples.len(), 3, "{:?}", record.triples);
+        assert!(
+            record
+                .triples
+                .iter()
+                .all(|t| t.subject != other_record.clone().into())
+        );
+        assert!(
+            record
+                .repairs
+                .iter()
+                .any(|r| r.contains("1 triple(s) about <http://alz/record/b/0011> dropped"))
+        );
+        // A resource in the namespace is refused, not stored under another source.
+        let refused = n
+            .record(Description {
+                resource: NamedNode::new("http://alz/catalog").unwrap().into(),
+                kinds: vec![RecordKind::Dataset],
+                triples: vec![],
+                identifier: None,
+            })
+            .unwrap_err();
+        assert!(matches!(refused.reason, Refusal::ReservedNamespace { .. }));
+        assert!(
+            refused
+                .to_string()
+                .contains("a source may describe only its own resources")
+        );
     }
 
     fn normaliser(max_triples: usize, max_literal: u64) -> Normaliser {

@@ -28,7 +28,17 @@ impl SplitOptions {
     }
 
     pub fn with_limits(mut self, limits: RecordLimits) -> Self {
+        let reserved = self.normaliser.reserved_namespace().map(str::to_owned);
         self.normaliser = Normaliser::new(self.normaliser.mint_base(), limits);
+        if let Some(ns) = reserved {
+            self.normaliser = self.normaliser.with_reserved_namespace(ns);
+        }
+        self
+    }
+
+    /// See [`Normaliser::with_reserved_namespace`].
+    pub fn with_reserved_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.normaliser = self.normaliser.with_reserved_namespace(namespace);
         self
     }
 }

@@ -9,7 +9,9 @@ use crate::links::{LinkChecker, recheck_epoch};
 use crate::outcome::{RunEnd, Stop, Sweep, may_sweep, verdict};
 use crate::pipeline::{Assessment, Pipeline};
 use crate::policy::UrlPolicy;
-use crate::sources::{CswSource, DcatSource, IsoSource, Source, incremental_since, vocabulary};
+use crate::sources::{
+    self, CswSource, DcatSource, IsoSource, Source, incremental_since, vocabulary,
+};
 use crate::validation::{RecordValidator, validator_for_run};
 use crate::writer::RecordWriter;
 use alzette_config::{QualityConfig, SourceConfig, SourceKind, ValidationConfig};
@@ -311,7 +313,7 @@ impl Harvester {
         fingerprint: Option<&str>,
         since: Option<String>,
     ) -> Box<dyn Source> {
-        let mint_base = self.store.iris().mint_base(&source.id);
+        let normaliser = sources::normaliser(&self.store, source);
         match &source.kind {
             SourceKind::Dcat(opts) => Box::new(DcatSource::new(
                 source,
@@ -322,10 +324,10 @@ impl Harvester {
                 fingerprint,
             )),
             SourceKind::Csw(opts) => {
-                Box::new(CswSource::new(source, opts, fetcher, mint_base, since))
+                Box::new(CswSource::new(source, opts, fetcher, normaliser, since))
             }
             SourceKind::Iso19139(opts) => {
-                Box::new(IsoSource::new(source, opts, fetcher, mint_base))
+                Box::new(IsoSource::new(source, opts, fetcher, normaliser))
             }
             SourceKind::Vocabulary => unreachable!("vocabulary runs do not walk pages"),
         }

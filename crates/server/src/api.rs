@@ -10,11 +10,84 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 pub async fn health(State(state): State<AppState>) -> Response {
+    let published = match state.store.published_count() {
+        Ok(n) => n,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
     Json(serde_json::json!({
         "status": "ok",
         "records": state.store.count(None),
+        "published": published,
     }))
     .into_response()
+}
+
+/// One record of a resource described by several sources.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DuplicateRecord {
+    pub source: String,
+    /// The record's IRI (its graph and `dcat:CatalogRecord`).
+    pub record: String,
+    pub resource: Option<String>,
+    pub published: bool,
+}
+
+/// A resource described by several sources: which record is published, and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Duplicate {
+    /// The published resource.
+    pub resource: Option<String>,
+    pub published_from: String,
+    /// `highest priority`, `same priority, had the resource first`, …
+    pub reason: String,
+    /// The published records first.
+    pub records: Vec<DuplicateRecord>,
+}
+
+impl From<alzette_store::DuplicateCluster> for Duplicate {
+    fn from(c: alzette_store::DuplicateCluster) -> Self {
+        let records: Vec<DuplicateRecord> = c
+            .members
+            .into_iter()
+            .map(|m| DuplicateRecord {
+                source: m.source,
+                record: m.record.into_string(),
+                resource: m.resource.map(|r| r.into_string()),
+                published: m.published,
+            })
+            .collect();
+        Self {
+            resource: records.first().and_then(|r| r.resource.clone()),
+            published_from: records
+                .first()
+                .map(|r| r.source.clone())
+                .unwrap_or_default(),
+            reason: c.reason.to_owned(),
+            records,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DuplicatesQuery {
+    source: Option<String>,
+}
+
+/// `/api/duplicates[?source=ID]`: resources described by several sources.
+pub async fn duplicates(
+    State(state): State<AppState>,
+    Query(q): Query<DuplicatesQuery>,
+) -> Response {
+    match state.store.duplicates(q.source.as_deref()) {
+        Ok(clusters) => Json(
+            clusters
+                .into_iter()
+                .map(Duplicate::from)
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 /// A source with how it last ran and what it holds now.
@@ -23,6 +96,9 @@ pub struct SourceStatus {
     #[serde(flatten)]
     pub source: crate::SourceSummary,
     pub records: usize,
+    /// Of its records: published in the federation, and shadowed by another source's record of
+    /// the same resource (by source).
+    pub federation: alzette_store::SourceCounts,
     /// Since when its schedule is paused (admin API), if it is.
     pub paused_since: Option<chrono::DateTime<chrono::Utc>>,
     pub last_run: Option<alzette_runlog::Run>,
@@ -33,6 +109,10 @@ pub struct SourceStatus {
 
 pub async fn sources(State(state): State<AppState>) -> Response {
     let mut out = Vec::new();
+    let counts = match state.store.federation_counts() {
+        Ok(c) => c,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
     for s in state.sources.get().iter() {
         let status = state
             .runlog
@@ -45,6 +125,7 @@ pub async fn sources(State(state): State<AppState>) -> Response {
         out.push(SourceStatus {
             source: s.clone(),
             records: state.store.count(Some(&s.id)),
+            federation: counts.get(&s.id).cloned().unwrap_or_default(),
             paused_since,
             last_run,
             schedule: state.schedule.as_ref().and_then(|v| v.state(&s.id)),

@@ -29,6 +29,7 @@ use std::sync::{Arc, RwLock};
 use tokio_util::sync::CancellationToken;
 
 pub use admin::{Admin, AdminAccess, AdminError};
+pub use api::{Duplicate, DuplicateRecord};
 pub use negotiate::negotiate;
 pub use query_page::example;
 pub use rdf::serialize;
@@ -163,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(api::health))
         .route("/api/sources", get(api::sources))
         .route("/api/runs", get(api::runs))
+        .route("/api/duplicates", get(api::duplicates))
         .route("/catalog", get(catalog::federation))
         .route("/catalog.ttl", get(catalog::federation_ttl))
         .route("/catalog.rdf", get(catalog::federation_rdf))

@@ -12,7 +12,7 @@ pub enum StoreError {
     #[error(
         "the store at {} is in use by another process (`alzette serve` or `alzette harvest`): \
          stop it, or work through the running daemon (`POST /api/admin/sources/ID/run` runs a \
-         harvest there; `alzette runs` and `alzette sources` ask it)",
+         harvest there; `alzette runs`, `alzette sources` and `alzette duplicates` ask it)",
         path.display()
     )]
     Locked { path: PathBuf },
@@ -56,6 +56,7 @@ pub enum Operation {
     ReadVocabulary,
     ReadCatalogPage,
     RebuildOrder,
+    BuildFederation,
     Flush,
 }
 
@@ -74,6 +75,7 @@ impl fmt::Display for Operation {
             Self::ReadVocabulary => "reading a vocabulary",
             Self::ReadCatalogPage => "reading a catalogue page",
             Self::RebuildOrder => "rebuilding the catalogue order from the records",
+            Self::BuildFederation => "reading every record's identity to work out the federation",
             Self::Flush => "flushing to disk",
         })
     }

@@ -22,6 +22,10 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct CatalogIndex {
     by_source: BTreeMap<String, Vec<Entry>>,
+    /// Records shadowed by another source's record of the same resource (see `federation`), by
+    /// source, sorted: the federation catalogue skips them. Not saved: the federation is
+    /// rebuilt at open.
+    shadowed: BTreeMap<String, Vec<Entry>>,
     /// Records and tombstones by last change, for OAI-PMH.
     pub changes: ChangeIndex,
 }
@@ -55,6 +59,7 @@ impl CatalogIndex {
         }
         Self {
             by_source,
+            shadowed: BTreeMap::new(),
             changes: ChangeIndex::default(),
         }
     }
@@ -63,6 +68,74 @@ impl CatalogIndex {
         if let Some(list) = self.by_source.get_mut(source) {
             list.retain(|e| !keys.contains(&e.key));
         }
+        if let Some(list) = self.shadowed.get_mut(source) {
+            list.retain(|e| !keys.contains(&e.key));
+        }
+    }
+
+    /// Marks a record shadowed (`true`) or published again.
+    pub fn shadow(&mut self, source: &str, entry: Entry, shadowed: bool) {
+        let list = self.shadowed.entry(source.to_owned()).or_default();
+        match (list.binary_search(&entry), shadowed) {
+            (Err(pos), true) => list.insert(pos, entry),
+            (Ok(pos), false) => {
+                list.remove(pos);
+            }
+            _ => {}
+        }
+    }
+
+    /// Forgets every shadowed mark (before the federation is worked out again).
+    pub fn clear_shadowed(&mut self) {
+        self.shadowed.clear();
+    }
+
+    fn is_shadowed(&self, source: &str, entry: &Entry) -> bool {
+        self.shadowed
+            .get(source)
+            .is_some_and(|l| l.binary_search(entry).is_ok())
+    }
+
+    /// Records in the federation catalogue: each resource once.
+    pub fn published_len(&self) -> usize {
+        self.len(None) - self.shadowed.values().map(Vec::len).sum::<usize>()
+    }
+
+    /// The records at positions `offset..offset + limit` of the federation catalogue: the
+    /// catalogue order without shadowed records, found by binary search (the cost does not
+    /// depend on `offset`).
+    pub fn published_slice(&self, offset: usize, limit: usize) -> Vec<(String, RecordKey)> {
+        let mut out = Vec::with_capacity(limit);
+        let mut skip = offset;
+        for (source, list) in &self.by_source {
+            let shadowed = self.shadowed.get(source).map_or(&[][..], Vec::as_slice);
+            let published = list.len() - shadowed.len();
+            if skip >= published {
+                skip -= published;
+                continue;
+            }
+            // The first position p whose published records before it number `skip`.
+            let published_before = |p: usize| p - shadowed.partition_point(|e| *e < list[p]);
+            let (mut lo, mut hi) = (skip, list.len());
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if published_before(mid) < skip {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            for e in &list[lo..] {
+                if out.len() == limit {
+                    return out;
+                }
+                if !self.is_shadowed(source, e) {
+                    out.push((source.clone(), e.key));
+                }
+            }
+            skip = 0;
+        }
+        out
     }
 
     pub fn len(&self, source: Option<&str>) -> usize {
@@ -70,6 +143,13 @@ impl CatalogIndex {
             Some(s) => self.by_source.get(s).map_or(0, Vec::len),
             None => self.by_source.values().map(Vec::len).sum(),
         }
+    }
+
+    /// Every record: source, key, first seen.
+    pub fn entries(&self) -> impl Iterator<Item = (String, RecordKey, i64)> + '_ {
+        self.by_source
+            .iter()
+            .flat_map(|(s, list)| list.iter().map(move |e| (s.clone(), e.key, e.issued)))
     }
 
     pub fn keys_of(&self, source: &str) -> Vec<RecordKey> {
@@ -143,7 +223,11 @@ impl CatalogIndex {
             by_source.insert(source, list);
         }
         let changes = ChangeIndex::load(r)?;
-        Ok(Self { by_source, changes })
+        Ok(Self {
+            by_source,
+            shadowed: BTreeMap::new(),
+            changes,
+        })
     }
 
     /// The records at positions `offset..offset + limit` of the catalogue (one source's, or the
@@ -233,6 +317,47 @@ mod tests {
         assert_eq!(i.len(None), 4);
         i.remove("a", &[RecordKey::from_bytes([3; 16])].into());
         assert_eq!(i.len(Some("a")), 1);
+    }
+
+    #[test]
+    fn the_federation_catalogue_skips_shadowed_records() {
+        let mut i = CatalogIndex::default();
+        for n in 0..10u8 {
+            i.insert("a", e(i64::from(n), n));
+            i.insert("b", e(i64::from(n), 100 + n));
+        }
+        for n in [0u8, 3, 4, 9] {
+            i.shadow("a", e(i64::from(n), n), true);
+        }
+        i.shadow("b", e(5, 105), true);
+        assert_eq!(i.published_len(), 15);
+        let all: Vec<u8> = i
+            .published_slice(0, 100)
+            .iter()
+            .map(|(_, k)| k.as_bytes()[0])
+            .collect();
+        assert_eq!(
+            all,
+            vec![
+                1, 2, 5, 6, 7, 8, 100, 101, 102, 103, 104, 106, 107, 108, 109
+            ]
+        );
+        // Every page, at every offset, is the same as slicing the whole.
+        for offset in 0..16 {
+            for limit in 1..4 {
+                let page: Vec<u8> = i
+                    .published_slice(offset, limit)
+                    .iter()
+                    .map(|(_, k)| k.as_bytes()[0])
+                    .collect();
+                let expected: Vec<u8> = all.iter().skip(offset).take(limit).copied().collect();
+                assert_eq!(page, expected, "offset {offset} limit {limit}");
+            }
+        }
+        i.shadow("a", e(3, 3), false);
+        assert_eq!(i.published_len(), 16);
+        i.remove("a", &[RecordKey::from_bytes([4; 16])].into());
+        assert_eq!(i.published_len(), 16);
     }
 
     #[test]

@@ -26,9 +26,11 @@ mod assessment;
 mod catalogs;
 mod changes;
 mod error;
+mod federation;
 mod index;
 mod iris;
 mod order;
+mod published;
 mod read;
 mod write;
 
@@ -37,8 +39,10 @@ pub use assessment::StoredReport;
 pub use catalogs::{CatalogDescription, SourceDescription};
 pub use changes::{ChangeCursor, ListedChange};
 pub use error::{Operation, StoreError};
+pub use federation::{FederationRules, MAX_SHARED, SourceCounts};
 pub use iris::Iris;
 pub use oxigraph;
+pub use published::{ClusterMember, DuplicateCluster};
 pub use read::CatalogPage;
 pub use write::{Classified, HarvestRun, WriteSummary};
 
@@ -69,6 +73,10 @@ pub struct RecordStore {
     path: PathBuf,
     iris: Iris,
     index: RwLock<CatalogIndex>,
+    /// Identity and precedence across sources; built when first needed (see `published.rs`).
+    federation: RwLock<Option<federation::Federation>>,
+    /// The rules the federation is (or will be) worked out with.
+    federation_rules: RwLock<FederationRules>,
     version: RwLock<StoreVersion>,
     tombstone_retention: RwLock<Option<std::time::Duration>>,
     /// Where the catalogue order is saved when the store is closed cleanly.
@@ -112,6 +120,8 @@ impl RecordStore {
             path: path.to_owned(),
             iris: Iris::new(base_uri),
             index: RwLock::new(CatalogIndex::default()),
+            federation: RwLock::new(None),
+            federation_rules: RwLock::new(FederationRules::default()),
             version: RwLock::new(StoreVersion {
                 instance: random_instance(),
                 generation: 0,

@@ -75,9 +75,14 @@ impl RecordStore {
         offset: usize,
         limit: usize,
     ) -> Result<CatalogPage, StoreError> {
+        // The federation's catalogue lists each resource once: shadowed records are left out.
+        drop(self.federation()?);
         let (slice, total) = {
             let index = self.index.read().expect("index lock");
-            (index.slice(source, offset, limit), index.len(source))
+            match source {
+                Some(_) => (index.slice(source, offset, limit), index.len(source)),
+                None => (index.published_slice(offset, limit), index.published_len()),
+            }
         };
         self.render_page(source, slice, total)
             .map_err(self.failed(Operation::ReadCatalogPage))
@@ -121,6 +126,25 @@ impl RecordStore {
         slice: Vec<(String, RecordKey)>,
         total: usize,
     ) -> Result<CatalogPage, StorageError> {
+        // Where else each record's resource came from, read before the store (the federation's
+        // lock is never held while reading records).
+        type Alternates = (bool, Vec<(String, RecordKey, bool)>);
+        let alternates: Vec<Alternates> = {
+            let federation = self.federation.read().expect("federation lock");
+            slice
+                .iter()
+                .map(|(s, k)| {
+                    federation.as_ref().map_or_else(
+                        || (true, Vec::new()),
+                        |f| {
+                            let others = f.others(s, k).into_iter();
+                            let others = others.map(|(s, k, p)| (s.to_string(), k, p)).collect();
+                            (f.is_published(s, k), others)
+                        },
+                    )
+                })
+                .collect()
+        };
         let source_filter = source;
         let catalog = match source {
             Some(s) => self.iris.source_catalog(s),
@@ -142,7 +166,7 @@ impl RecordStore {
             };
         describe(&catalog, &mut triples)?;
         let mut items = 0;
-        for (source, key) in slice {
+        for ((source, key), (published_here, alternates)) in slice.into_iter().zip(alternates) {
             // The page lists records in their sources' catalogues: those are described too.
             describe(&self.iris.source_catalog(&source), &mut triples)?;
             let graph = self.iris.record(&source, &key);
@@ -176,6 +200,21 @@ impl RecordStore {
                 // A tombstone (only on pages of changes) is on the page, its dataset not listed.
                 if source_filter.is_none() && !deleted {
                     triples.push(Triple::new(catalog.clone(), listing, resource));
+                }
+                // The other sources' records of the same resource: `prov:alternateOf` from the
+                // published record; a shadowed one (on its source's page) names what shadows it.
+                for (other_source, other_key, other_published) in &alternates {
+                    let other = self.iris.record(other_source, other_key);
+                    if published_here || *other_published {
+                        triples.push(Triple::new(
+                            graph.clone(),
+                            prov::ALTERNATE_OF,
+                            other.clone(),
+                        ));
+                    }
+                    if !published_here && *other_published {
+                        triples.push(Triple::new(graph.clone(), alz::SHADOWED_BY, other));
+                    }
                 }
             }
         }

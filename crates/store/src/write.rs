@@ -116,8 +116,10 @@ impl RecordStore {
         loader.commit().map_err(&failed)?;
         // As written (milliseconds), so that the change can be found again from the record.
         let issued = micros(&now_literal);
+        let publications = self.federate_written(source, records, Some(issued))?;
         {
             let mut index = self.index.write().expect("index lock");
+            crate::published::apply(&mut index, &publications);
             for (key, deleted_at) in revived {
                 index.changes.remove(source, key, deleted_at, true);
             }
@@ -148,8 +150,11 @@ impl RecordStore {
         let moved = self
             .replace(source, records, &now_literal, run)
             .map_err(self.failed(Operation::UpdateRecords))?;
+        // Identifiers may have changed: the record may join or leave a cluster.
+        let publications = self.federate_written(source, records, None)?;
         {
             let mut index = self.index.write().expect("index lock");
+            crate::published::apply(&mut index, &publications);
             for (key, before) in moved {
                 index.changes.remove(source, key, before, false);
                 index
@@ -338,9 +343,11 @@ impl RecordStore {
         let moved = self
             .tombstone(source, keys, &deleted_at)
             .map_err(self.failed(Operation::DeleteRecords))?;
+        let publications = self.federate_deleted(source, keys.iter().copied())?;
         {
             let mut index = self.index.write().expect("index lock");
             index.remove(source, keys);
+            crate::published::apply(&mut index, &publications);
             for (key, before) in moved {
                 index.changes.remove(source, key, before, false);
                 index.changes.insert(source, key, micros(&deleted_at), true);

@@ -165,6 +165,21 @@ vocabulary! {
         ACCESS_SERVICE = "accessService",
         ACCESS_URL = "accessURL",
         DOWNLOAD_URL = "downloadURL",
+        LANDING_PAGE = "landingPage",
+    }
+}
+
+vocabulary! {
+    /// [ADMS](https://www.w3.org/TR/vocab-adms/): identifiers other than the first.
+    adms {
+        IDENTIFIER = "identifier",
+    }
+}
+
+vocabulary! {
+    /// [SKOS](https://www.w3.org/TR/skos-reference/): only what identity needs.
+    skos {
+        NOTATION = "notation",
     }
 }
 
@@ -238,6 +253,7 @@ vocabulary! {
         ACTIVITY = "Activity",
         STARTED_AT_TIME = "startedAtTime",
         USED = "used",
+        ALTERNATE_OF = "alternateOf",
     }
 }
 
@@ -264,6 +280,7 @@ vocabulary! {
         SHAPES = "shapes",
         REPORT_DIGEST = "reportDigest",
         VOCABULARY = "Vocabulary",
+        SHADOWED_BY = "shadowedBy",
     }
 }
 

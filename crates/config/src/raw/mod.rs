@@ -132,6 +132,8 @@ table_with_limits!(RawSource {
     page_url_rewrite: Option<S<BTreeMap<String, String>>>,
     page_origins: Option<S<Vec<String>>>,
     on_invalid: Option<S<String>>,
+    priority: Option<S<i64>>,
+    match_on: Option<S<Vec<String>>>,
     page_size: Option<S<u64>>,
     constraint: Option<S<String>>,
     sort_by: Option<S<String>>,

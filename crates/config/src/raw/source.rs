@@ -1,6 +1,7 @@
 //! A `[[source]]` table and the options of each kind.
 
 use super::*;
+use crate::MatchKey;
 
 /// One `[[source]]` table, the `i`th; `seen` holds the ids (and their lines) before it.
 pub(super) fn source(
@@ -72,7 +73,11 @@ pub(super) fn source(
             ));
         }
     };
+    let priority = s.priority.as_ref().map_or(0, |p| *p.get_ref());
+    let match_on = match_on(ctx, s, &kind, &key)?;
     Ok(SourceConfig {
+        priority,
+        match_on,
         id,
         title: s.title.clone(),
         url,
@@ -83,6 +88,51 @@ pub(super) fn source(
         on_invalid,
         line,
     })
+}
+
+/// `match_on`: a list replaces the kind's defaults; entries written `+key`/`-key` add to or
+/// remove from them.
+fn match_on(
+    ctx: &Ctx<'_>,
+    s: &RawSource,
+    kind: &SourceKind,
+    key: &dyn Fn(&str) -> String,
+) -> Result<Vec<MatchKey>, ConfigError> {
+    let mut defaults = MatchKey::DEFAULTS.to_vec();
+    if matches!(kind, SourceKind::Csw(_) | SourceKind::Iso19139(_)) {
+        defaults.push(MatchKey::IsoIdentifier);
+    }
+    let Some(list) = &s.match_on else {
+        return Ok(defaults);
+    };
+    let err = |m: String| ctx.err(&list.span(), key("match_on"), m);
+    let known = "iri, adms_identifier, identifier, iso_identifier, landing_page, download_urls";
+    let modifiers = list
+        .get_ref()
+        .iter()
+        .filter(|e| e.starts_with(['+', '-']))
+        .count();
+    if modifiers != 0 && modifiers != list.get_ref().len() {
+        return Err(err(
+            "write either a whole list (\"iri\", \"identifier\") or only changes to the defaults (\"+landing_page\", \"-identifier\"), not both".into(),
+        ));
+    }
+    let mut keys = if modifiers == 0 { Vec::new() } else { defaults };
+    for entry in list.get_ref() {
+        let (remove, name) = match entry.split_at_checked(1) {
+            Some(("-", name)) => (true, name),
+            Some(("+", name)) => (false, name),
+            _ => (false, entry.as_str()),
+        };
+        let k = MatchKey::from_name(name)
+            .ok_or_else(|| err(format!("\"{name}\" is not a match key (known: {known})")))?;
+        keys.retain(|x| *x != k);
+        if !remove {
+            keys.push(k);
+        }
+    }
+    keys.sort_unstable();
+    Ok(keys)
 }
 
 fn dcat_options(
@@ -197,6 +247,16 @@ fn only_for_kind(
             "page_origins",
             s.page_origins.as_ref().map(S::span),
             &["dcat"],
+        ),
+        (
+            "priority",
+            s.priority.as_ref().map(S::span),
+            &["dcat", "csw", "iso19139"],
+        ),
+        (
+            "match_on",
+            s.match_on.as_ref().map(S::span),
+            &["dcat", "csw", "iso19139"],
         ),
     ];
     for (name, span, kinds) in spans {

@@ -8,7 +8,7 @@
 use super::next_link::next_url;
 use super::page_cache::{PageCache, conditional};
 use super::walk_guard::WalkGuard;
-use super::{PageContent, PageFailure, Problem, Source, SourcePage, page_limits, record_limits};
+use super::{PageContent, PageFailure, Problem, Source, SourcePage, page_limits};
 use crate::fetch::{CacheValidators, Fetched, Fetcher};
 use alzette_config::{DcatOptions, RdfSyntax, SourceConfig};
 use alzette_dcat::hex;
@@ -90,12 +90,16 @@ impl DcatSource {
         assessment: Option<&str>,
     ) -> Self {
         let mint_base = store.iris().mint_base(&config.id);
-        let split = SplitOptions::new(&mint_base).with_limits(record_limits(config));
+        let split = SplitOptions {
+            normaliser: super::normaliser(&store, config),
+            ..SplitOptions::new(&mint_base)
+        };
         let page_limits = page_limits(&config.limits);
-        // Anything that changes what a page yields invalidates what was remembered of it.
+        // Anything that changes what a page yields invalidates what was remembered of it
+        // (`reserved`: pages read before records were kept out of Alzette's namespace).
         let fingerprint = hex(&Sha256::digest(
             format!(
-                "{}|{:?}|{mint_base}|{}|{}|{page_limits:?}|{:?}|{:?}",
+                "{}|{:?}|{mint_base}|reserved|{}|{}|{page_limits:?}|{:?}|{:?}",
                 config.url,
                 options,
                 config.limits.max_record_triples,

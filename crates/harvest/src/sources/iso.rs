@@ -2,7 +2,7 @@
 //! read as pages — a file, a folder, a web folder (an HTML index of `.xml` files) or a list of
 //! URLs — mapped to GeoDCAT-AP and normalised like every other record.
 
-use super::{PageFailure, Problem, Source, SourcePage, origin, record_limits};
+use super::{PageFailure, Problem, Source, SourcePage, origin};
 use crate::fetch::{ACCEPT_XML, Fetched, Fetcher, folder_files};
 use alzette_config::{HarvestLimits, IsoOptions, IsoProfile, SourceConfig};
 use alzette_dcat::{Description, Normaliser, RecordGraph, RecordKind};
@@ -105,14 +105,14 @@ impl IsoSource {
         config: &SourceConfig,
         options: &IsoOptions,
         fetcher: Fetcher,
-        mint_base: String,
+        normaliser: Normaliser,
     ) -> Self {
         Self {
             url: config.url.clone(),
             max_pages: config.limits.max_pages,
             options: mapping_options(options.profile, &config.limits),
             fetcher,
-            normaliser: Normaliser::new(mint_base, record_limits(config)),
+            normaliser,
             pending: options.urls.iter().cloned().collect(),
             start: Some(config.url.clone()),
             seen: HashSet::new(),

@@ -135,6 +135,16 @@ pub(crate) trait Source: Send {
 }
 
 /// The limits every record of a source is held to, whatever its kind.
+/// The one normalisation step for a source's records: its limits, IRIs minted under its own
+/// base, nothing said about Alzette's own namespace.
+pub(crate) fn normaliser(
+    store: &alzette_store::RecordStore,
+    config: &SourceConfig,
+) -> alzette_dcat::Normaliser {
+    alzette_dcat::Normaliser::new(store.iris().mint_base(&config.id), record_limits(config))
+        .with_reserved_namespace(store.iris().base())
+}
+
 pub(crate) fn record_limits(config: &SourceConfig) -> RecordLimits {
     RecordLimits {
         max_record_triples: config.limits.max_record_triples,

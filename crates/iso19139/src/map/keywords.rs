@@ -103,14 +103,8 @@ impl Record<'_, '_, '_> {
             .unwrap_or_default();
         let value = if !anchor.is_empty() {
             anchor
-        } else if !space.is_empty() {
-            if space.ends_with('/') {
-                space + &code
-            } else {
-                format!("{space}/{code}")
-            }
         } else {
-            code
+            in_code_space(&space, &code)
         };
         if value.trim().is_empty() {
             return;
@@ -167,7 +161,8 @@ impl Record<'_, '_, '_> {
         let Some(code) = code else {
             return;
         };
-        let id = space + &code;
+        // Written as the dataset's own record writes its identifier, so that the two match.
+        let id = in_code_space(&space, &code);
         let dataset = self.out.node();
         self.out.add(s, t!(dcat, "servesDataset"), dataset.clone());
         self.out.typed(&dataset, t!(dcat, "Dataset"));
@@ -186,5 +181,15 @@ impl Record<'_, '_, '_> {
                 .add(&dataset, t!(foaf, "isPrimaryTopicOf"), record.clone());
             self.out.typed(&record.into(), t!(dcat, "CatalogRecord"));
         }
+    }
+}
+
+/// A code in its code space: `space/code` (one `/` whether the space ends with one or not:
+/// geoportals write the same code space both ways), or the code alone.
+fn in_code_space(space: &str, code: &str) -> String {
+    match space.trim() {
+        "" => code.to_owned(),
+        s if s.ends_with('/') => format!("{s}{code}"),
+        s => format!("{s}/{code}"),
     }
 }

@@ -9,7 +9,7 @@ pub(crate) use paging::incremental_since;
 
 use super::iso::{mapping_options, to_records};
 use super::walk_guard::WalkGuard;
-use super::{PageFailure, Source, SourcePage, record_limits};
+use super::{PageFailure, Source, SourcePage};
 use crate::fetch::{ACCEPT_XML, FetchErrorKind, Fetched, Fetcher};
 use alzette_config::{CswMethod, CswOptions, SourceConfig};
 use alzette_dcat::Normaliser;
@@ -53,7 +53,7 @@ impl CswSource {
         config: &SourceConfig,
         options: &CswOptions,
         fetcher: Fetcher,
-        mint_base: String,
+        normaliser: Normaliser,
         since: Option<String>,
     ) -> Self {
         let options = match &since {
@@ -65,7 +65,7 @@ impl CswSource {
             guard: WalkGuard::new(config.limits.max_pages),
             mapping: mapping_options(options.profile, &config.limits),
             fetcher,
-            normaliser: Normaliser::new(mint_base, record_limits(config)),
+            normaliser,
             method: match options.method {
                 CswMethod::Auto => None,
                 m => Some(m),

@@ -1,0 +1,295 @@
+//! Federation: the same resources from several sources (by IRI, by a DOI in
+//! `adms:identifier`, by an ISO resource identifier) are published once, from the source with
+//! precedence; the others take over when it drops them; a source cannot write about another
+//! source's records or Alzette's catalogue.
+
+mod support;
+
+use alzette_dcat::RecordKey;
+use oxigraph::io::{RdfFormat, RdfParser};
+use oxigraph::model::{Graph, NamedNodeRef, Triple};
+use std::collections::BTreeSet;
+use support::*;
+
+const DATA: &str = "https://data.example.lu";
+
+fn parse(body: &[u8], base: &str) -> Graph {
+    RdfParser::from_format(RdfFormat::Turtle)
+        .with_base_iri(base)
+        .unwrap()
+        .for_slice(body)
+        .map(|q| Triple::from(q.expect("the page parses")))
+        .collect()
+}
+
+fn objects(g: &Graph, s: &str, p: &str) -> Vec<String> {
+    g.objects_for_subject_predicate(NamedNodeRef::new(s).unwrap(), NamedNodeRef::new(p).unwrap())
+        .map(|o| match o {
+            oxigraph::model::TermRef::Literal(l) => l.value().to_owned(),
+            other => other.to_string().trim_matches(['<', '>']).to_owned(),
+        })
+        .collect()
+}
+
+const ADMS: &str = "@prefix adms: <http://www.w3.org/ns/adms#> .\n@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n";
+
+/// The national portal's page: the shared datasets 0..7 (version 1), a copy of a DOI-named
+/// dataset under its own IRI, a copy of the geoportal's watercourses named by its ISO
+/// identifier (written with a trailing `/`), three of its own; and triples about another
+/// source's record and about Alzette's catalogue.
+fn portal_page(base: &str, shared: &[usize]) -> String {
+    let mut page = format!("{PREFIXES}{ADMS}");
+    for i in shared.iter().copied().chain(20..23) {
+        page.push_str(&dataset_turtle(DATA, i, 1));
+    }
+    page.push_str(&format!(
+        r#"<https://portal.example/ds/doi> a dcat:Dataset ; dct:title "Rainfall (portal copy)"@en ;
+    adms:identifier [ a adms:Identifier ; skos:notation "https://doi.org/10.5281/ZENODO.77" ] .
+<https://portal.example/ds/wc> a dcat:Dataset ; dct:title "Watercourses (portal copy)"@en ;
+    dct:identifier "https://water.example.lu/registry/WC-2019/" .
+<{DATA}/dataset/20> foaf:isPrimaryTopicOf <{base}record/geo/00112233445566778899aabbccddeeff> ;
+    dct:isPartOf <{base}catalog> .
+<{base}record/geo/00112233445566778899aabbccddeeff> foaf:primaryTopic <https://phish.example/ds3> .
+<{base}catalog> dct:title "pwned"@en .
+"#
+    ));
+    page
+}
+
+/// The geoportal's DCAT page: the shared datasets (version 2), the DOI dataset under its own
+/// IRI, two of its own.
+fn geo_page(shared: &[usize]) -> String {
+    let mut page = format!("{PREFIXES}{ADMS}");
+    for i in shared.iter().copied().chain(30..32) {
+        page.push_str(&dataset_turtle(DATA, i, 2));
+    }
+    page.push_str(
+        r#"<https://geo.example/ds/doi> a dcat:Dataset ; dct:title "Rainfall"@en ;
+    adms:identifier [ a adms:Identifier ; skos:notation "doi:10.5281/zenodo.77" ] .
+"#,
+    );
+    page
+}
+
+/// Every page of the federation catalogue: (datasets listed, totalItems, the graph of every
+/// page merged).
+fn walk_catalogue(server: &Server, port: u16) -> (Vec<String>, String, Graph) {
+    let catalog = format!("http://127.0.0.1:{port}/catalog");
+    let mut url = server.url("/catalog");
+    let mut seen = Vec::new();
+    let mut total;
+    let mut all = Graph::new();
+    loop {
+        let (status, _, body) = http_get(&url, &[("accept", "text/turtle")]).unwrap();
+        assert_eq!(status, 200, "{url}");
+        let g = parse(&body, &url);
+        seen.extend(objects(&g, &catalog, "http://www.w3.org/ns/dcat#dataset"));
+        seen.extend(objects(&g, &catalog, "http://www.w3.org/ns/dcat#service"));
+        total = objects(&g, &catalog, "http://www.w3.org/ns/hydra/core#totalItems")[0].clone();
+        let view = objects(&g, &catalog, "http://www.w3.org/ns/hydra/core#view");
+        let next = objects(&g, &view[0], "http://www.w3.org/ns/hydra/core#next");
+        all.extend(g.iter());
+        match next.first() {
+            Some(next) => url = next.replace(&format!("http://127.0.0.1:{port}"), &server.base),
+            None => break,
+        }
+    }
+    (seen, total, all)
+}
+
+fn json(server: &Server, path: &str) -> serde_json::Value {
+    let (status, _, body) = http_get(&server.url(path), &[]).unwrap();
+    assert_eq!(status, 200, "{path}");
+    serde_json::from_slice(&body).unwrap()
+}
+
+#[test]
+fn the_same_resources_from_three_sources_are_published_once_from_the_source_with_precedence() {
+    let pages = PageServer::start();
+    let shared: Vec<usize> = (0..7).collect();
+    let iso_samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/iso19139")
+        .canonicalize()
+        .unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}/");
+    pages.set(
+        "/portal.ttl",
+        Page::ok("text/turtle", portal_page(&base, &shared)),
+    );
+    pages.set("/geo.ttl", Page::ok("text/turtle", geo_page(&shared)));
+    let sources = [
+        dcat_source("portal", &pages.url("/portal.ttl"), ""),
+        dcat_source("geo", &pages.url("/geo.ttl"), "priority = 10"),
+        source_table(
+            "iso",
+            "iso19139",
+            &iso_samples.display().to_string(),
+            AT_3AM,
+            "priority = 5",
+        ),
+    ]
+    .concat();
+    let env = Env::with_port(&sources, "catalog_page_size = 5\n", port);
+    let server = env.serve();
+    let status = server.wait_for_runs(&["portal", "geo", "iso"]);
+    for s in status.as_array().unwrap() {
+        assert!(
+            s["last_run"]["outcome"] == "ok" || s["last_run"]["outcome"] == "warnings",
+            "{s}"
+        );
+    }
+
+    // 12 + 10 + 3 records; 16 resources: 7 shared by IRI, 1 by DOI, 1 by ISO identifier, 3 of
+    // the portal's own, 2 of the geoportal's, the ISO service and series.
+    let (seen, total, graph) = walk_catalogue(&server, port);
+    let unique: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(total, "16", "{seen:?}");
+    assert_eq!(seen.len(), 16, "each resource listed once: {seen:?}");
+    assert_eq!(unique.len(), 16);
+    // The higher-priority source's descriptions are the ones published.
+    let ds0 = format!("{DATA}/dataset/0");
+    assert_eq!(
+        objects(&graph, &ds0, "http://purl.org/dc/terms/title"),
+        vec!["Dataset 0 v2"]
+    );
+    assert!(unique.contains(&"https://geo.example/ds/doi".to_owned()));
+    assert!(!unique.contains(&"https://portal.example/ds/doi".to_owned()));
+    assert!(unique.contains(&"https://data.example.lu/id/dataset/watercourses".to_owned()));
+    assert!(!unique.contains(&"https://portal.example/ds/wc".to_owned()));
+    // Where else it came from: prov:alternateOf the portal's record.
+    let geo_record = format!("{base}record/geo/{}", RecordKey::of(&ds0));
+    let portal_record = format!("{base}record/portal/{}", RecordKey::of(&ds0));
+    assert_eq!(
+        objects(&graph, &geo_record, "http://www.w3.org/ns/prov#alternateOf"),
+        vec![portal_record.clone()]
+    );
+    assert_eq!(health_published(&server), 16);
+
+    // The source's own catalogue still lists its records, the shadowed ones marked.
+    let (_, _, body) = http_get(
+        &server.url("/catalog/portal?pageSize=100"),
+        &[("accept", "text/turtle")],
+    )
+    .unwrap();
+    let g = parse(&body, &base);
+    assert_eq!(
+        objects(
+            &g,
+            &format!("{base}catalog/portal"),
+            "http://www.w3.org/ns/dcat#dataset"
+        )
+        .len(),
+        12
+    );
+    assert_eq!(
+        objects(&g, &portal_record, "https://w3id.org/alzette/ns#shadowedBy"),
+        vec![geo_record.clone()]
+    );
+
+    // Operators see the clusters and the counts.
+    let duplicates = json(&server, "/api/duplicates");
+    let clusters = duplicates.as_array().unwrap();
+    assert_eq!(clusters.len(), 9, "{duplicates:#}");
+    let wc = clusters
+        .iter()
+        .find(|c| c["resource"] == "https://data.example.lu/id/dataset/watercourses")
+        .expect("the ISO identifier matched");
+    assert_eq!(wc["published_from"], "iso");
+    assert_eq!(wc["reason"], "highest priority");
+    let sources = json(&server, "/api/sources");
+    let portal = sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "portal")
+        .unwrap();
+    assert_eq!(portal["federation"]["published"], 3, "{portal:#}");
+    assert_eq!(portal["federation"]["shadowed"], 9);
+    assert_eq!(portal["federation"]["shadowed_by"]["geo"], 8);
+    assert_eq!(portal["federation"]["shadowed_by"]["iso"], 1);
+
+    // Isolation: what the portal said about the geoportal's record and the catalogue is not
+    // stored, and its run says so.
+    let warnings = server.finished_runs("portal")[0]["warnings"].to_string();
+    assert!(
+        warnings.contains("dropped") && warnings.contains("only its own resources"),
+        "{warnings}"
+    );
+    let ask = |q: &str| -> bool {
+        let (_, _, body) = http_get(
+            &server.url(&format!("/sparql?query={}", urlencode(q))),
+            &[("accept", "application/sparql-results+json")],
+        )
+        .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["boolean"]
+            .as_bool()
+            .unwrap()
+    };
+    assert!(!ask(
+        "ASK { ?s <http://xmlns.com/foaf/0.1/primaryTopic> <https://phish.example/ds3> }"
+    ));
+    assert!(!ask(&format!(
+        "ASK {{ <{base}catalog> <http://purl.org/dc/terms/title> \"pwned\"@en }}"
+    )));
+    assert!(ask(&format!(
+        "ASK {{ <{DATA}/dataset/20> <http://purl.org/dc/terms/title> ?t }}"
+    )));
+    server.stop();
+
+    // The geoportal drops dataset 0: the portal's description takes over, still once.
+    pages.set("/geo.ttl", Page::ok("text/turtle", geo_page(&shared[1..])));
+    let h = env.harvest_json("geo", &[]);
+    assert_eq!(h.run.counts.deleted, 1, "{h}");
+    let out = env.run(&["duplicates", "--format", "json"]);
+    let clusters: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(clusters.as_array().unwrap().len(), 8, "{clusters:#}");
+    let text = String::from_utf8(env.run(&["duplicates", "portal"]).stdout).unwrap();
+    assert!(
+        text.contains("published from geo (highest priority)"),
+        "{text}"
+    );
+    let store = env.store();
+    store.set_federation_rules(rules());
+    let page = store.catalog_page(None, 0, 100).unwrap();
+    assert_eq!(page.total, 16);
+    assert!(store.is_published("portal", &RecordKey::of(&ds0)).unwrap());
+    drop(store);
+
+    // The portal drops it too: it leaves the federation.
+    pages.set(
+        "/portal.ttl",
+        Page::ok("text/turtle", portal_page(&base, &shared[1..])),
+    );
+    let h = env.harvest_json("portal", &[]);
+    assert_eq!(h.run.counts.deleted, 1, "{h}");
+    let store = env.store();
+    store.set_federation_rules(rules());
+    assert_eq!(store.catalog_page(None, 0, 100).unwrap().total, 15);
+}
+
+/// The rules of the test's configuration.
+fn rules() -> alzette_store::FederationRules {
+    use alzette_dcat::identity::MatchKey;
+    let mut iso = MatchKey::DEFAULTS.to_vec();
+    iso.push(MatchKey::IsoIdentifier);
+    alzette_store::FederationRules::default()
+        .source("portal", 0, &MatchKey::DEFAULTS)
+        .source("geo", 10, &MatchKey::DEFAULTS)
+        .source("iso", 5, &iso)
+}
+
+fn health_published(server: &Server) -> u64 {
+    json(server, "/health")["published"].as_u64().unwrap()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
