@@ -166,6 +166,43 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
     );
     assert_eq!(health_published(&server), 16);
 
+    // OAI-PMH lists each resource once, by its IRI, walked by a real client.
+    let live: Vec<String> = oai_headers(&server)
+        .into_iter()
+        .filter(|(_, deleted)| !deleted)
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(live.iter().collect::<BTreeSet<_>>(), unique, "{live:?}");
+    assert_eq!(live.len(), 16);
+    if let Some(python) = python_with("sickle", "the OAI-PMH client walk of a federation") {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/clients/oai_walk.py");
+        let out = std::process::Command::new(&python)
+            .arg(script)
+            .args([server.url("/oai").as_str(), "16"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("ListRecords dcat_ap: 16 records"),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // GetRecord by the resource's IRI gives the published description.
+    let (_, _, one) = http_get(
+        &server.url(&format!(
+            "/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier={ds0}"
+        )),
+        &[],
+    )
+    .unwrap();
+    let one = String::from_utf8(one).unwrap();
+    assert!(
+        one.contains("Dataset 0 v2") && one.contains("<setSpec>geo</setSpec>"),
+        "{one}"
+    );
+
     // The source's own catalogue still lists its records, the shadowed ones marked.
     let (_, _, body) = http_get(
         &server.url("/catalog/portal?pageSize=100"),
@@ -255,6 +292,24 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
     assert_eq!(page.total, 16);
     assert!(store.is_published("portal", &RecordKey::of(&ds0)).unwrap());
     drop(store);
+    // OAI-PMH: the dataset is still there, now the portal's description, changed (no tombstone).
+    let server = env.serve();
+    let headers = oai_headers(&server);
+    assert!(headers.contains(&(ds0.clone(), false)), "{headers:?}");
+    assert!(!headers.contains(&(ds0.clone(), true)), "{headers:?}");
+    let (_, _, one) = http_get(
+        &server.url(&format!(
+            "/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier={ds0}"
+        )),
+        &[],
+    )
+    .unwrap();
+    let one = String::from_utf8(one).unwrap();
+    assert!(
+        one.contains("Dataset 0 v1") && one.contains("<setSpec>portal</setSpec>"),
+        "{one}"
+    );
+    server.stop();
 
     // The portal drops it too: it leaves the federation.
     pages.set(
@@ -266,6 +321,51 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
     let store = env.store();
     store.set_federation_rules(rules());
     assert_eq!(store.catalog_page(None, 0, 100).unwrap().total, 15);
+    drop(store);
+    // Gone from the federation: now OAI-PMH lists its deletion, once.
+    let server = env.serve();
+    let headers = oai_headers(&server);
+    assert_eq!(
+        headers
+            .iter()
+            .filter(|(id, _)| *id == ds0)
+            .collect::<Vec<_>>(),
+        [&(ds0.clone(), true)],
+        "{headers:?}"
+    );
+    assert_eq!(headers.iter().filter(|(_, d)| !d).count(), 15);
+    server.stop();
+}
+
+/// Every header of `ListIdentifiers`, followed through its resumption tokens: (identifier,
+/// deleted).
+fn oai_headers(server: &Server) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut query = "verb=ListIdentifiers&metadataPrefix=dcat_ap".to_owned();
+    loop {
+        let (_, _, body) = http_get(&server.url(&format!("/oai?{query}")), &[]).unwrap();
+        let xml = String::from_utf8(body).unwrap();
+        for header in xml.split("<header").skip(1) {
+            let id = header
+                .split_once("<identifier>")
+                .and_then(|(_, rest)| rest.split_once("</identifier>"))
+                .map(|(id, _)| id.replace("&amp;", "&"))
+                .unwrap();
+            out.push((id, header.starts_with(" status=\"deleted\"")));
+        }
+        match xml
+            .split_once("<resumptionToken>")
+            .and_then(|(_, rest)| rest.split_once("</resumptionToken>"))
+        {
+            Some((token, _)) if !token.is_empty() => {
+                query = format!(
+                    "verb=ListIdentifiers&resumptionToken={}",
+                    urlencode(&token.replace("&amp;", "&"))
+                );
+            }
+            _ => return out,
+        }
+    }
 }
 
 /// The rules of the test's configuration.

@@ -104,7 +104,14 @@ impl Repository {
         let all = format!("{} of {} responses valid", files.len(), files.len());
         assert!(stdout.contains(&all), "{stdout}");
     }
+}
 
+/// An item of the repository: the dataset's IRI (items are resources, docs/federation.md).
+fn item_id(dataset: usize) -> String {
+    format!("{DATA}/dataset/{dataset}")
+}
+
+impl Repository {
     fn record_iri(&self, source: &str, dataset: usize) -> String {
         let key = RecordKey::of(&format!("{DATA}/dataset/{dataset}"));
         format!("http://127.0.0.1:{}/record/{source}/{key}", self.env.port)
@@ -225,15 +232,15 @@ fn every_verb_every_error_and_whole_lists() {
     let ids: BTreeSet<String> = items.iter().map(|(i, _)| i.clone()).collect();
     assert_eq!((items.len(), ids.len()), (32, 32));
     let expected: BTreeSet<String> = (0..26)
-        .map(|i| repo.record_iri("alpha", i))
-        .chain((100..106).map(|i| repo.record_iri("beta", i)))
+        .map(|i| item_id(i))
+        .chain((100..106).map(|i| item_id(i)))
         .collect();
     assert_eq!(ids, expected);
 
     // The metadata of a record is its graph in RDF/XML, the dataset in it.
     let one = repo.oai(&format!(
         "verb=GetRecord&metadataPrefix=dcat_ap&identifier={}",
-        repo.record_iri("alpha", 7)
+        item_id(7)
     ));
     let metadata = &one[one.find("<metadata>").unwrap() + 10..one.find("</metadata>").unwrap()];
     let triples: Vec<_> = RdfParser::from_format(RdfFormat::RdfXml)
@@ -250,7 +257,7 @@ fn every_verb_every_error_and_whole_lists() {
 
     let dc = repo.oai(&format!(
         "verb=GetRecord&metadataPrefix=oai_dc&identifier={}",
-        repo.record_iri("beta", 103)
+        item_id(103)
     ));
     assert_eq!(texts(&dc, "dc:title"), ["Dataset 103 v1"]);
     assert!(texts(&dc, "dc:identifier").contains(&format!("{DATA}/dataset/103")));
@@ -371,17 +378,14 @@ fn tokens_survive_harvests_and_deletions_are_listed() {
     let mut all: BTreeSet<String> = seen_first.iter().cloned().collect();
     all.extend(rest.iter().map(|(i, _)| i.clone()));
     for i in alpha.iter() {
-        assert!(
-            all.contains(&repo.record_iri("alpha", *i)),
-            "dataset {i} was skipped"
-        );
+        assert!(all.contains(&item_id(*i)), "dataset {i} was skipped");
     }
-    let deleted = repo.record_iri("alpha", 3);
+    let deleted = item_id(3);
     assert!(
         rest.contains(&(deleted.clone(), true)),
         "the deletion is listed: {rest:?}"
     );
-    let changed = repo.record_iri("alpha", 0);
+    let changed = item_id(0);
     assert!(
         rest.iter().any(|(i, d)| *i == changed && !d),
         "the changed record is listed after the token"
@@ -395,8 +399,8 @@ fn tokens_survive_harvests_and_deletions_are_listed() {
     );
     let since: BTreeSet<(String, bool)> = since.into_iter().collect();
     let expected: BTreeSet<(String, bool)> = [
-        (repo.record_iri("alpha", 0), false),
-        (repo.record_iri("alpha", 50), false),
+        (item_id(0), false),
+        (item_id(50), false),
         (deleted.clone(), true),
     ]
     .into();

@@ -1,5 +1,7 @@
-//! `/oai`: OAI-PMH 2.0 over the harvested records, as the European data portal prefers to
-//! harvest. Items are records (identifier: the record IRI); sets are sources; `dcat_ap` is the
+//! `/oai`: OAI-PMH 2.0 over the published view, as the European data portal prefers to
+//! harvest. Items are resources, each once however many sources describe it (identifier: the
+//! resource's IRI; its metadata: the published record, docs/federation.md); an item's set is
+//! the source of its published record; `dcat_ap` is the
 //! record graph as RDF/XML, `oai_dc` a Dublin Core summary, `dcat_ap_2` the record graph as
 //! DCAT-AP 2.1.1. Lists are ordered by last change and resumed after the last item sent, so a
 //! token stays valid while harvests write: a record that changes meanwhile is listed again at
@@ -10,7 +12,7 @@ use crate::AppState;
 use crate::rdf::serialize;
 use alzette_oai::{Cursor, ListArgs, OaiError, Request, datestamp, escape, parse_request};
 use alzette_store::{ChangeCursor, ListedChange, RecordKey};
-use alzette_vocab::{alz, dcat, dct, foaf};
+use alzette_vocab::{dcat, dct, foaf};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -210,13 +212,17 @@ fn list(
         return Err(cannot_disseminate(&request.prefix));
     }
     let size = state.config.oai_page_size;
-    let mut changes = state.store.changes(
-        request.set.as_deref(),
-        request.from,
-        request.until,
-        after.as_ref(),
-        size + 1,
-    );
+    let mut changes = state
+        .store
+        .published_changes(
+            request.set.as_deref(),
+            request.from,
+            request.until,
+            after.as_ref(),
+            size + 1,
+            true,
+        )
+        .map_err(|e| OaiError::new("noRecordsMatch", e.to_string()))?;
     if changes.is_empty() && request.after.is_none() {
         return Err(OaiError::new(
             "noRecordsMatch",
@@ -233,9 +239,13 @@ fn list(
     let _ = writeln!(out, "<{verb}>");
     for change in &changes {
         let record = state.store.iris().record(&change.source, &change.key);
+        let Some(resource) = resource_of(state, change)? else {
+            // Deleted since the list was read.
+            continue;
+        };
         if records {
             out.push_str("<record>");
-            header(out, &record, change);
+            header(out, &resource, change);
             if !change.deleted {
                 let quads = state
                     .store
@@ -245,7 +255,7 @@ fn list(
             }
             out.push_str("</record>\n");
         } else {
-            header(out, &record, change);
+            header(out, &resource, change);
             out.push('\n');
         }
     }
@@ -275,65 +285,51 @@ fn get_record(
     prefix: &str,
     out: &mut String,
 ) -> Result<(), OaiError> {
-    let (change, quads) = item(state, identifier)?;
+    let (change, resource) = item(state, identifier)?;
     if !FORMATS.iter().any(|(p, _, _)| *p == prefix) {
         return Err(cannot_disseminate(prefix));
     }
     let record = state.store.iris().record(&change.source, &change.key);
     out.push_str("<GetRecord><record>");
-    header(out, &record, &change);
+    header(out, &resource, &change);
     if !change.deleted {
+        let quads = state
+            .store
+            .record_graph_quads(record.as_ref())
+            .map_err(|e| OaiError::new("idDoesNotExist", e.to_string()))?;
         metadata(quads, &record, prefix, out)?;
     }
     out.push_str("</record></GetRecord>\n");
     Ok(())
 }
 
-/// The item an identifier names: its last change and its record graph.
-fn item(state: &AppState, identifier: &str) -> Result<(ListedChange, Vec<Quad>), OaiError> {
+/// The item an identifier names (a resource IRI; a record IRI names its resource): the change
+/// of its published record, or its deletion; and the resource.
+fn item(state: &AppState, identifier: &str) -> Result<(ListedChange, NamedNode), OaiError> {
     let missing = || {
         OaiError::new(
             "idDoesNotExist",
             format!("\"{identifier}\" is not an item of this repository"),
         )
     };
-    let (source, key) = state
+    let change = state
         .store
-        .iris()
-        .parse_record(identifier)
+        .published_item(identifier)
+        .map_err(|e| OaiError::new("idDoesNotExist", e.to_string()))?
         .ok_or_else(missing)?;
-    let record = state.store.iris().record(source, &key);
-    let quads = state
-        .store
-        .record_graph_quads(record.as_ref())
-        .map_err(|e| OaiError::new("idDoesNotExist", e.to_string()))?;
-    let time = |predicate| {
-        quads.iter().find_map(|q| match (&q.subject, &q.object) {
-            (NamedOrBlankNode::NamedNode(s), Term::Literal(l))
-                if *s == record && q.predicate == predicate =>
-            {
-                DateTime::parse_from_rfc3339(l.value())
-                    .ok()
-                    .map(|d| d.timestamp_micros())
-            }
-            _ => None,
-        })
-    };
-    let (modified, deleted) = match (time(dct::MODIFIED), time(alz::DELETED)) {
-        (_, Some(t)) => (t, true),
-        (Some(t), None) => (t, false),
-        (None, None) => return Err(missing()),
-    };
-    let change = ListedChange {
-        modified,
-        source: source.to_owned(),
-        key,
-        deleted,
-    };
-    Ok((change, quads))
+    let resource = resource_of(state, &change)?.ok_or_else(missing)?;
+    Ok((change, resource))
 }
 
-fn header(out: &mut String, record: &NamedNode, change: &ListedChange) {
+/// The resource a listed change is about (a tombstone keeps it).
+fn resource_of(state: &AppState, change: &ListedChange) -> Result<Option<NamedNode>, OaiError> {
+    state
+        .store
+        .resource_of(&change.source, &change.key)
+        .map_err(|e| OaiError::new("idDoesNotExist", e.to_string()))
+}
+
+fn header(out: &mut String, resource: &NamedNode, change: &ListedChange) {
     let status = if change.deleted {
         " status=\"deleted\""
     } else {
@@ -343,7 +339,7 @@ fn header(out: &mut String, record: &NamedNode, change: &ListedChange) {
     let _ = write!(
         out,
         "<header{status}><identifier>{}</identifier><datestamp>{}</datestamp><setSpec>{}</setSpec></header>",
-        escape(record.as_str()),
+        escape(resource.as_str()),
         datestamp(time),
         escape(&change.source)
     );

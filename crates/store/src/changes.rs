@@ -49,31 +49,67 @@ pub struct ChangeIndex {
     /// writes (without allocating), scanned when old tombstones are purged (they are few next to
     /// the records).
     tombstones: HashMap<RecordKey, Vec<(Arc<str>, i64)>>,
+    /// Each record's change now (time, tombstone), by source (its place in `sources`) and key:
+    /// what a touch moves, and what the published view compares across sources.
+    current: HashMap<(u16, RecordKey), (i64, bool)>,
 }
 
 impl ChangeIndex {
-    fn source(&mut self, source: &str) -> Arc<str> {
-        match self.sources.iter().find(|s| &***s == source) {
-            Some(s) => Arc::clone(s),
+    fn source(&mut self, source: &str) -> (u16, Arc<str>) {
+        match self.sources.iter().position(|s| &**s == source) {
+            Some(i) => (i as u16, Arc::clone(&self.sources[i])),
             None => {
                 let s: Arc<str> = source.into();
                 self.sources.push(Arc::clone(&s));
-                s
+                ((self.sources.len() - 1) as u16, s)
             }
         }
     }
 
+    fn source_index(&self, source: &str) -> Option<u16> {
+        self.sources
+            .iter()
+            .position(|s| &**s == source)
+            .map(|i| i as u16)
+    }
+
+    /// Sets a record's change: a record has one (its last), which replaces any earlier one.
     pub fn insert(&mut self, source: &str, key: RecordKey, modified: i64, deleted: bool) {
-        let source = self.source(source);
+        self.forget(source, key);
+        let (i, source) = self.source(source);
+        self.current.insert((i, key), (modified, deleted));
         if deleted {
-            let at = self.tombstones.entry(key).or_default();
-            at.retain(|(s, _)| *s != source);
-            at.push((Arc::clone(&source), modified));
+            self.tombstones
+                .entry(key)
+                .or_default()
+                .push((Arc::clone(&source), modified));
         }
         self.changes.insert(Change {
             modified,
             key,
             source,
+            deleted,
+        });
+    }
+
+    /// Forgets a record's change, whatever it is now.
+    fn forget(&mut self, source: &str, key: RecordKey) {
+        let Some(i) = self.source_index(source) else {
+            return;
+        };
+        let Some((modified, deleted)) = self.current.remove(&(i, key)) else {
+            return;
+        };
+        if deleted && let Some(at) = self.tombstones.get_mut(&key) {
+            at.retain(|(s, _)| &**s != source);
+            if at.is_empty() {
+                self.tombstones.remove(&key);
+            }
+        }
+        self.changes.remove(&Change {
+            modified,
+            key,
+            source: Arc::clone(&self.sources[usize::from(i)]),
             deleted,
         });
     }
@@ -87,21 +123,39 @@ impl ChangeIndex {
             .map(|(_, t)| *t)
     }
 
-    /// Forgets a record's change (its `modified` and whether it was a tombstone must be the
-    /// ones inserted).
-    pub fn remove(&mut self, source: &str, key: RecordKey, modified: i64, deleted: bool) {
-        if deleted && let Some(at) = self.tombstones.get_mut(&key) {
-            at.retain(|(s, _)| &**s != source);
-            if at.is_empty() {
-                self.tombstones.remove(&key);
-            }
+    /// Forgets a record's change (whatever its time: a touch may have moved it since the
+    /// record's `dct:modified`).
+    pub fn remove(&mut self, source: &str, key: RecordKey) {
+        self.forget(source, key);
+    }
+
+    /// A record's change now: (time, whether it is a tombstone).
+    pub fn current(&self, source: &str, key: &RecordKey) -> Option<(i64, bool)> {
+        self.current
+            .get(&(self.source_index(source)?, *key))
+            .copied()
+    }
+
+    /// Every source's change of `key` now: (source, time, tombstone).
+    pub fn of_key(&self, key: &RecordKey) -> Vec<(&str, i64, bool)> {
+        self.sources
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let (t, d) = self.current.get(&(i as u16, *key))?;
+                Some((&**s, *t, *d))
+            })
+            .collect()
+    }
+
+    /// Moves a record's change to `now` (its publication changed: consumers of the change
+    /// order see it again).
+    pub fn touch(&mut self, source: &str, key: RecordKey, now: i64) {
+        if let Some((modified, deleted)) = self.current(source, &key)
+            && modified != now
+        {
+            self.insert(source, key, now, deleted);
         }
-        self.changes.remove(&Change {
-            modified,
-            key,
-            source: source.into(),
-            deleted,
-        });
     }
 
     /// Up to `limit` changes with `from <= modified <= until`, of one source or all, after
@@ -113,6 +167,20 @@ impl ChangeIndex {
         until: Option<i64>,
         after: Option<&ChangeCursor>,
         limit: usize,
+    ) -> Vec<ListedChange> {
+        self.list_filtered(source, from, until, after, limit, Some)
+    }
+
+    /// [`ChangeIndex::list`] through `keep`, which drops a change (`None`) or says how it is
+    /// listed; `limit` counts what is kept.
+    pub fn list_filtered(
+        &self,
+        source: Option<&str>,
+        from: Option<i64>,
+        until: Option<i64>,
+        after: Option<&ChangeCursor>,
+        limit: usize,
+        mut keep: impl FnMut(ListedChange) -> Option<ListedChange>,
     ) -> Vec<ListedChange> {
         let start = match after {
             Some(c) => Bound::Excluded(Change {
@@ -134,13 +202,15 @@ impl ChangeIndex {
             .filter(|c| from.is_none_or(|f| c.modified >= f))
             .take_while(|c| until.is_none_or(|u| c.modified <= u))
             .filter(|c| source.is_none_or(|s| &*c.source == s))
-            .take(limit)
-            .map(|c| ListedChange {
-                modified: c.modified,
-                source: c.source.to_string(),
-                key: c.key,
-                deleted: c.deleted,
+            .filter_map(|c| {
+                keep(ListedChange {
+                    modified: c.modified,
+                    source: c.source.to_string(),
+                    key: c.key,
+                    deleted: c.deleted,
+                })
             })
+            .take(limit)
             .collect()
     }
 
@@ -226,8 +296,12 @@ mod tests {
                 .collect::<Vec<_>>(),
             [0, 1]
         );
-        // Record 0 changes while the client pages: it moves to the end.
-        i.remove("a", RecordKey::from_bytes([0; 16]), 0, false);
+        assert_eq!(
+            i.current("a", &RecordKey::from_bytes([0; 16])),
+            Some((0, false))
+        );
+        // Record 0 changes while the client pages: it moves to the end (its one change
+        // replaced).
         i.insert("a", RecordKey::from_bytes([0; 16]), 100, false);
         let last = first.last().unwrap();
         let cursor = ChangeCursor {
@@ -260,5 +334,26 @@ mod tests {
             j.list(None, None, None, None, 100),
             i.list(None, None, None, None, 100)
         );
+    }
+
+    #[test]
+    fn a_record_has_one_change_which_a_touch_moves() {
+        let mut i = ChangeIndex::default();
+        let k = RecordKey::from_bytes([7; 16]);
+        i.insert("a", k, 10, false);
+        i.insert("b", k, 20, true);
+        assert_eq!(i.of_key(&k), vec![("a", 10, false), ("b", 20, true)]);
+        i.touch("a", k, 30);
+        i.touch("b", k, 30);
+        assert_eq!(i.of_key(&k), vec![("a", 30, false), ("b", 30, true)]);
+        assert_eq!(i.list(None, None, None, None, 10).len(), 2);
+        assert_eq!(i.tombstone("b", &k), Some(30));
+        // Deleted, then back: the tombstone goes.
+        i.insert("b", k, 40, false);
+        assert_eq!(i.tombstone("b", &k), None);
+        assert_eq!(i.tombstones_before(100), vec![]);
+        i.remove("a", k);
+        assert_eq!(i.of_key(&k), vec![("b", 40, false)]);
+        assert_eq!(i.list(None, None, None, None, 10).len(), 1);
     }
 }

@@ -4,10 +4,11 @@
 
 use crate::federation::{Cluster, Federation, FederationRules, Publication, SourceCounts};
 use crate::index::{CatalogIndex, Entry};
-use crate::{Operation, RecordKey, RecordStore, StoreError};
+use crate::{ChangeCursor, ListedChange, Operation, RecordKey, RecordStore, StoreError};
 use alzette_dcat::RecordGraph;
 use alzette_dcat::identity::{IdentityCollector, MatchKey, identity_values};
 use alzette_vocab::{adms, dcat, dct, foaf, skos};
+use chrono::{DateTime, Utc};
 use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode, Quad, Term};
 use oxigraph::store::StorageError;
 use std::collections::{BTreeMap, HashMap};
@@ -324,10 +325,99 @@ impl RecordStore {
         Ok(self.federation()?.as_ref().expect("built").counts())
     }
 
+    /// The changes of the published view in `[from, until]`, of one source or all, after
+    /// `after`: what OAI-PMH lists, one item per resource. A record published is listed as it
+    /// changed; a tombstone (or, with `deletions_of_shadowed`, a record now shadowed by a record
+    /// of another IRI) is listed as the deletion of its resource only when no live record
+    /// publishes that resource, and only once (its latest change).
+    pub fn published_changes(
+        &self,
+        source: Option<&str>,
+        from: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        after: Option<&ChangeCursor>,
+        limit: usize,
+        deletions_of_shadowed: bool,
+    ) -> Result<Vec<ListedChange>, StoreError> {
+        drop(self.federation()?);
+        let federation = self.federation.read().expect("federation lock");
+        let index = self.index.read().expect("index lock");
+        let published =
+            |s: &str, k: &RecordKey| federation.as_ref().is_none_or(|f| f.is_published(s, k));
+        Ok(index.changes.list_filtered(
+            source,
+            from.map(|t| t.timestamp_micros()),
+            until.map(|t| t.timestamp_micros()),
+            after,
+            limit,
+            |c| {
+                if !c.deleted && published(&c.source, &c.key) {
+                    return Some(c);
+                }
+                if !c.deleted && !deletions_of_shadowed {
+                    return None;
+                }
+                let others = index.changes.of_key(&c.key);
+                if others
+                    .iter()
+                    .any(|(s, _, deleted)| !deleted && published(s, &c.key))
+                {
+                    return None;
+                }
+                if others
+                    .iter()
+                    .any(|(s, t, _)| (*t, *s) > (c.modified, c.source.as_str()))
+                {
+                    return None;
+                }
+                Some(ListedChange { deleted: true, ..c })
+            },
+        ))
+    }
+
+    /// The item of the published view an identifier names (a resource IRI, or a record IRI for
+    /// its resource): its published record's change, or its resource's deletion.
+    pub fn published_item(&self, identifier: &str) -> Result<Option<ListedChange>, StoreError> {
+        let key = match self.iris.parse_record(identifier) {
+            Some((_, key)) => key,
+            None => RecordKey::of(identifier),
+        };
+        drop(self.federation()?);
+        let federation = self.federation.read().expect("federation lock");
+        let index = self.index.read().expect("index lock");
+        let published = |s: &str| federation.as_ref().is_none_or(|f| f.is_published(s, &key));
+        let others = index.changes.of_key(&key);
+        let item = match others
+            .iter()
+            .find(|(s, _, deleted)| !deleted && published(s))
+        {
+            Some((s, t, _)) => Some((*s, *t, false)),
+            None => others
+                .iter()
+                .max_by_key(|(s, t, _)| (*t, *s))
+                .map(|(s, t, _)| (*s, *t, true)),
+        };
+        Ok(item.map(|(source, modified, deleted)| ListedChange {
+            modified,
+            source: source.to_owned(),
+            key,
+            deleted,
+        }))
+    }
+
     /// Resources in the federation catalogue: each once.
     pub fn published_count(&self) -> Result<usize, StoreError> {
         drop(self.federation()?);
         Ok(self.index.read().expect("index lock").published_len())
+    }
+}
+
+/// Marks records shadowed or published again in the catalogue order, and moves their changes
+/// to `now` in the change order (consumers of the published view see the switch).
+pub(crate) fn apply_at(index: &mut CatalogIndex, changed: &[Publication], now: i64) {
+    apply(index, changed);
+    for p in changed {
+        index.changes.touch(&p.source, p.key, now);
     }
 }
 

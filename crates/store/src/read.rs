@@ -98,24 +98,24 @@ impl RecordStore {
         offset: usize,
         limit: usize,
     ) -> Result<CatalogPage, StoreError> {
-        let (slice, total) = {
-            let index = self.index.read().expect("index lock");
-            let all = index.changes.list(
+        // A source's own view lists what it harvested; the federation's, the published view.
+        let all = match source {
+            Some(_) => self.index.read().expect("index lock").changes.list(
                 source,
                 Some(since.timestamp_micros()),
                 None,
                 None,
                 usize::MAX,
-            );
-            let total = all.len();
-            let slice: Vec<(String, RecordKey)> = all
-                .into_iter()
-                .skip(offset)
-                .take(limit)
-                .map(|c| (c.source, c.key))
-                .collect();
-            (slice, total)
+            ),
+            None => self.published_changes(None, Some(since), None, None, usize::MAX, false)?,
         };
+        let total = all.len();
+        let slice: Vec<(String, RecordKey)> = all
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|c| (c.source, c.key))
+            .collect();
         self.render_page(source, slice, total)
             .map_err(self.failed(Operation::ReadCatalogPage))
     }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use oxigraph::model::{
     GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, Quad, QuadRef, Term,
 };
-use oxigraph::store::{StorageError, Transaction};
+use oxigraph::store::StorageError;
 use std::collections::HashSet;
 
 /// Memory the bulk loader may use for one batch of new records.
@@ -88,16 +88,17 @@ impl RecordStore {
         let failed = self.failed(Operation::AddRecords);
         let now_literal = date_time(now);
         // Records deleted earlier and back now: their tombstones go first.
-        let revived: Vec<(RecordKey, i64)> = {
+        let revived: Vec<RecordKey> = {
             let index = self.index.read().expect("index lock");
             records
                 .iter()
-                .filter_map(|r| index.changes.tombstone(source, &r.key).map(|t| (r.key, t)))
+                .filter(|r| index.changes.tombstone(source, &r.key).is_some())
+                .map(|r| r.key)
                 .collect()
         };
         if !revived.is_empty() {
             let mut tx = self.store.start_transaction().map_err(&failed)?;
-            for (key, _) in &revived {
+            for key in &revived {
                 tx.clear_graph(&self.iris.record(source, key))
                     .map_err(&failed)?;
             }
@@ -119,10 +120,8 @@ impl RecordStore {
         let publications = self.federate_written(source, records, Some(issued))?;
         {
             let mut index = self.index.write().expect("index lock");
-            crate::published::apply(&mut index, &publications);
-            for (key, deleted_at) in revived {
-                index.changes.remove(source, key, deleted_at, true);
-            }
+            crate::published::apply_at(&mut index, &publications, issued);
+            // A record's change replaces its earlier one (a tombstone, for one back).
             for r in records {
                 index.insert(source, Entry { issued, key: r.key });
                 index.changes.insert(source, r.key, issued, false);
@@ -147,39 +146,34 @@ impl RecordStore {
             return Ok(0);
         }
         let now_literal = date_time(now);
-        let moved = self
-            .replace(source, records, &now_literal, run)
+        self.replace(source, records, &now_literal, run)
             .map_err(self.failed(Operation::UpdateRecords))?;
         // Identifiers may have changed: the record may join or leave a cluster.
         let publications = self.federate_written(source, records, None)?;
         {
             let mut index = self.index.write().expect("index lock");
-            crate::published::apply(&mut index, &publications);
-            for (key, before) in moved {
-                index.changes.remove(source, key, before, false);
+            crate::published::apply_at(&mut index, &publications, micros(&now_literal));
+            for r in records {
                 index
                     .changes
-                    .insert(source, key, micros(&now_literal), false);
+                    .insert(source, r.key, micros(&now_literal), false);
             }
         }
         self.changed();
         Ok(records.len())
     }
 
-    /// The transaction of [`RecordStore::update`]; returns each record's key and its
-    /// `dct:modified` before.
+    /// The transaction of [`RecordStore::update`].
     fn replace(
         &self,
         source: &str,
         records: &[RecordGraph],
         now: &Literal,
         run: &HarvestRun,
-    ) -> Result<Vec<(RecordKey, i64)>, StorageError> {
-        let mut moved = Vec::with_capacity(records.len());
+    ) -> Result<(), StorageError> {
         let mut tx = self.store.start_transaction()?;
         for r in records {
             let graph = self.iris.record(source, &r.key);
-            moved.push((r.key, last_modified(&tx, &graph)?));
             let issued = first_literal(tx.quads_for_pattern(
                 Some((&graph).into()),
                 Some(dct::ISSUED),
@@ -191,8 +185,7 @@ impl RecordStore {
             tx.clear_graph(&graph)?;
             tx.extend(&quads);
         }
-        tx.commit()?;
-        Ok(moved)
+        tx.commit()
     }
 
     /// Writes records of a source: [`RecordStore::classify`], then [`RecordStore::update`] and
@@ -340,17 +333,17 @@ impl RecordStore {
             return Ok(0);
         }
         let deleted_at = date_time(Utc::now());
-        let moved = self
-            .tombstone(source, keys, &deleted_at)
+        self.tombstone(source, keys, &deleted_at)
             .map_err(self.failed(Operation::DeleteRecords))?;
         let publications = self.federate_deleted(source, keys.iter().copied())?;
         {
             let mut index = self.index.write().expect("index lock");
             index.remove(source, keys);
-            crate::published::apply(&mut index, &publications);
-            for (key, before) in moved {
-                index.changes.remove(source, key, before, false);
-                index.changes.insert(source, key, micros(&deleted_at), true);
+            crate::published::apply_at(&mut index, &publications, micros(&deleted_at));
+            for key in keys {
+                index
+                    .changes
+                    .insert(source, *key, micros(&deleted_at), true);
             }
         }
         self.changed();
@@ -358,20 +351,17 @@ impl RecordStore {
         Ok(keys.len())
     }
 
-    /// The transaction of [`RecordStore::delete`]; returns each record's key and its
-    /// `dct:modified` before.
+    /// The transaction of [`RecordStore::delete`].
     fn tombstone(
         &self,
         source: &str,
         keys: &HashSet<RecordKey>,
         deleted_at: &Literal,
-    ) -> Result<Vec<(RecordKey, i64)>, StorageError> {
-        let mut moved = Vec::with_capacity(keys.len());
+    ) -> Result<(), StorageError> {
         let mut tx = self.store.start_transaction()?;
         for key in keys {
             let graph = self.iris.record(source, key);
             let g = GraphNameRef::from(&graph);
-            let modified = last_modified(&tx, &graph)?;
             let resource = tx
                 .quads_for_pattern(
                     Some((&graph).into()),
@@ -390,10 +380,8 @@ impl RecordStore {
             if let Some(resource) = &resource {
                 tx.insert(QuadRef::new(&graph, foaf::PRIMARY_TOPIC, resource, g));
             }
-            moved.push((*key, modified));
         }
-        tx.commit()?;
-        Ok(moved)
+        tx.commit()
     }
 
     /// Keeps tombstones for `retention` (`None`: for ever, the default).
@@ -435,8 +423,8 @@ impl RecordStore {
         tx.commit().map_err(&failed)?;
         {
             let mut index = self.index.write().expect("index lock");
-            for (source, key, at) in &old {
-                index.changes.remove(source, *key, *at, true);
+            for (source, key, _) in &old {
+                index.changes.remove(source, *key);
             }
         }
         self.changed();
@@ -454,15 +442,4 @@ pub(crate) fn first_literal(
         },
         None => Ok(None),
     }
-}
-
-/// A record's `dct:modified` as the change order keys it (0 when it has none).
-fn last_modified(tx: &Transaction<'_>, graph: &NamedNode) -> Result<i64, StorageError> {
-    let modified = first_literal(tx.quads_for_pattern(
-        Some(graph.into()),
-        Some(dct::MODIFIED),
-        None,
-        Some(graph.into()),
-    ))?;
-    Ok(modified.as_ref().map_or(0, micros))
 }
