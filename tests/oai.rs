@@ -232,8 +232,8 @@ fn every_verb_every_error_and_whole_lists() {
     let ids: BTreeSet<String> = items.iter().map(|(i, _)| i.clone()).collect();
     assert_eq!((items.len(), ids.len()), (32, 32));
     let expected: BTreeSet<String> = (0..26)
-        .map(|i| item_id(i))
-        .chain((100..106).map(|i| item_id(i)))
+        .map(item_id)
+        .chain((100..106).map(item_id))
         .collect();
     assert_eq!(ids, expected);
 
