@@ -272,6 +272,80 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
     assert!(ask(&format!(
         "ASK {{ <{DATA}/dataset/20> <http://purl.org/dc/terms/title> ?t }}"
     )));
+
+    // The default graph is a set: each resource once, each shared description once.
+    let select = |q: &str| -> Vec<serde_json::Value> {
+        let (status, _, body) = http_get(
+            &server.url(&format!("/sparql?query={}", urlencode(q))),
+            &[("accept", "application/sparql-results+json")],
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        v["results"]["bindings"].as_array().unwrap().clone()
+    };
+    let count = |q: &str| -> u64 {
+        select(q)[0]["n"]["value"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let all = count("SELECT (COUNT(*) AS ?n) WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }");
+    let distinct = count(
+        "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }",
+    );
+    assert_eq!(all, distinct);
+    assert!(all >= 13, "{all}");
+    assert!(
+        !ask("ASK { <https://portal.example/ds/doi> ?p ?o }"),
+        "a shadowed description is not in the default graph"
+    );
+    assert!(
+        ask("ASK { GRAPH ?g { <https://portal.example/ds/doi> ?p ?o } }"),
+        "its record graph is"
+    );
+    let repeated = select(
+        "PREFIX dct: <http://purl.org/dc/terms/> PREFIX foaf: <http://xmlns.com/foaf/0.1/> \
+         SELECT ?d (COUNT(*) AS ?n) WHERE { ?d dct:publisher/foaf:name ?name } GROUP BY ?d HAVING (COUNT(*) > 1)",
+    );
+    assert!(repeated.is_empty(), "{repeated:?}");
+    // The naive "datasets per publisher": datasets 0-6, 20-22 and 30-31 are published, with
+    // publishers org/(i mod 3).
+    let per_publisher: Vec<(String, String)> = select(
+        "PREFIX dct: <http://purl.org/dc/terms/> PREFIX foaf: <http://xmlns.com/foaf/0.1/> \
+         SELECT ?name (COUNT(*) AS ?n) WHERE { ?d dct:publisher ?p . ?p foaf:name ?name FILTER(STRSTARTS(?name, \"Organisation\")) } GROUP BY ?name ORDER BY ?name",
+    )
+    .iter()
+    .map(|b| {
+        (
+            b["name"]["value"].as_str().unwrap().to_owned(),
+            b["n"]["value"].as_str().unwrap().to_owned(),
+        )
+    })
+    .collect();
+    let expected: Vec<(String, String)> = [
+        ("Organisation 0", 5),
+        ("Organisation 1", 4),
+        ("Organisation 2", 3),
+    ]
+    .iter()
+    .map(|(n, c)| (n.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(per_publisher, expected);
+    // docs/federation.md's query: the records of one IRI, with their sources.
+    let query = format!(
+        "PREFIX foaf: <http://xmlns.com/foaf/0.1/> PREFIX prov: <http://www.w3.org/ns/prov#> \
+         SELECT ?record ?source WHERE {{ GRAPH ?record {{ ?record foaf:primaryTopic <{ds0}> ; prov:hadPrimarySource ?source }} }}"
+    );
+    let mut records: Vec<String> = select(&query)
+        .iter()
+        .map(|b| b["record"]["value"].as_str().unwrap().to_owned())
+        .collect();
+    records.sort_unstable();
+    let mut expected_records = vec![geo_record.clone(), portal_record.clone()];
+    expected_records.sort_unstable();
+    assert_eq!(records, expected_records);
     server.stop();
 
     // The geoportal drops dataset 0: the portal's description takes over, still once.
@@ -309,6 +383,21 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
         one.contains("Dataset 0 v1") && one.contains("<setSpec>portal</setSpec>"),
         "{one}"
     );
+    // The default graph follows: the portal's title only.
+    let query = format!("SELECT ?t WHERE {{ <{ds0}> <http://purl.org/dc/terms/title> ?t }}");
+    let (_, _, body) = http_get(
+        &server.url(&format!("/sparql?query={}", urlencode(&query))),
+        &[("accept", "application/sparql-results+json")],
+    )
+    .unwrap();
+    let titles: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let titles: Vec<&str> = titles["results"]["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["t"]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Dataset 0 v1"]);
     server.stop();
 
     // The portal drops it too: it leaves the federation.
@@ -334,6 +423,15 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
         "{headers:?}"
     );
     assert_eq!(headers.iter().filter(|(_, d)| !d).count(), 15);
+    // And the default graph no longer describes it.
+    let query = format!("ASK {{ <{ds0}> ?p ?o }}");
+    let (_, _, body) = http_get(
+        &server.url(&format!("/sparql?query={}", urlencode(&query))),
+        &[("accept", "application/sparql-results+json")],
+    )
+    .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(answer["boolean"], false);
     server.stop();
 }
 

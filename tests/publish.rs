@@ -437,7 +437,7 @@ fn the_query_pages_examples_answer_over_the_endpoint() {
         .map(|r| {
             (
                 r["publisher"].clone(),
-                r["publisherName"].clone(),
+                r["name"].clone(),
                 r["datasets"].clone(),
             )
         })
@@ -500,7 +500,12 @@ fn sparql_queries_in_every_format() {
             "application/sparql-results+json",
             direct,
         );
-        assert_eq!(status, 200, "{method} {direct}");
+        assert_eq!(
+            status,
+            200,
+            "{method} {direct}: {}",
+            String::from_utf8_lossy(&body)
+        );
         assert_eq!(ct, "application/sparql-results+json");
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
@@ -668,8 +673,15 @@ fn sparql_queries_in_every_format() {
             .starts_with("text/turtle")
     );
     let sd = parse(&body, RdfFormat::Turtle, "http://x/");
-    assert!(sd.iter().any(|t| t.object.to_string()
+    // The default graph is the published view (a set), not the union of the record graphs.
+    assert!(!sd.iter().any(|t| t.object.to_string()
         == "<http://www.w3.org/ns/sparql-service-description#UnionDefaultGraph>"));
+    assert!(sd.iter().any(|t| t.predicate.as_str()
+        == "http://www.w3.org/ns/sparql-service-description#defaultDataset"));
+    assert!(
+        sd.iter()
+            .any(|t| t.object.to_string().contains("published view"))
+    );
     server.stop();
 }
 

@@ -925,7 +925,8 @@ pub fn stored_resources(store: &RecordStore, source: &str) -> Vec<String> {
     out
 }
 
-/// One SPARQL SELECT over the store (union of all graphs), first column of each row.
+/// One SPARQL SELECT over the store (union of the named graphs: every record graph, shadowed
+/// and tombstoned ones included, as a bag), first column of each row.
 pub fn select(store: &RecordStore, query: &str) -> Vec<String> {
     let mut out: Vec<String> = select_rows(store, query)
         .into_iter()
@@ -935,12 +936,22 @@ pub fn select(store: &RecordStore, query: &str) -> Vec<String> {
     out
 }
 
-/// One SPARQL SELECT over the store (union of all graphs): every row, each value as text (IRIs
-/// bare, literals' values, "" when unbound), rows sorted.
+/// One SPARQL SELECT over the store (union of the named graphs, not the published view that is
+/// the store's default graph): every row, each value as text (IRIs bare, literals' values, ""
+/// when unbound), rows sorted.
 pub fn select_rows(store: &RecordStore, query: &str) -> Vec<Vec<String>> {
+    use oxigraph::model::{GraphName, NamedOrBlankNode};
     use oxigraph::sparql::{QueryResults, SparqlEvaluator};
     let mut prepared = SparqlEvaluator::new().parse_query(query).unwrap();
-    prepared.dataset_mut().set_default_graph_as_union();
+    let named: Vec<GraphName> = store
+        .oxigraph()
+        .named_graphs()
+        .filter_map(|g| match g.unwrap() {
+            NamedOrBlankNode::NamedNode(n) => Some(GraphName::NamedNode(n)),
+            NamedOrBlankNode::BlankNode(_) => None,
+        })
+        .collect();
+    prepared.dataset_mut().set_default_graph(named);
     let QueryResults::Solutions(solutions) = prepared.on_store(store.oxigraph()).execute().unwrap()
     else {
         panic!("not a SELECT")

@@ -20,15 +20,14 @@ const EXAMPLES: [(&str, &str); 7] = [
 PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX foaf: <http://xmlns.com/foaf/0.1/>
 
-# Each record repeats its publisher's description, and the default graph holds every
-# record's triples: the names are made distinct first, not joined once per copy.
-SELECT ?publisher (SAMPLE(?name) AS ?publisherName) (COUNT(DISTINCT ?dataset) AS ?datasets)
+# The default graph is the published view: each dataset once, each triple once.
+SELECT ?publisher ?name (COUNT(?dataset) AS ?datasets)
 WHERE {
   ?dataset a dcat:Dataset ;
            dct:publisher ?publisher .
-  OPTIONAL { SELECT DISTINCT ?publisher ?name WHERE { ?publisher foaf:name ?name } }
+  OPTIONAL { ?publisher foaf:name ?name }
 }
-GROUP BY ?publisher
+GROUP BY ?publisher ?name
 ORDER BY DESC(?datasets)
 LIMIT 100",
     ),
@@ -36,7 +35,7 @@ LIMIT 100",
         "Datasets per theme",
         "PREFIX dcat: <http://www.w3.org/ns/dcat#>
 
-SELECT ?theme (COUNT(DISTINCT ?dataset) AS ?datasets)
+SELECT ?theme (COUNT(?dataset) AS ?datasets)
 WHERE {
   ?dataset a dcat:Dataset ;
            dcat:theme ?theme .
@@ -74,8 +73,9 @@ ORDER BY DESC(?modified)",
         "PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX dct: <http://purl.org/dc/terms/>
 
-# Each source has its catalogue, part of the federation catalogue.
-SELECT ?source (COUNT(DISTINCT ?dataset) AS ?datasets)
+# Each source has its catalogue, part of the federation catalogue; a dataset several sources
+# carry counts for the source it is published from (GRAPH ?g { ... } counts every record).
+SELECT ?source (COUNT(?dataset) AS ?datasets)
 WHERE {
   ?catalog a dcat:Catalog ;
            dct:identifier ?source ;
@@ -105,7 +105,7 @@ PREFIX alz: <https://w3id.org/alzette/ns#>
 PREFIX pv: <https://piveau.eu/ns/voc#>
 
 # data.europa.eu's metadata quality score (MQA), made at harvest (docs/quality.md).
-SELECT ?rating (COUNT(DISTINCT ?dataset) AS ?datasets) (AVG(?points) AS ?averageScore)
+SELECT ?rating (COUNT(?dataset) AS ?datasets) (AVG(?points) AS ?averageScore)
 WHERE {
   ?dataset dqv:hasQualityMeasurement ?r , ?s .
   ?r dqv:isMeasurementOf alz:qualityRating ; dqv:value ?rating .

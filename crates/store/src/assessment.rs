@@ -6,6 +6,7 @@
 //! record's `dct:modified`. Vocabularies live in `{base}vocabulary/{source}`, one graph per source,
 //! queryable like everything else but never listed in a catalogue.
 
+use crate::federation::Federation;
 use crate::{
     Operation, RecordKey, RecordStore, StoreError, blank_prefix, relabel_object, relabel_subject,
 };
@@ -36,8 +37,11 @@ impl RecordStore {
     /// Stores the reports whose digest differs from the stored one, in one transaction;
     /// returns how many were written.
     pub fn put_reports(&self, source: &str, reports: &[StoredReport]) -> Result<usize, StoreError> {
+        let _one_writer = self.write_lock.lock().expect("write lock");
+        drop(self.federation()?);
+        let federation = self.federation.read().expect("federation lock");
         let written = self
-            .write_reports(source, reports)
+            .write_reports(source, reports, federation.as_ref())
             .map_err(self.failed(Operation::WriteReports))?;
         if written > 0 {
             self.changed();
@@ -45,7 +49,13 @@ impl RecordStore {
         Ok(written)
     }
 
-    fn write_reports(&self, source: &str, reports: &[StoredReport]) -> Result<usize, StorageError> {
+    /// The reports' transaction; a published record's report is in the published view too.
+    fn write_reports(
+        &self,
+        source: &str,
+        reports: &[StoredReport],
+        federation: Option<&Federation>,
+    ) -> Result<usize, StorageError> {
         let mut written = 0;
         let mut tx = self.store.start_transaction()?;
         for report in reports {
@@ -64,6 +74,11 @@ impl RecordStore {
             {
                 continue;
             }
+            let published = federation.filter(|f| f.is_published(source, &report.key));
+            let old = match published {
+                Some(_) => Self::graph_triples(&tx, &graph)?,
+                None => Vec::new(),
+            };
             tx.remove_named_graph(&graph)?;
             // The record's blank nodes are stored relabelled (see `build_record_quads`); the
             // report names them the same way, so that its focus nodes join with the record.
@@ -85,6 +100,13 @@ impl RecordStore {
             tx.insert(QuadRef::new(&graph, alz::REPORT_DIGEST, &digest, g));
             let shapes = oxigraph::model::Literal::new_simple_literal(&report.shapes);
             tx.insert(QuadRef::new(&graph, alz::SHAPES, &shapes, g));
+            if let Some(federation) = published {
+                let new: std::collections::HashSet<Triple> =
+                    Self::graph_triples(&tx, &graph)?.into_iter().collect();
+                self.publish_triples(&mut tx, &new);
+                let gone: Vec<Triple> = old.into_iter().filter(|t| !new.contains(t)).collect();
+                self.withdraw_triples(&mut tx, federation, &gone)?;
+            }
             written += 1;
         }
         tx.commit()?;
@@ -98,15 +120,14 @@ impl RecordStore {
         triples: &[Triple],
     ) -> Result<usize, StoreError> {
         let graph = self.iris.vocabulary(source);
-        let g = GraphNameRef::from(&graph);
         let failed = self.failed(Operation::ReplaceVocabulary);
-        let mut tx = self.store.start_transaction().map_err(&failed)?;
-        tx.remove_named_graph(&graph).map_err(&failed)?;
-        for t in triples {
-            tx.insert(QuadRef::new(&t.subject, &t.predicate, &t.object, g));
-        }
-        tx.insert(QuadRef::new(&graph, rdf::TYPE, alz::VOCABULARY, g));
-        tx.commit().map_err(&failed)?;
+        let _one_writer = self.write_lock.lock().expect("write lock");
+        drop(self.federation()?);
+        let federation = self.federation.read().expect("federation lock");
+        let mut new: Vec<Triple> = triples.to_vec();
+        new.push(Triple::new(graph.clone(), rdf::TYPE, alz::VOCABULARY));
+        self.replace_contributing_graph(&graph, &new, federation.as_ref())
+            .map_err(&failed)?;
         self.changed();
         Ok(triples.len())
     }

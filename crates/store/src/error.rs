@@ -57,6 +57,7 @@ pub enum Operation {
     ReadCatalogPage,
     RebuildOrder,
     BuildFederation,
+    RebuildView,
     Flush,
 }
 
@@ -76,6 +77,7 @@ impl fmt::Display for Operation {
             Self::ReadCatalogPage => "reading a catalogue page",
             Self::RebuildOrder => "rebuilding the catalogue order from the records",
             Self::BuildFederation => "reading every record's identity to work out the federation",
+            Self::RebuildView => "rebuilding the published view (the SPARQL default graph)",
             Self::Flush => "flushing to disk",
         })
     }

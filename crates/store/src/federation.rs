@@ -13,6 +13,7 @@
 
 use alzette_dcat::RecordKey;
 use alzette_dcat::identity::{IdentityKey, MatchKey};
+use sha2::Digest;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
@@ -33,16 +34,27 @@ struct SourceRule {
 }
 
 impl FederationRules {
-    /// Sets a source's rule (sources without one: priority 0, [`MatchKey::DEFAULTS`]).
+    /// Sets a source's rule (sources without one: priority 0, [`MatchKey::DEFAULTS`]; rules
+    /// equal to that are not kept, so that equal rules compare equal).
     pub fn source(mut self, id: &str, priority: i64, match_on: &[MatchKey]) -> Self {
-        self.sources.insert(
-            id.to_owned(),
-            SourceRule {
-                priority,
-                match_on: match_on.to_vec(),
-            },
-        );
+        let mut match_on = match_on.to_vec();
+        match_on.sort_unstable();
+        match_on.dedup();
+        let mut defaults = MatchKey::DEFAULTS.to_vec();
+        defaults.sort_unstable();
+        if priority == 0 && match_on == defaults {
+            self.sources.remove(id);
+        } else {
+            self.sources
+                .insert(id.to_owned(), SourceRule { priority, match_on });
+        }
         self
+    }
+
+    /// Names the rules: the published view records the rules it was made with.
+    pub fn digest(&self) -> String {
+        let text = format!("{:?}", self.sources);
+        alzette_dcat::hex(&sha2::Sha256::digest(text.as_bytes())[..8])
     }
 
     pub fn priority(&self, source: &str) -> i64 {
@@ -215,6 +227,12 @@ impl Federation {
     }
 
     /// Whether a record is published (records the federation does not know are).
+    /// Whether the federation knows a record (a live record of a source).
+    pub fn knows(&self, source: &str, key: &RecordKey) -> bool {
+        self.rec(source, *key)
+            .is_some_and(|r| self.members.contains_key(&r))
+    }
+
     pub fn is_published(&self, source: &str, key: &RecordKey) -> bool {
         self.rec(source, *key)
             .and_then(|r| self.members.get(&r))

@@ -66,12 +66,58 @@ impl Iris {
         NamedNode::new_unchecked(format!("{}run/{source}/{id}", self.base))
     }
 
+    /// The published view (the store's default graph: every triple of the published records,
+    /// their assessments, the catalogues' descriptions and the vocabularies, once), as the
+    /// subject of what is said about it (the rules it was made with).
+    pub fn published(&self) -> NamedNode {
+        NamedNode::new_unchecked(format!("{}published", self.base))
+    }
+
+    /// What a graph of the store is, from its name.
+    pub fn graph_kind<'a>(&self, iri: &'a str) -> GraphKind<'a> {
+        let Some(rest) = iri.strip_prefix(&self.base) else {
+            return GraphKind::Other;
+        };
+        if let Some(rest) = rest.strip_prefix("record/")
+            && let Some((source, key)) = rest.split_once('/')
+        {
+            let (key, assessment) = match key.strip_suffix("/assessment") {
+                Some(key) => (key, true),
+                None => (key, false),
+            };
+            if let Ok(key) = key.parse() {
+                return if assessment {
+                    GraphKind::Assessment(source, key)
+                } else {
+                    GraphKind::Record(source, key)
+                };
+            }
+        }
+        if rest == "catalog" || rest.starts_with("catalog/") {
+            GraphKind::Catalog
+        } else if rest.starts_with("vocabulary/") {
+            GraphKind::Vocabulary
+        } else {
+            GraphKind::Other
+        }
+    }
+
     /// The source and key of a record IRI minted by [`Iris::record`].
     pub fn parse_record<'a>(&self, iri: &'a str) -> Option<(&'a str, RecordKey)> {
         let rest = iri.strip_prefix(&self.base)?.strip_prefix("record/")?;
         let (source, key) = rest.split_once('/')?;
         Some((source, key.parse().ok()?))
     }
+}
+
+/// The graphs of the store, by what they hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphKind<'a> {
+    Record(&'a str, RecordKey),
+    Assessment(&'a str, RecordKey),
+    Catalog,
+    Vocabulary,
+    Other,
 }
 
 #[cfg(test)]
@@ -89,5 +135,26 @@ mod tests {
         );
         assert_eq!(iris.parse_record(rec.as_str()), Some(("lu-dcat", key)));
         assert_eq!(iris.parse_record("http://other/record/x/00"), None);
+        assert_eq!(
+            iris.graph_kind(rec.as_str()),
+            GraphKind::Record("lu-dcat", key)
+        );
+        let assessment = iris.assessment("lu-dcat", &key);
+        assert_eq!(
+            iris.graph_kind(assessment.as_str()),
+            GraphKind::Assessment("lu-dcat", key)
+        );
+        assert_eq!(
+            iris.graph_kind(iris.source_catalog("a").as_str()),
+            GraphKind::Catalog
+        );
+        assert_eq!(
+            iris.graph_kind(iris.vocabulary("v").as_str()),
+            GraphKind::Vocabulary
+        );
+        assert_eq!(
+            iris.graph_kind("http://localhost:8080/run/a/1"),
+            GraphKind::Other
+        );
     }
 }

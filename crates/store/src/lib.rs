@@ -32,6 +32,7 @@ mod iris;
 mod order;
 mod published;
 mod read;
+mod view;
 mod write;
 
 pub use alzette_dcat::RecordKey;
@@ -40,7 +41,7 @@ pub use catalogs::{CatalogDescription, SourceDescription};
 pub use changes::{ChangeCursor, ListedChange};
 pub use error::{Operation, StoreError};
 pub use federation::{FederationRules, MAX_SHARED, SourceCounts};
-pub use iris::Iris;
+pub use iris::{GraphKind, Iris};
 pub use oxigraph;
 pub use published::{ClusterMember, DuplicateCluster};
 pub use read::CatalogPage;
@@ -77,6 +78,9 @@ pub struct RecordStore {
     federation: RwLock<Option<federation::Federation>>,
     /// The rules the federation is (or will be) worked out with.
     federation_rules: RwLock<FederationRules>,
+    /// One write at a time: a write and the published view's upkeep read and change shared
+    /// triples, and a bulk load is outside any transaction.
+    write_lock: std::sync::Mutex<()>,
     version: RwLock<StoreVersion>,
     tombstone_retention: RwLock<Option<std::time::Duration>>,
     /// Where the catalogue order is saved when the store is closed cleanly.
@@ -122,6 +126,7 @@ impl RecordStore {
             index: RwLock::new(CatalogIndex::default()),
             federation: RwLock::new(None),
             federation_rules: RwLock::new(FederationRules::default()),
+            write_lock: std::sync::Mutex::new(()),
             version: RwLock::new(StoreVersion {
                 instance: random_instance(),
                 generation: 0,

@@ -47,14 +47,27 @@ impl RecordStore {
         *self.federation_rules.write().expect("rules lock") = rules;
     }
 
-    /// The federation, worked out with the rules in force when it was not yet.
+    /// Forgets the federation (a write failed half-way): worked out anew when next needed.
+    pub(crate) fn forget_federation(&self) {
+        *self.federation.write().expect("federation lock") = None;
+    }
+
+    /// The federation, worked out with the rules in force when it was not yet (and the
+    /// published view rebuilt when it was made with other rules or left unfinished).
     pub(crate) fn federation(
         &self,
     ) -> Result<RwLockWriteGuard<'_, Option<Federation>>, StoreError> {
         let mut federation = self.federation.write().expect("federation lock");
         if federation.is_none() {
             let rules = self.federation_rules.read().expect("rules lock").clone();
-            *federation = Some(self.build_federation(rules)?);
+            let built = self.build_federation(rules)?;
+            let current = self
+                .view_is_current(&built.rules)
+                .map_err(self.failed(Operation::RebuildView))?;
+            if !current {
+                self.rebuild_view(&built)?;
+            }
+            *federation = Some(built);
         }
         Ok(federation)
     }

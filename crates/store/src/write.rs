@@ -2,6 +2,7 @@
 //! ones, replace the changed ones, delete the ones a source no longer has (leaving
 //! tombstones), and drop old tombstones.
 
+use crate::federation::{Federation, Publication};
 use crate::index::Entry;
 use crate::{
     Operation, RecordKey, RecordStore, StoreError, blank_prefix, date_time, micros, relabel_object,
@@ -11,7 +12,7 @@ use alzette_dcat::{ContentHash, RecordGraph, RecordKind};
 use alzette_vocab::{alz, dcat, dct, foaf, prov, rdf};
 use chrono::{DateTime, Utc};
 use oxigraph::model::{
-    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, Quad, QuadRef, Term,
+    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, Quad, QuadRef, Term, Triple,
 };
 use oxigraph::store::StorageError;
 use std::collections::HashSet;
@@ -86,6 +87,7 @@ impl RecordStore {
             return Ok(0);
         }
         let failed = self.failed(Operation::AddRecords);
+        let _one_writer = self.write_lock.lock().expect("write lock");
         let now_literal = date_time(now);
         // Records deleted earlier and back now: their tombstones go first.
         let revived: Vec<RecordKey> = {
@@ -104,6 +106,15 @@ impl RecordStore {
             }
             tx.commit().map_err(&failed)?;
         }
+        // As written (milliseconds), so that the change can be found again from the record.
+        let issued = micros(&now_literal);
+        // Identity first: which new records are published, which stored ones change.
+        let publications = self.federate_written(source, records, Some(issued))?;
+        let federation = self.federation.read().expect("federation lock");
+        let published_new = federation
+            .as_ref()
+            .map(|f| Self::published_among(f, source, records.iter().map(|r| &r.key)));
+        let view = GraphName::DefaultGraph;
         let mut loader = self
             .store
             .bulk_loader()
@@ -111,13 +122,41 @@ impl RecordStore {
             .with_max_memory_size_in_megabytes(BULK_LOAD_MEMORY_MB);
         let quads = records.iter().flat_map(|r| {
             let graph = self.iris.record(source, &r.key);
-            self.record_quads(source, r, &graph, &now_literal, &now_literal, run)
+            let quads = self.record_quads(source, r, &graph, &now_literal, &now_literal, run);
+            let in_view: Vec<Quad> = if published_new.as_ref().is_some_and(|p| p.contains(&r.key)) {
+                quads
+                    .iter()
+                    .map(|q| {
+                        Quad::new(
+                            q.subject.clone(),
+                            q.predicate.clone(),
+                            q.object.clone(),
+                            view.clone(),
+                        )
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            quads.into_iter().chain(in_view)
         });
-        loader.load_quads(quads).map_err(&failed)?;
-        loader.commit().map_err(&failed)?;
-        // As written (milliseconds), so that the change can be found again from the record.
-        let issued = micros(&now_literal);
-        let publications = self.federate_written(source, records, Some(issued))?;
+        let loaded = loader
+            .load_quads(quads.chain(std::iter::once(self.pending_mark())))
+            .and_then(|()| loader.commit())
+            .map_err(&failed);
+        // The follow-up: stored records published or shadowed by the new ones, and the mark.
+        let followed = loaded.and_then(|()| match federation.as_ref() {
+            Some(f) => self
+                .after_bulk_load(f, source, records, &publications)
+                .map_err(&failed),
+            None => Ok(()),
+        });
+        drop(federation);
+        if let Err(e) = followed {
+            // The federation was told of records that may not be there: worked out anew.
+            self.forget_federation();
+            return Err(e);
+        }
         {
             let mut index = self.index.write().expect("index lock");
             crate::published::apply_at(&mut index, &publications, issued);
@@ -130,6 +169,26 @@ impl RecordStore {
         // After the index: a reader that sees the new version sees the new records.
         self.changed();
         Ok(records.len())
+    }
+
+    /// What follows a bulk load of new records, in one transaction: stored records published or
+    /// shadowed by them join or leave the published view, and the pending mark goes.
+    fn after_bulk_load(
+        &self,
+        federation: &Federation,
+        source: &str,
+        records: &[RecordGraph],
+        publications: &[Publication],
+    ) -> Result<(), StorageError> {
+        let new: HashSet<RecordKey> = records.iter().map(|r| r.key).collect();
+        let mut tx = self.store.start_transaction()?;
+        for p in publications {
+            if &*p.source != source || !new.contains(&p.key) {
+                self.republish(&mut tx, federation, &p.source, &p.key, p.published)?;
+            }
+        }
+        self.clear_pending(&mut tx);
+        tx.commit()
     }
 
     /// Replaces records that changed (see [`RecordStore::classify`]), in one transaction: a
@@ -145,11 +204,33 @@ impl RecordStore {
         if records.is_empty() {
             return Ok(0);
         }
+        let failed = self.failed(Operation::UpdateRecords);
+        let _one_writer = self.write_lock.lock().expect("write lock");
         let now_literal = date_time(now);
-        self.replace(source, records, &now_literal, run)
-            .map_err(self.failed(Operation::UpdateRecords))?;
+        let published_before = {
+            let federation = self.federation()?;
+            let federation = federation.as_ref().expect("built");
+            Self::published_among(federation, source, records.iter().map(|r| &r.key))
+        };
         // Identifiers may have changed: the record may join or leave a cluster.
         let publications = self.federate_written(source, records, None)?;
+        let federation = self.federation.read().expect("federation lock");
+        let replaced = self
+            .replace(
+                source,
+                records,
+                &now_literal,
+                run,
+                federation
+                    .as_ref()
+                    .map(|f| (f, &published_before, &publications[..])),
+            )
+            .map_err(&failed);
+        drop(federation);
+        if let Err(e) = replaced {
+            self.forget_federation();
+            return Err(e);
+        }
         {
             let mut index = self.index.write().expect("index lock");
             crate::published::apply_at(&mut index, &publications, micros(&now_literal));
@@ -163,17 +244,23 @@ impl RecordStore {
         Ok(records.len())
     }
 
-    /// The transaction of [`RecordStore::update`].
+    /// The transaction of [`RecordStore::update`], with the published view's upkeep: the
+    /// federation, the records published before, and the publications that changed.
     fn replace(
         &self,
         source: &str,
         records: &[RecordGraph],
         now: &Literal,
         run: &HarvestRun,
+        view: Option<(&Federation, &HashSet<RecordKey>, &[Publication])>,
     ) -> Result<(), StorageError> {
         let mut tx = self.store.start_transaction()?;
         for r in records {
             let graph = self.iris.record(source, &r.key);
+            let old = match view {
+                Some(_) => Self::graph_triples(&tx, &graph)?,
+                None => Vec::new(),
+            };
             let issued = first_literal(tx.quads_for_pattern(
                 Some((&graph).into()),
                 Some(dct::ISSUED),
@@ -184,6 +271,24 @@ impl RecordStore {
             let quads = self.record_quads(source, r, &graph, &issued, now, run);
             tx.clear_graph(&graph)?;
             tx.extend(&quads);
+            if let Some((federation, before, _)) = view {
+                let new: HashSet<Triple> = quads.into_iter().map(Triple::from).collect();
+                if federation.is_published(source, &r.key) {
+                    self.publish_triples(&mut tx, &new);
+                    let gone: Vec<Triple> = old.into_iter().filter(|t| !new.contains(t)).collect();
+                    self.withdraw_triples(&mut tx, federation, &gone)?;
+                } else if before.contains(&r.key) {
+                    self.withdraw_triples(&mut tx, federation, &old)?;
+                }
+            }
+        }
+        if let Some((federation, _, publications)) = view {
+            let updated: HashSet<RecordKey> = records.iter().map(|r| r.key).collect();
+            for p in publications {
+                if &*p.source != source || !updated.contains(&p.key) {
+                    self.republish(&mut tx, federation, &p.source, &p.key, p.published)?;
+                }
+            }
         }
         tx.commit()
     }
@@ -332,10 +437,26 @@ impl RecordStore {
         if keys.is_empty() {
             return Ok(0);
         }
+        let failed = self.failed(Operation::DeleteRecords);
+        let _one_writer = self.write_lock.lock().expect("write lock");
         let deleted_at = date_time(Utc::now());
-        self.tombstone(source, keys, &deleted_at)
-            .map_err(self.failed(Operation::DeleteRecords))?;
+        let published_before = {
+            let federation = self.federation()?;
+            Self::published_among(federation.as_ref().expect("built"), source, keys)
+        };
         let publications = self.federate_deleted(source, keys.iter().copied())?;
+        let federation = self.federation.read().expect("federation lock");
+        let view = federation
+            .as_ref()
+            .map(|f| (f, &published_before, &publications[..]));
+        let deleted = self
+            .tombstone(source, keys, &deleted_at, view)
+            .map_err(&failed);
+        drop(federation);
+        if let Err(e) = deleted {
+            self.forget_federation();
+            return Err(e);
+        }
         {
             let mut index = self.index.write().expect("index lock");
             index.remove(source, keys);
@@ -351,17 +472,29 @@ impl RecordStore {
         Ok(keys.len())
     }
 
-    /// The transaction of [`RecordStore::delete`].
+    /// The transaction of [`RecordStore::delete`], with the published view's upkeep (see
+    /// [`RecordStore::replace`]).
     fn tombstone(
         &self,
         source: &str,
         keys: &HashSet<RecordKey>,
         deleted_at: &Literal,
+        view: Option<(&Federation, &HashSet<RecordKey>, &[Publication])>,
     ) -> Result<(), StorageError> {
         let mut tx = self.store.start_transaction()?;
+        let mut withdrawn = Vec::new();
         for key in keys {
             let graph = self.iris.record(source, key);
             let g = GraphNameRef::from(&graph);
+            if let Some((_, before, _)) = view
+                && before.contains(key)
+            {
+                withdrawn.extend(Self::graph_triples(&tx, &graph)?);
+                withdrawn.extend(Self::graph_triples(
+                    &tx,
+                    &self.iris.assessment(source, key),
+                )?);
+            }
             let resource = tx
                 .quads_for_pattern(
                     Some((&graph).into()),
@@ -379,6 +512,13 @@ impl RecordStore {
             tx.insert(QuadRef::new(&graph, alz::DELETED, deleted_at, g));
             if let Some(resource) = &resource {
                 tx.insert(QuadRef::new(&graph, foaf::PRIMARY_TOPIC, resource, g));
+            }
+        }
+        if let Some((federation, _, publications)) = view {
+            // The deleted records are no longer in the federation: they hold nothing up.
+            self.withdraw_triples(&mut tx, federation, &withdrawn)?;
+            for p in publications {
+                self.republish(&mut tx, federation, &p.source, &p.key, p.published)?;
             }
         }
         tx.commit()

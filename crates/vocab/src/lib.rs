@@ -281,6 +281,8 @@ vocabulary! {
         REPORT_DIGEST = "reportDigest",
         VOCABULARY = "Vocabulary",
         SHADOWED_BY = "shadowedBy",
+        FEDERATION_RULES = "federationRules",
+        PENDING = "pending",
     }
 }
 

@@ -26,7 +26,8 @@ const RESULT_FORMATS: [(&str, QueryResultsFormat); 7] = [
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryRequest {
     pub query: String,
-    /// `default-graph-uri`: empty for the union of all graphs (or the query's own FROM).
+    /// `default-graph-uri`: empty for the store's default graph, the published view (each
+    /// triple once, however many records repeat it), or the query's own FROM.
     pub default_graphs: Vec<String>,
     /// `named-graph-uri`.
     pub named_graphs: Vec<String>,
@@ -119,9 +120,8 @@ pub fn evaluate(
         if !named.is_empty() {
             dataset.set_available_named_graphs(named);
         }
-    } else if dataset.is_default_dataset() {
-        dataset.set_default_graph_as_union();
     }
+    // Otherwise the store's own default graph: the published view (alzette_store's `view.rs`).
     let timeout = request.timeout;
     let evaluation_failure = |e: QueryEvaluationError| -> Failure {
         if matches!(e, QueryEvaluationError::Cancelled) {

@@ -230,12 +230,11 @@ fn service_description(state: &AppState, headers: &HeaderMap) -> Response {
 <{endpoint}> a sd:Service ;
     sd:endpoint <{endpoint}> ;
     sd:supportedLanguage sd:SPARQL11Query ;
-    sd:feature sd:UnionDefaultGraph ;
     sd:resultFormat <http://www.w3.org/ns/formats/SPARQL_Results_JSON>, <http://www.w3.org/ns/formats/SPARQL_Results_XML>,
         <http://www.w3.org/ns/formats/SPARQL_Results_CSV>, <http://www.w3.org/ns/formats/SPARQL_Results_TSV>,
         <http://www.w3.org/ns/formats/Turtle>, <http://www.w3.org/ns/formats/RDF_XML>,
         <http://www.w3.org/ns/formats/JSON-LD>, <http://www.w3.org/ns/formats/N-Triples> ;
-    sd:defaultDataset [ a sd:Dataset ; dct:description "The default graph is the union of every record graph and catalogue graph."@en ] ;
+    sd:defaultDataset [ a sd:Dataset ; dct:description "The default graph is the published view: every triple of the published records (each resource once, from the source with precedence), their validation reports and quality measurements, the catalogues and the vocabularies, each triple once. Every record graph is a named graph."@en ] ;
     dct:description "Alzette's read-only SPARQL 1.1 endpoint over the harvested DCAT-AP records."@en .
 "#
     );

@@ -356,7 +356,7 @@ pub fn serve_worker(store: &Path) -> std::io::Result<()> {
     die_with_parent();
     widen_pipe();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let store = match Store::open_read_only(store) {
+    let store = match open_read_only(store) {
         Ok(store) => store,
         Err(e) => {
             let hello = Hello::Failed(format!("cannot open {} read-only: {e}", store.display()));
@@ -384,6 +384,29 @@ pub fn serve_worker(store: &Path) -> std::io::Result<()> {
         out.flush()?;
     }
     Ok(())
+}
+
+/// Opens the store read-only. The daemon compacts while harvesting: a file listed in the
+/// manifest the worker read may be gone by the time it opens it (RocksDB then reports
+/// corruption). A fresh look at the manifest finds the files that replaced it, so the opening
+/// is tried again a few times before the failure is reported.
+fn open_read_only(path: &Path) -> Result<Store, oxigraph::store::StorageError> {
+    const ATTEMPTS: u32 = 5;
+    let mut attempt = 1;
+    loop {
+        match Store::open_read_only(path) {
+            Ok(store) => return Ok(store),
+            Err(e) if attempt < ATTEMPTS => {
+                tracing::debug!(
+                    attempt,
+                    "opening the store read-only failed ({e}); trying again"
+                );
+                std::thread::sleep(Duration::from_millis(20 * u64::from(attempt)));
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Cancels `token` after `timeout` unless the returned sender is dropped first.
