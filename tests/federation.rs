@@ -407,6 +407,11 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
     );
     let h = env.harvest_json("portal", &[]);
     assert_eq!(h.run.counts.deleted, 1, "{h}");
+    // The run says how many of its records other sources shadow, and by which.
+    assert_eq!(
+        h.run.shadowed_by,
+        [("geo".to_owned(), 7), ("iso".to_owned(), 1)].into()
+    );
     let store = env.store();
     store.set_federation_rules(rules());
     assert_eq!(store.catalog_page(None, 0, 100).unwrap().total, 15);

@@ -36,6 +36,18 @@ pub fn run_summary(run: &Run) -> String {
     if let Some(n) = run.records {
         let _ = write!(s, "; {n} records in the store");
     }
+    if !run.shadowed_by.is_empty() {
+        let by: Vec<String> = run
+            .shadowed_by
+            .iter()
+            .map(|(source, n)| format!("{n} by {source}"))
+            .collect();
+        let _ = write!(
+            s,
+            "; shadowed by other sources' records of the same resource: {}",
+            by.join(", ")
+        );
+    }
     if let Some(a) = run.announced {
         let _ = write!(
             s,

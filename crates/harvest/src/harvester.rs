@@ -244,6 +244,20 @@ impl Harvester {
         });
         run.complete = verdict.complete;
         run.records = Some(self.store.count(Some(&source.id)) as u64);
+        match self.store.federation_counts() {
+            Ok(counts) => {
+                if let Some(c) = counts.get(&source.id) {
+                    run.shadowed_by = c
+                        .shadowed_by
+                        .iter()
+                        .map(|(s, n)| (s.clone(), *n as u64))
+                        .collect();
+                }
+            }
+            Err(e) => {
+                tracing::warn!(source = %source.id, "cannot count the records other sources shadow: {e}")
+            }
+        }
         match &runlog {
             Some(log) => log.finish(&mut run, verdict.outcome, verdict.message)?,
             None => run.end(verdict.outcome, verdict.message),

@@ -155,6 +155,10 @@ pub struct Run {
     pub received: u64,
     /// Records the source has in the store after the run.
     pub records: Option<u64>,
+    /// Of those, the ones another source's record of the same resource shadows (published
+    /// from there instead, docs/federation.md), by that source, after the run.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub shadowed_by: std::collections::BTreeMap<String, u64>,
     pub errors: Vec<RecordError>,
     /// Errors beyond [`MAX_RECORDED_ERRORS`], counted only.
     pub errors_dropped: u64,
@@ -190,6 +194,7 @@ impl Run {
             pages: 0,
             announced: None,
             records: None,
+            shadowed_by: Default::default(),
             errors: Vec::new(),
             errors_dropped: 0,
             message: None,
