@@ -58,7 +58,8 @@ url = "http://127.0.0.1:$PORT/catalog?page=1"
 schedule = "0 3 1 1 *"
 EOF
 
-# One build's first and unchanged harvests: "first_run_s first_process_s first_kb again_s".
+# One build's first and unchanged harvests: "first_run_s first_process_s first_kb again_s
+# store_kb" (the store's size on disk after both).
 harvest_pair() { # binary label
   rm -rf "$BENCH_DIR/compare-store" "$BENCH_DIR/compare-runlog"
   local json=0
@@ -87,7 +88,9 @@ print(round((p(r["ended"]) - p(r["started"])).total_seconds(), 2))' "$BENCH_DIR/
   /usr/bin/time -f "%e" -o "$BENCH_DIR/$2-again.time" "$1" --config "$config" harvest bench \
     >/dev/null 2>&1 || true
   read -r again_s < "$BENCH_DIR/$2-again.time"
-  echo "$run_s $s $kb $again_s"
+  local store_kb
+  store_kb=$(du -sk "$BENCH_DIR/compare-store" | cut -f1)
+  echo "$run_s $s $kb $again_s $store_kb"
 }
 
 results=$BENCH_DIR/compare.tsv
@@ -112,7 +115,10 @@ print(f"A = {a_bin}\nB = {b_bin}\n")
 print(f"| measure ({n:,} datasets, median of {sum(r[0] == 'A' for r in rows)}) | A | B | B / A |")
 print("|---|---:|---:|---:|")
 for label, i, unit in [("first harvest: the run", 1, "s"), ("first harvest: the process", 2, "s"),
-                       ("first harvest: peak RSS", 3, "MB"), ("unchanged re-harvest: the process", 4, "s")]:
+                       ("first harvest: peak RSS", 3, "MB"), ("unchanged re-harvest: the process", 4, "s"),
+                       ("the store on disk after both", 5, "MB")]:
+    if any(len(r) <= i for r in rows):
+        continue
     a, b = med("A", i), med("B", i)
     if unit == "MB":
         a, b = a / 1024, b / 1024

@@ -38,7 +38,7 @@ impl RecordStore {
     /// returns how many were written.
     pub fn put_reports(&self, source: &str, reports: &[StoredReport]) -> Result<usize, StoreError> {
         let _one_writer = self.write_lock.lock().expect("write lock");
-        drop(self.federation()?);
+        self.ensure_federation()?;
         let federation = self.federation.read().expect("federation lock");
         let written = self
             .write_reports(source, reports, federation.as_ref())
@@ -122,7 +122,7 @@ impl RecordStore {
         let graph = self.iris.vocabulary(source);
         let failed = self.failed(Operation::ReplaceVocabulary);
         let _one_writer = self.write_lock.lock().expect("write lock");
-        drop(self.federation()?);
+        self.ensure_federation()?;
         let federation = self.federation.read().expect("federation lock");
         let mut new: Vec<Triple> = triples.to_vec();
         new.push(Triple::new(graph.clone(), rdf::TYPE, alz::VOCABULARY));

@@ -54,7 +54,7 @@ impl RecordStore {
             return Ok(());
         }
         let _one_writer = self.write_lock.lock().expect("write lock");
-        drop(self.federation()?);
+        self.ensure_federation()?;
         let federation = self.federation.read().expect("federation lock");
         let mut tx = self.store.start_transaction().map_err(&failed)?;
         for (graph, triples) in &changed {

@@ -52,6 +52,15 @@ impl RecordStore {
         *self.federation.write().expect("federation lock") = None;
     }
 
+    /// Makes sure the federation is worked out (readers then take its read lock).
+    pub(crate) fn ensure_federation(&self) -> Result<(), StoreError> {
+        if self.federation.read().expect("federation lock").is_some() {
+            return Ok(());
+        }
+        drop(self.federation()?);
+        Ok(())
+    }
+
     /// The federation, worked out with the rules in force when it was not yet (and the
     /// published view rebuilt when it was made with other rules or left unfinished).
     pub(crate) fn federation(
@@ -352,7 +361,7 @@ impl RecordStore {
         limit: usize,
         deletions_of_shadowed: bool,
     ) -> Result<Vec<ListedChange>, StoreError> {
-        drop(self.federation()?);
+        self.ensure_federation()?;
         let federation = self.federation.read().expect("federation lock");
         let index = self.index.read().expect("index lock");
         let published =
@@ -395,7 +404,7 @@ impl RecordStore {
             Some((_, key)) => key,
             None => RecordKey::of(identifier),
         };
-        drop(self.federation()?);
+        self.ensure_federation()?;
         let federation = self.federation.read().expect("federation lock");
         let index = self.index.read().expect("index lock");
         let published = |s: &str| federation.as_ref().is_none_or(|f| f.is_published(s, &key));
@@ -420,7 +429,7 @@ impl RecordStore {
 
     /// Resources in the federation catalogue: each once.
     pub fn published_count(&self) -> Result<usize, StoreError> {
-        drop(self.federation()?);
+        self.ensure_federation()?;
         Ok(self.index.read().expect("index lock").published_len())
     }
 }

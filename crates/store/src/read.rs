@@ -76,7 +76,7 @@ impl RecordStore {
         limit: usize,
     ) -> Result<CatalogPage, StoreError> {
         // The federation's catalogue lists each resource once: shadowed records are left out.
-        drop(self.federation()?);
+        self.ensure_federation()?;
         let (slice, total) = {
             let index = self.index.read().expect("index lock");
             match source {

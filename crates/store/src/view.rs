@@ -18,9 +18,7 @@ use crate::federation::{Federation, FederationRules};
 use crate::iris::GraphKind;
 use crate::{Operation, RecordKey, RecordStore, StoreError};
 use alzette_vocab::alz;
-use oxigraph::model::{
-    GraphName, GraphNameRef, Literal, NamedNode, NamedOrBlankNode, Quad, QuadRef, Triple,
-};
+use oxigraph::model::{GraphName, GraphNameRef, Literal, NamedNode, Quad, QuadRef, Triple};
 use oxigraph::store::{StorageError, Transaction};
 use std::collections::HashSet;
 
@@ -190,38 +188,52 @@ impl RecordStore {
 
     /// Rebuilds the view from the graphs that contribute to it: for a store from before the
     /// view, after other federation rules, or after a crash between a bulk load and its
-    /// follow-up. Reads every contributing graph once.
+    /// follow-up. One scan of the store (graph by graph) into Oxigraph's bulk loader.
     pub(crate) fn rebuild_view(&self, federation: &Federation) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
         let failed = self.failed(Operation::RebuildView);
-        let view = self.iris.published();
-        let mut tx = self.store.start_transaction().map_err(&failed)?;
-        tx.clear_graph(GraphNameRef::DefaultGraph)
+        self.store
+            .clear_graph(GraphNameRef::DefaultGraph)
             .map_err(&failed)?;
-        tx.commit().map_err(&failed)?;
-        let graphs: Vec<NamedNode> = self
-            .store
-            .named_graphs()
-            .filter_map(|g| match g {
-                Ok(NamedOrBlankNode::NamedNode(g)) => Some(Ok(g)),
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
+        // The scan goes graph by graph: whether a graph contributes is worked out once.
+        let mut current: Option<(NamedNode, bool)> = None;
+        let mut read_error = None;
+        let mut copied = 0u64;
+        let quads = self.store.iter().filter_map(|q| {
+            let q = match q {
+                Ok(q) => q,
+                Err(e) => {
+                    read_error.get_or_insert(e);
+                    return None;
+                }
+            };
+            let GraphName::NamedNode(g) = &q.graph_name else {
+                return None;
+            };
+            let contributes = match &current {
+                Some((graph, contributes)) if graph == g => *contributes,
+                _ => {
+                    let contributes = self.contributes(federation, &q.graph_name);
+                    current = Some((g.clone(), contributes));
+                    contributes
+                }
+            };
+            contributes.then(|| {
+                copied += 1;
+                Quad::new(q.subject, q.predicate, q.object, GraphName::DefaultGraph)
             })
-            .collect::<Result<_, _>>()
-            .map_err(&failed)?;
-        let contributing: Vec<NamedNode> = graphs
-            .into_iter()
-            .filter(|g| self.contributes(federation, &GraphName::NamedNode(g.clone())))
-            .collect();
-        let mut loader = self.store.bulk_loader().with_num_threads(2);
-        let quads = contributing.iter().flat_map(|g| {
-            self.store
-                .quads_for_pattern(None, None, None, Some(g.into()))
-                .filter_map(Result::ok)
-                .map(|q| Quad::new(q.subject, q.predicate, q.object, GraphName::DefaultGraph))
         });
+        let mut loader = self
+            .store
+            .bulk_loader()
+            .with_num_threads(2)
+            .with_max_memory_size_in_megabytes(crate::write::BULK_LOAD_MEMORY_MB);
         loader.load_quads(quads).map_err(&failed)?;
+        if let Some(e) = read_error {
+            return Err(failed(e));
+        }
         loader.commit().map_err(&failed)?;
+        let view = self.iris.published();
         let mut tx = self.store.start_transaction().map_err(&failed)?;
         let digest = Literal::new_simple_literal(federation.rules.digest());
         tx.insert(QuadRef::new(
@@ -231,7 +243,7 @@ impl RecordStore {
             GraphNameRef::DefaultGraph,
         ));
         tx.commit().map_err(&failed)?;
-        tracing::info!(graphs = contributing.len(), took = ?started.elapsed(), "published view rebuilt");
+        tracing::info!(quads = copied, took = ?started.elapsed(), "published view rebuilt");
         Ok(())
     }
 

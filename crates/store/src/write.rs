@@ -18,7 +18,7 @@ use oxigraph::store::StorageError;
 use std::collections::HashSet;
 
 /// Memory the bulk loader may use for one batch of new records.
-const BULK_LOAD_MEMORY_MB: usize = 256;
+pub(crate) const BULK_LOAD_MEMORY_MB: usize = 256;
 
 /// What a write did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
