@@ -32,6 +32,7 @@ mod iris;
 mod order;
 mod published;
 mod read;
+mod tombstones;
 mod view;
 mod write;
 

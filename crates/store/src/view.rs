@@ -14,9 +14,10 @@
 //! rule, a crash between the two, a store from before the view existed) rebuilds the view from
 //! the records when the federation is first worked out.
 
-use crate::federation::{Federation, FederationRules};
+use crate::federation::{Federation, FederationRules, Publication};
 use crate::iris::GraphKind;
 use crate::{Operation, RecordKey, RecordStore, StoreError};
+use alzette_dcat::RecordGraph;
 use alzette_vocab::alz;
 use oxigraph::model::{GraphName, GraphNameRef, Literal, NamedNode, Quad, QuadRef, Triple};
 use oxigraph::store::{StorageError, Transaction};
@@ -159,6 +160,26 @@ impl RecordStore {
             self.withdraw_triples(tx, federation, &gone)?;
         }
         Ok(())
+    }
+
+    /// What follows a bulk load of new records, in one transaction: stored records published or
+    /// shadowed by them join or leave the published view, and the pending mark goes.
+    pub(crate) fn after_bulk_load(
+        &self,
+        federation: &Federation,
+        source: &str,
+        records: &[RecordGraph],
+        publications: &[Publication],
+    ) -> Result<(), StorageError> {
+        let new: HashSet<RecordKey> = records.iter().map(|r| r.key).collect();
+        let mut tx = self.store.start_transaction()?;
+        for p in publications {
+            if &*p.source != source || !new.contains(&p.key) {
+                self.republish(&mut tx, federation, &p.source, &p.key, p.published)?;
+            }
+        }
+        self.clear_pending(&mut tx);
+        tx.commit()
     }
 
     /// The quad that says a bulk load's follow-up has not run yet.
