@@ -6,29 +6,16 @@
 mod support;
 
 use alzette_dcat::RecordKey;
-use oxigraph::io::{RdfFormat, RdfParser};
-use oxigraph::model::{Graph, NamedNodeRef, Triple};
+use oxigraph::io::RdfFormat;
+use oxigraph::model::Graph;
 use std::collections::BTreeSet;
 use support::*;
 
 const DATA: &str = "https://data.example.lu";
 
-fn parse(body: &[u8], base: &str) -> Graph {
-    RdfParser::from_format(RdfFormat::Turtle)
-        .with_base_iri(base)
-        .unwrap()
-        .for_slice(body)
-        .map(|q| Triple::from(q.expect("the page parses")))
-        .collect()
-}
-
-fn objects(g: &Graph, s: &str, p: &str) -> Vec<String> {
-    g.objects_for_subject_predicate(NamedNodeRef::new(s).unwrap(), NamedNodeRef::new(p).unwrap())
-        .map(|o| match o {
-            oxigraph::model::TermRef::Literal(l) => l.value().to_owned(),
-            other => other.to_string().trim_matches(['<', '>']).to_owned(),
-        })
-        .collect()
+/// A Turtle page as a graph.
+fn parse_turtle(body: &[u8], base: &str) -> Graph {
+    parse(body, RdfFormat::Turtle, base)
 }
 
 const ADMS: &str = "@prefix adms: <http://www.w3.org/ns/adms#> .\n@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n";
@@ -82,7 +69,7 @@ fn walk_catalogue(server: &Server, port: u16) -> (Vec<String>, String, Graph) {
     loop {
         let (status, _, body) = http_get(&url, &[("accept", "text/turtle")]).unwrap();
         assert_eq!(status, 200, "{url}");
-        let g = parse(&body, &url);
+        let g = parse_turtle(&body, &url);
         seen.extend(objects(&g, &catalog, "http://www.w3.org/ns/dcat#dataset"));
         seen.extend(objects(&g, &catalog, "http://www.w3.org/ns/dcat#service"));
         total = objects(&g, &catalog, "http://www.w3.org/ns/hydra/core#totalItems")[0].clone();
@@ -190,14 +177,7 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
         );
     }
     // GetRecord by the resource's IRI gives the published description.
-    let (_, _, one) = http_get(
-        &server.url(&format!(
-            "/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier={ds0}"
-        )),
-        &[],
-    )
-    .unwrap();
-    let one = String::from_utf8(one).unwrap();
+    let one = oai_get(&server, &ds0);
     assert!(
         one.contains("Dataset 0 v2") && one.contains("<setSpec>geo</setSpec>"),
         "{one}"
@@ -209,7 +189,7 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
         &[("accept", "text/turtle")],
     )
     .unwrap();
-    let g = parse(&body, &base);
+    let g = parse_turtle(&body, &base);
     assert_eq!(
         objects(
             &g,
@@ -253,16 +233,7 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
         warnings.contains("dropped") && warnings.contains("only its own resources"),
         "{warnings}"
     );
-    let ask = |q: &str| -> bool {
-        let (_, _, body) = http_get(
-            &server.url(&format!("/sparql?query={}", urlencode(q))),
-            &[("accept", "application/sparql-results+json")],
-        )
-        .unwrap();
-        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["boolean"]
-            .as_bool()
-            .unwrap()
-    };
+    let ask = |q: &str| -> bool { sparql(&server, q)["boolean"].as_bool().unwrap() };
     assert!(!ask(
         "ASK { ?s <http://xmlns.com/foaf/0.1/primaryTopic> <https://phish.example/ds3> }"
     ));
@@ -275,14 +246,10 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
 
     // The default graph is a set: each resource once, each shared description once.
     let select = |q: &str| -> Vec<serde_json::Value> {
-        let (status, _, body) = http_get(
-            &server.url(&format!("/sparql?query={}", urlencode(q))),
-            &[("accept", "application/sparql-results+json")],
-        )
-        .unwrap();
-        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        v["results"]["bindings"].as_array().unwrap().clone()
+        sparql(&server, q)["results"]["bindings"]
+            .as_array()
+            .unwrap()
+            .clone()
     };
     let count = |q: &str| -> u64 {
         select(q)[0]["n"]["value"]
@@ -371,26 +338,14 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
     let headers = oai_headers(&server);
     assert!(headers.contains(&(ds0.clone(), false)), "{headers:?}");
     assert!(!headers.contains(&(ds0.clone(), true)), "{headers:?}");
-    let (_, _, one) = http_get(
-        &server.url(&format!(
-            "/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier={ds0}"
-        )),
-        &[],
-    )
-    .unwrap();
-    let one = String::from_utf8(one).unwrap();
+    let one = oai_get(&server, &ds0);
     assert!(
         one.contains("Dataset 0 v1") && one.contains("<setSpec>portal</setSpec>"),
         "{one}"
     );
     // The default graph follows: the portal's title only.
     let query = format!("SELECT ?t WHERE {{ <{ds0}> <http://purl.org/dc/terms/title> ?t }}");
-    let (_, _, body) = http_get(
-        &server.url(&format!("/sparql?query={}", urlencode(&query))),
-        &[("accept", "application/sparql-results+json")],
-    )
-    .unwrap();
-    let titles: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let titles = sparql(&server, &query);
     let titles: Vec<&str> = titles["results"]["bindings"]
         .as_array()
         .unwrap()
@@ -430,12 +385,7 @@ fn the_same_resources_from_three_sources_are_published_once_from_the_source_with
     assert_eq!(headers.iter().filter(|(_, d)| !d).count(), 15);
     // And the default graph no longer describes it.
     let query = format!("ASK {{ <{ds0}> ?p ?o }}");
-    let (_, _, body) = http_get(
-        &server.url(&format!("/sparql?query={}", urlencode(&query))),
-        &[("accept", "application/sparql-results+json")],
-    )
-    .unwrap();
-    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let answer = sparql(&server, &query);
     assert_eq!(answer["boolean"], false);
     server.stop();
 }
@@ -480,6 +430,29 @@ fn rules() -> alzette_store::FederationRules {
         .source("portal", 0, &MatchKey::DEFAULTS)
         .source("geo", 10, &MatchKey::DEFAULTS)
         .source("iso", 5, &iso)
+}
+
+/// `GetRecord` of an item in `oai_dc`.
+fn oai_get(server: &Server, identifier: &str) -> String {
+    let (_, _, body) = http_get(
+        &server.url(&format!(
+            "/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier={identifier}"
+        )),
+        &[],
+    )
+    .unwrap();
+    String::from_utf8(body).unwrap()
+}
+
+/// A query's JSON results from `/sparql`.
+fn sparql(server: &Server, query: &str) -> serde_json::Value {
+    let (status, _, body) = http_get(
+        &server.url(&format!("/sparql?query={}", urlencode(query))),
+        &[("accept", "application/sparql-results+json")],
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
 }
 
 fn health_published(server: &Server) -> u64 {

@@ -2,8 +2,8 @@
 
 mod support;
 
-use oxigraph::io::{RdfFormat, RdfParser};
-use oxigraph::model::{Graph, NamedNodeRef, Term, Triple};
+use oxigraph::io::RdfFormat;
+use oxigraph::model::{Graph, NamedNodeRef, Term};
 use reqwest::Method;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,24 +12,6 @@ use support::*;
 
 const DATASET_PROP: NamedNodeRef<'static> =
     NamedNodeRef::new_unchecked("http://www.w3.org/ns/dcat#dataset");
-
-fn parse(body: &[u8], format: RdfFormat, base: &str) -> Graph {
-    RdfParser::from_format(format)
-        .with_base_iri(base)
-        .unwrap()
-        .for_slice(body)
-        .map(|q| Triple::from(q.expect("the page parses")))
-        .collect()
-}
-
-fn objects(g: &Graph, s: &str, p: &str) -> Vec<String> {
-    g.objects_for_subject_predicate(NamedNodeRef::new(s).unwrap(), NamedNodeRef::new(p).unwrap())
-        .map(|o| match o {
-            oxigraph::model::TermRef::Literal(l) => l.value().to_owned(),
-            other => other.to_string().trim_matches(['<', '>']).to_owned(),
-        })
-        .collect()
-}
 
 /// Two sources (27 and 6 datasets) harvested by `serve` at start.
 fn served() -> (PageServer, Env, Server) {

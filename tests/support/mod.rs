@@ -1093,3 +1093,24 @@ impl FaultServer {
         self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// An RDF document as a graph (the test fails if it does not parse).
+pub fn parse(body: &[u8], format: oxigraph::io::RdfFormat, base: &str) -> oxigraph::model::Graph {
+    oxigraph::io::RdfParser::from_format(format)
+        .with_base_iri(base)
+        .unwrap()
+        .for_slice(body)
+        .map(|q| oxigraph::model::Triple::from(q.expect("the page parses")))
+        .collect()
+}
+
+/// The objects of `s p ?o` in `g`: literals' values, IRIs bare.
+pub fn objects(g: &oxigraph::model::Graph, s: &str, p: &str) -> Vec<String> {
+    use oxigraph::model::NamedNodeRef;
+    g.objects_for_subject_predicate(NamedNodeRef::new(s).unwrap(), NamedNodeRef::new(p).unwrap())
+        .map(|o| match o {
+            oxigraph::model::TermRef::Literal(l) => l.value().to_owned(),
+            other => other.to_string().trim_matches(['<', '>']).to_owned(),
+        })
+        .collect()
+}

@@ -1,7 +1,7 @@
 //! Reading: catalogue pages (by position in the catalogue order), pages of changes, the
 //! change order OAI-PMH lists, and single records.
 
-use crate::{ChangeCursor, ListedChange, Operation, RecordKey, RecordStore, StoreError};
+use crate::{Operation, RecordKey, RecordStore, StoreError};
 use alzette_vocab::{alz, dcat, foaf, prov, rdf};
 use chrono::{DateTime, Utc};
 use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple};
@@ -22,25 +22,6 @@ pub struct CatalogPage {
 }
 
 impl RecordStore {
-    /// Records and tombstones changed in `[from, until]` (inclusive), of one source or all,
-    /// oldest first, after `after`: what OAI-PMH lists.
-    pub fn changes(
-        &self,
-        source: Option<&str>,
-        from: Option<DateTime<Utc>>,
-        until: Option<DateTime<Utc>>,
-        after: Option<&ChangeCursor>,
-        limit: usize,
-    ) -> Vec<ListedChange> {
-        self.index.read().expect("index lock").changes.list(
-            source,
-            from.map(|t| t.timestamp_micros()),
-            until.map(|t| t.timestamp_micros()),
-            after,
-            limit,
-        )
-    }
-
     /// The time of the oldest change listed.
     pub fn earliest_change(&self) -> Option<DateTime<Utc>> {
         let micros = self.index.read().expect("index lock").changes.earliest()?;
