@@ -129,17 +129,13 @@ impl<'a> IdentityCollector<'a> {
         this
     }
 
-    fn on(&self, key: MatchKey) -> bool {
+    /// Whether this record's source matches on `key` (a store scan skips what no source uses).
+    pub fn uses(&self, key: MatchKey) -> bool {
         self.match_on.contains(&key)
     }
 
-    /// Whether this record's source matches on `key` (a store scan skips what no source uses).
-    pub fn uses(&self, key: MatchKey) -> bool {
-        self.on(key)
-    }
-
     fn push(&mut self, key: MatchKey, raw: &str) {
-        if self.on(key)
+        if self.uses(key)
             && let Some(value) = normalise_identifier(raw)
         {
             self.values.insert(IdentityValue { key, value });
@@ -148,7 +144,7 @@ impl<'a> IdentityCollector<'a> {
 
     /// A `dct:identifier` of the resource.
     pub fn identifier(&mut self, raw: &str) {
-        if self.on(MatchKey::IsoIdentifier) && is_distinctive(raw) {
+        if self.uses(MatchKey::IsoIdentifier) && is_distinctive(raw) {
             self.push(MatchKey::IsoIdentifier, raw);
         } else if is_absolute(raw) {
             self.push(MatchKey::Identifier, raw);
@@ -172,7 +168,7 @@ impl<'a> IdentityCollector<'a> {
     }
 
     pub fn finish(mut self) -> Vec<IdentityValue> {
-        if self.on(MatchKey::DownloadUrls) && !self.downloads.is_empty() {
+        if self.uses(MatchKey::DownloadUrls) && !self.downloads.is_empty() {
             let joined = std::mem::take(&mut self.downloads)
                 .into_iter()
                 .collect::<Vec<_>>()

@@ -239,18 +239,29 @@ fn list(
     let _ = writeln!(out, "<{verb}>");
     for change in &changes {
         let record = state.store.iris().record(&change.source, &change.key);
-        let Some(resource) = resource_of(state, change)? else {
+        // A record's metadata names its resource: read once.
+        let quads = if records && !change.deleted {
+            Some(
+                state
+                    .store
+                    .record_graph_quads(record.as_ref())
+                    .map_err(|e| OaiError::new("idDoesNotExist", e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let resource = match &quads {
+            Some(quads) => primary_topic(quads, &record),
+            None => resource_of(state, change)?,
+        };
+        let Some(resource) = resource else {
             // Deleted since the list was read.
             continue;
         };
         if records {
             out.push_str("<record>");
             header(out, &resource, change);
-            if !change.deleted {
-                let quads = state
-                    .store
-                    .record_graph_quads(record.as_ref())
-                    .map_err(|e| OaiError::new("idDoesNotExist", e.to_string()))?;
+            if let Some(quads) = quads {
                 metadata(quads, &record, &request.prefix, out)?;
             }
             out.push_str("</record>\n");
@@ -321,6 +332,18 @@ fn item(state: &AppState, identifier: &str) -> Result<(ListedChange, NamedNode),
     Ok((change, resource))
 }
 
+/// The resource a record graph's `dcat:CatalogRecord` is about.
+fn primary_topic(quads: &[Quad], record: &NamedNode) -> Option<NamedNode> {
+    quads.iter().find_map(|q| match (&q.subject, &q.object) {
+        (NamedOrBlankNode::NamedNode(s), Term::NamedNode(o))
+            if s == record && q.predicate == foaf::PRIMARY_TOPIC =>
+        {
+            Some(o.clone())
+        }
+        _ => None,
+    })
+}
+
 /// The resource a listed change is about (a tombstone keeps it).
 fn resource_of(state: &AppState, change: &ListedChange) -> Result<Option<NamedNode>, OaiError> {
     state
@@ -375,14 +398,7 @@ fn metadata(
 
 /// A Dublin Core summary of the record's resource.
 fn dublin_core(quads: &[Quad], record: &NamedNode, out: &mut String) {
-    let resource = quads.iter().find_map(|q| match (&q.subject, &q.object) {
-        (NamedOrBlankNode::NamedNode(s), Term::NamedNode(o))
-            if s == record && q.predicate == foaf::PRIMARY_TOPIC =>
-        {
-            Some(o.clone())
-        }
-        _ => None,
-    });
+    let resource = primary_topic(quads, record);
     out.push_str("<oai_dc:dc xmlns:oai_dc=\"http://www.openarchives.org/OAI/2.0/oai_dc/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/oai_dc/ http://www.openarchives.org/OAI/2.0/oai_dc.xsd\">");
     let Some(resource) = resource else {
         out.push_str("</oai_dc:dc>");

@@ -227,10 +227,12 @@ impl Federation {
     }
 
     /// Whether a record is published (records the federation does not know are).
-    /// Whether the federation knows a record (a live record of a source).
-    pub fn knows(&self, source: &str, key: &RecordKey) -> bool {
+    /// Whether a live record the federation knows is published (unknown records are not:
+    /// tombstones, records being deleted).
+    pub fn publishes(&self, source: &str, key: &RecordKey) -> bool {
         self.rec(source, *key)
-            .is_some_and(|r| self.members.contains_key(&r))
+            .and_then(|r| self.members.get(&r))
+            .is_some_and(|m| m.published)
     }
 
     pub fn is_published(&self, source: &str, key: &RecordKey) -> bool {

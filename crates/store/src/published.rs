@@ -11,8 +11,16 @@ use alzette_vocab::{adms, dcat, dct, foaf, skos};
 use chrono::{DateTime, Utc};
 use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode, Quad, Term};
 use oxigraph::store::StorageError;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::RwLockWriteGuard;
+
+/// What telling the federation about a write changed.
+pub(crate) struct Federated {
+    /// Records whose publication changed.
+    pub publications: Vec<Publication>,
+    /// Which of the written (or deleted) records were published before.
+    pub published_before: HashSet<RecordKey>,
+}
 
 /// A record of a cluster, as operators see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,15 +260,18 @@ impl RecordStore {
     }
 
     /// Tells the federation about records just written (`issued`: first seen, for new ones;
-    /// `None` keeps it); returns what changed, for [`apply`] with the catalogue order's update.
+    /// `None` keeps it); returns what changed (for [`apply`] with the catalogue order's update)
+    /// and which of the records were published before.
     pub(crate) fn federate_written(
         &self,
         source: &str,
         records: &[RecordGraph],
         issued: Option<i64>,
-    ) -> Result<Vec<Publication>, StoreError> {
+    ) -> Result<Federated, StoreError> {
         let mut guard = self.federation()?;
         let federation = guard.as_mut().expect("built");
+        let published_before =
+            Self::published_among(federation, source, records.iter().map(|r| &r.key));
         let match_on = federation.rules.match_on(source).to_vec();
         let mut changed = Vec::new();
         for r in records {
@@ -270,22 +281,29 @@ impl RecordStore {
                 .collect();
             changed.extend(federation.upsert(source, r.key, keys, issued));
         }
-        Ok(changed)
+        Ok(Federated {
+            publications: changed,
+            published_before,
+        })
     }
 
     /// Tells the federation about records deleted; returns what changed, for [`apply`].
     pub(crate) fn federate_deleted(
         &self,
         source: &str,
-        keys: impl IntoIterator<Item = RecordKey>,
-    ) -> Result<Vec<Publication>, StoreError> {
+        keys: &HashSet<RecordKey>,
+    ) -> Result<Federated, StoreError> {
         let mut guard = self.federation()?;
         let federation = guard.as_mut().expect("built");
+        let published_before = Self::published_among(federation, source, keys);
         let mut changed = Vec::new();
         for key in keys {
-            changed.extend(federation.remove(source, key));
+            changed.extend(federation.remove(source, *key));
         }
-        Ok(changed)
+        Ok(Federated {
+            publications: changed,
+            published_before,
+        })
     }
 
     /// Whether a record is the published one of its resource (not shadowed by another source's).

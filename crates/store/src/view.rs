@@ -32,7 +32,7 @@ impl RecordStore {
         };
         match self.iris.graph_kind(g.as_str()) {
             GraphKind::Record(source, key) | GraphKind::Assessment(source, key) => {
-                federation.knows(source, &key) && federation.is_published(source, &key)
+                federation.publishes(source, &key)
             }
             GraphKind::Catalog | GraphKind::Vocabulary => true,
             GraphKind::Other => false,
@@ -280,7 +280,7 @@ impl RecordStore {
         keys: impl IntoIterator<Item = &'k RecordKey>,
     ) -> HashSet<RecordKey> {
         keys.into_iter()
-            .filter(|k| federation.is_published(source, k))
+            .filter(|k| federation.publishes(source, k))
             .copied()
             .collect()
     }

@@ -4,6 +4,7 @@
 
 use crate::federation::{Federation, Publication};
 use crate::index::Entry;
+use crate::published::Federated;
 use crate::{
     Operation, RecordKey, RecordStore, StoreError, blank_prefix, date_time, micros, relabel_object,
     relabel_subject,
@@ -109,7 +110,9 @@ impl RecordStore {
         // As written (milliseconds), so that the change can be found again from the record.
         let issued = micros(&now_literal);
         // Identity first: which new records are published, which stored ones change.
-        let publications = self.federate_written(source, records, Some(issued))?;
+        let publications = self
+            .federate_written(source, records, Some(issued))?
+            .publications;
         let federation = self.federation.read().expect("federation lock");
         let published_new = federation
             .as_ref()
@@ -187,13 +190,11 @@ impl RecordStore {
         let failed = self.failed(Operation::UpdateRecords);
         let _one_writer = self.write_lock.lock().expect("write lock");
         let now_literal = date_time(now);
-        let published_before = {
-            let federation = self.federation()?;
-            let federation = federation.as_ref().expect("built");
-            Self::published_among(federation, source, records.iter().map(|r| &r.key))
-        };
         // Identifiers may have changed: the record may join or leave a cluster.
-        let publications = self.federate_written(source, records, None)?;
+        let Federated {
+            publications,
+            published_before,
+        } = self.federate_written(source, records, None)?;
         let federation = self.federation.read().expect("federation lock");
         let replaced = self
             .replace(
@@ -420,11 +421,10 @@ impl RecordStore {
         let failed = self.failed(Operation::DeleteRecords);
         let _one_writer = self.write_lock.lock().expect("write lock");
         let deleted_at = date_time(Utc::now());
-        let published_before = {
-            let federation = self.federation()?;
-            Self::published_among(federation.as_ref().expect("built"), source, keys)
-        };
-        let publications = self.federate_deleted(source, keys.iter().copied())?;
+        let Federated {
+            publications,
+            published_before,
+        } = self.federate_deleted(source, keys)?;
         let federation = self.federation.read().expect("federation lock");
         let view = federation
             .as_ref()
